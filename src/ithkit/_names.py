@@ -1,0 +1,30 @@
+"""The one registry of result names shared by the API, the CLI, the store and the report.
+
+Column names of the input contracts live in :mod:`ithkit.schema`; this module names the cohort-store
+tables and the files that commands write, so that no two layers spell them differently.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# cohort store tables (one row per patient at least carries ``patient_id``)
+PATIENTS: Final = "patients"
+SAMPLES: Final = "samples"
+RUNS: Final = "runs"
+GENOMIC_VARIANTS: Final = "genomic_variants"
+GENOMIC_SEGMENTS: Final = "genomic_segments"
+RESPONSE_MEASUREMENTS: Final = "response_measurements"
+LIQUID_CTDNA: Final = "liquid_ctdna"
+TRUTH_CLONES: Final = "truth_clones"
+TRUTH_CLONE_CCF: Final = "truth_clone_ccf"
+TRUTH_MUTATIONS: Final = "truth_mutations"
+TRUTH_LESIONS: Final = "truth_lesions"
+TRUTH_CTDNA: Final = "truth_ctdna"
+
+# tables the store creates itself; everything else is a module's result table
+CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)
+
+# files written by commands
+REPORT_HTML: Final = "report.html"
+DEFAULT_STORE: Final = "ithkit.duckdb"

@@ -1,0 +1,175 @@
+"""The ``ithkit`` command line: one sub-command group per module; no computation here.
+
+Every command calls module functions and writes their results. Heavy libraries are imported
+inside the commands, so ``ithkit --help`` stays fast. Bad input becomes one line on stderr and
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ithkit._errors import InputError, OptionalDependencyError, StoreBusyError
+from ithkit._version import __version__
+
+app = typer.Typer(
+    name="ithkit",
+    help="Intratumor heterogeneity from sequencing, single-cell, imaging, response and ctDNA data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ithkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """ithkit: measure intratumor heterogeneity and what it means for treatment."""
+
+
+def _echo(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# demo and run
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo_out"),
+    seed: Annotated[int, typer.Option(help="Seed of the virtual patient.")] = 7,
+    regions: Annotated[int, typer.Option(help="Number of sequenced regions (1-10).")] = 4,
+    store: Annotated[
+        Path | None, typer.Option(help="Cohort store file (default OUT/ithkit.duckdb).")
+    ] = None,
+) -> None:
+    """Run a virtual patient end to end: data files, cohort store and report.html."""
+    from rich.console import Console
+
+    from ithkit.integrate import run_demo
+
+    console = Console(stderr=True)
+    with console.status("Simulating a virtual patient and writing the report..."):
+        result = run_demo(out, seed=seed, n_regions=regions, store=store)
+    typer.echo(f"patient   {result.patient_id}")
+    typer.echo(f"data      {out / 'data'}")
+    typer.echo(f"store     {result.store}")
+    typer.echo(f"report    {result.report}")
+
+
+@app.command("run")
+def run(
+    manifest: Annotated[Path, typer.Argument(help="Patient manifest (YAML).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    store: Annotated[
+        Path | None, typer.Option(help="Cohort store file (default OUT/ithkit.duckdb).")
+    ] = None,
+) -> None:
+    """Validate a patient's files, add them to the cohort store and write report.html."""
+    from rich.console import Console
+
+    from ithkit.integrate import run_patient
+
+    with Console(stderr=True).status(f"Running {manifest}..."):
+        result = run_patient(manifest, out, store=store)
+    typer.echo(f"patient   {result.patient_id}")
+    typer.echo(f"store     {result.store}")
+    typer.echo(f"report    {result.report}")
+
+
+# ---------------------------------------------------------------------------------------------
+# cohort
+
+cohort_app = typer.Typer(
+    help="The cohort store (DuckDB): list, export, load.", no_args_is_help=True
+)
+app.add_typer(cohort_app, name="cohort")
+
+StoreOption = Annotated[Path, typer.Option("--store", help="Cohort store file (.duckdb).")]
+
+
+@cohort_app.command("ls")
+def cohort_ls(
+    store: StoreOption,
+    tables: Annotated[bool, typer.Option("--tables", help="List tables, not patients.")] = False,
+) -> None:
+    """List the patients (or tables) in a cohort store."""
+    from ithkit.store import CohortStore
+
+    cohort = CohortStore(store, read_only=True)
+    if not store.exists():
+        raise InputError("cohort store not found", source=store, fix="check --store")
+    if tables:
+        for name in cohort.tables():
+            typer.echo(name)
+        return
+    frame = cohort.patients()
+    typer.echo(frame.to_csv(sep="\t", index=False, date_format="%Y-%m-%dT%H:%M:%S").rstrip())
+
+
+@cohort_app.command("export")
+def cohort_export(
+    store: StoreOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet files.")],
+    tables: Annotated[
+        str | None, typer.Option(help="Comma-separated tables (default: all).")
+    ] = None,
+) -> None:
+    """Export store tables to Parquet, one file per table."""
+    from ithkit.store import CohortStore
+
+    if not store.exists():
+        raise InputError("cohort store not found", source=store, fix="check --store")
+    names = [t.strip() for t in tables.split(",")] if tables else None
+    for path in CohortStore(store, read_only=True).export_parquet(out, tables=names):
+        typer.echo(str(path))
+
+
+@cohort_app.command("load")
+def cohort_load(
+    folder: Annotated[Path, typer.Argument(help="Folder of per-patient Parquet results.")],
+    store: StoreOption,
+) -> None:
+    """Load Parquet results written by parallel workers (one sub-folder per patient)."""
+    from ithkit.store import CohortStore
+
+    loaded = CohortStore(store).load_parquet(folder)
+    typer.echo(f"loaded {len(loaded)} patient(s) into {store}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the app, turning bad input into one line on stderr and exit code 2."""
+    try:
+        return app(args=argv, prog_name="ithkit", standalone_mode=True)
+    except InputError as exc:
+        _echo(f"error: {exc}")
+        sys.exit(2)
+    except OptionalDependencyError as exc:
+        _echo(f"error: {exc}")
+        sys.exit(3)
+    except StoreBusyError as exc:
+        _echo(f"error: {exc}")
+        sys.exit(4)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,23 @@
+"""Joining modalities: one patient's profile across data types, and the demo pipeline."""
+
+from __future__ import annotations
+
+from ithkit.integrate.demo import run_demo
+from ithkit.integrate.patient import (
+    PatientData,
+    PatientRun,
+    input_tables,
+    load_patient,
+    report_sections,
+    run_patient,
+)
+
+__all__ = [
+    "PatientData",
+    "PatientRun",
+    "input_tables",
+    "load_patient",
+    "report_sections",
+    "run_demo",
+    "run_patient",
+]

@@ -1,0 +1,198 @@
+"""One patient across modalities: load a manifest, store its data, build its report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ithkit import _names
+from ithkit.report import Section
+
+
+@dataclass
+class PatientData:
+    """The validated inputs of one patient; any modality may be missing (None).
+
+    Frames follow the contracts of :mod:`ithkit.schema`.
+    """
+
+    patient_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    variants: pd.DataFrame | None = None
+    segments: pd.DataFrame | None = None
+    purity: pd.DataFrame | None = None
+    lesions: pd.DataFrame | None = None
+    ctdna: pd.DataFrame | None = None
+    images: pd.DataFrame | None = None
+
+    @property
+    def modalities(self) -> list[str]:
+        """Names of the modalities present."""
+        names = ("variants", "segments", "purity", "lesions", "ctdna", "images")
+        return [n for n in names if getattr(self, n) is not None]
+
+    def samples(self) -> pd.DataFrame:
+        """One row per sample: regions (genomic), lesions (imaging) and blood draws (liquid)."""
+        rows: list[dict[str, Any]] = []
+        if self.variants is not None:
+            per = self.variants.groupby("sample_id", sort=False)["tumour_content"].first()
+            rows += [
+                {"sample_id": str(s), "modality": "genomic", "purity": float(p)}
+                for s, p in per.items()
+            ]
+        if self.lesions is not None:
+            first = self.lesions.sort_values("timepoint").groupby("lesion_id", sort=False).first()
+            rows += [
+                {"sample_id": str(lid), "modality": "lesion", "organ": str(r["organ"]),
+                 "lesion_class": str(r["lesion_class"])}
+                for lid, r in first.iterrows()
+            ]  # fmt: skip
+        if self.ctdna is not None:
+            rows += [
+                {"sample_id": f"plasma-t{int(tp)}", "modality": "liquid", "timepoint": int(tp)}
+                for tp in sorted(self.ctdna["timepoint"].unique())
+            ]
+        return pd.DataFrame(rows, columns=None if rows else ["sample_id", "modality"])
+
+    def summary(self) -> dict[str, Any]:
+        """Headline counts of the data available."""
+        out: dict[str, Any] = {"modalities": ", ".join(self.modalities)}
+        if self.variants is not None:
+            out["regions"] = int(self.variants["sample_id"].nunique())
+            out["mutations"] = int(self.variants["mutation_id"].nunique())
+        if self.lesions is not None:
+            out["lesions"] = int(self.lesions["lesion_id"].nunique())
+            out["assessments"] = int(self.lesions["timepoint"].nunique())
+        if self.ctdna is not None:
+            out["blood_draws"] = int(self.ctdna["timepoint"].nunique())
+            out["ctdna_variants"] = int(self.ctdna["mutation_id"].nunique())
+        return out
+
+
+def load_patient(manifest: str | Path) -> PatientData:
+    """Read a patient manifest (YAML) and every file it names, validating each.
+
+    Raises
+    ------
+    ithkit.InputError
+        On a bad manifest or any bad table (the message names the file).
+    """
+    from ithkit import io
+
+    info = io.read_patient_manifest(manifest)
+    readers: dict[str, Callable[[Path], pd.DataFrame]] = {
+        "variants": io.read_variants,
+        "segments": io.read_segments,
+        "purity": io.read_purity,
+        "lesions": io.read_lesions,
+        "ctdna": io.read_ctdna,
+        "images": io.read_image_manifest,
+    }
+    data = PatientData(patient_id=info["patient_id"], attributes=dict(info.get("attributes", {})))
+    for key, reader in readers.items():
+        if key in info:
+            setattr(data, key, reader(info[key]))
+    for key, frame in (("lesions", data.lesions), ("ctdna", data.ctdna)):
+        if frame is not None:
+            other = set(frame["patient_id"].astype(str)) - {data.patient_id}
+            if other:
+                from ithkit._errors import InputError
+
+                raise InputError(
+                    f"rows of other patient(s) {sorted(other)} in a manifest for "
+                    f"{data.patient_id!r}",
+                    source=str(info[key]),
+                    column="patient_id",
+                    fix="one manifest per patient: split the file or fix patient_id",
+                )
+    return data
+
+
+def input_tables(data: PatientData) -> dict[str, pd.DataFrame]:
+    """The patient's input tables under their cohort-store names."""
+    tables: dict[str, pd.DataFrame] = {}
+    if data.variants is not None:
+        tables[_names.GENOMIC_VARIANTS] = data.variants
+    if data.segments is not None:
+        tables[_names.GENOMIC_SEGMENTS] = data.segments
+    if data.lesions is not None:
+        tables[_names.RESPONSE_MEASUREMENTS] = data.lesions
+    if data.ctdna is not None:
+        tables[_names.LIQUID_CTDNA] = data.ctdna
+    return tables
+
+
+def report_sections(data: PatientData) -> list[Section]:
+    """Report sections for the data a patient brings (analysis modules append their own)."""
+    from ithkit.report import sections
+
+    out = [sections.patient_section(data.patient_id, {**data.attributes, **data.summary()})]
+    if data.variants is not None:
+        out.append(sections.regions_section(data.variants, data.purity))
+    if data.lesions is not None:
+        out.append(sections.lesions_section(data.lesions))
+    if data.ctdna is not None:
+        out.append(sections.ctdna_section(data.ctdna))
+    return out
+
+
+@dataclass(frozen=True)
+class PatientRun:
+    """What :func:`run_patient` wrote."""
+
+    patient_id: str
+    report: Path
+    store: Path
+    tables: tuple[str, ...]
+
+
+def run_patient(
+    manifest: str | Path,
+    out_dir: str | Path,
+    *,
+    store: str | Path | None = None,
+    extra_sections: Sequence[Section] = (),
+    extra_tables: dict[str, pd.DataFrame] | None = None,
+) -> PatientRun:
+    """Validate a patient's files, store them, and write ``out_dir/report.html``.
+
+    Parameters
+    ----------
+    manifest
+        The patient manifest (YAML).
+    out_dir
+        Output folder (created).
+    store
+        Cohort store file; ``out_dir/ithkit.duckdb`` by default.
+    extra_sections, extra_tables
+        Further report sections and store tables (e.g. a virtual patient's truth).
+    """
+    from ithkit.report import write_report
+    from ithkit.store import CohortStore
+
+    data = load_patient(manifest)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
+    tables = {**input_tables(data), **(extra_tables or {})}
+    CohortStore(store_path).write(
+        data.patient_id,
+        tables,
+        attributes={**data.attributes, **data.summary()},
+        samples=data.samples(),
+        module="run",
+        parameters={"manifest": str(manifest)},
+    )
+    sections = report_sections(data)
+    sections[1:1] = list(extra_sections)
+    report = write_report(
+        sections,
+        out / _names.REPORT_HTML,
+        title=f"ithkit report · {data.patient_id}",
+        subtitle="Intratumor heterogeneity across modalities",
+    )
+    return PatientRun(data.patient_id, report, store_path, tuple(tables))
