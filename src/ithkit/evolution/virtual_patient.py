@@ -32,7 +32,9 @@ A virtual patient is generated from a seed in four steps.
    the state carried by the majority of the sample's cancer cells (what a bulk caller reports);
    the segment table reports each event with its CCF.
 
-Then therapy starts at day 0. One leaf clone is resistant. Each lesion's cells are sensitive
+Then therapy starts at day 0. One leaf clone is resistant; its prevalence is capped at
+max(``min_ccf``, 0.12) per region, as resistant clones are rare before therapy. Each lesion's
+cells are sensitive
 (die at rate ``kill_rate`` per day) or resistant (grow at ``resistant_growth_rate`` per day);
 lesion volume follows the cell number, diameter its cube root, with measurement noise. A new
 lesion can appear once the resistant cells outnumber the baseline burden. Plasma tumour fraction
@@ -418,6 +420,11 @@ def virtual_patient(
 
     # -- regions: prevalences and CCFs -------------------------------------------------------
     prevalence = _region_prevalences(rng, n_clones, n_regions, desc, min_ccf)
+    # a resistant clone is rare before therapy: cap its share, giving the rest to its parent
+    cap = max(min_ccf, 0.12)
+    excess = np.maximum(prevalence[resistant] - cap, 0.0)
+    prevalence[resistant] -= excess
+    prevalence[parents[resistant]] += excess
     ccf = np.array([[prevalence[list(desc[k]), s].sum() for s in range(n_regions)] for k in
                     range(n_clones)])  # fmt: skip
     ccf = np.clip(ccf, 0.0, 1.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ithkit.integrate.demo import run_demo
 from ithkit.integrate.patient import (
+    AnalysisOutput,
     PatientData,
     PatientRun,
     input_tables,
@@ -13,6 +14,7 @@ from ithkit.integrate.patient import (
 )
 
 __all__ = [
+    "AnalysisOutput",
     "PatientData",
     "PatientRun",
     "input_tables",

@@ -47,6 +47,7 @@ def run_demo(
         files["manifest"],
         out,
         store=store,
+        seed=seed,
         extra_sections=[truth],
         extra_tables={
             _names.TRUTH_CLONES: vp.clones,

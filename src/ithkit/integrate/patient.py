@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -71,6 +72,54 @@ class PatientData:
             out["blood_draws"] = int(self.ctdna["timepoint"].nunique())
             out["ctdna_variants"] = int(self.ctdna["mutation_id"].nunique())
         return out
+
+
+@dataclass(frozen=True)
+class AnalysisOutput:
+    """What one module's analysis of a patient gives the store and the report.
+
+    Attributes
+    ----------
+    tables
+        Cohort-store table name (see :mod:`ithkit._names`) -> tidy frame of this patient.
+    sections
+        Report sections, in display order.
+    """
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sections: list[Section] = field(default_factory=list)
+
+
+class PatientAnalysis(Protocol):
+    """A module's per-patient analysis: returns None when the patient lacks its inputs."""
+
+    def __call__(
+        self, data: PatientData, out_dir: Path, *, seed: int
+    ) -> AnalysisOutput | None: ...  # pragma: no cover
+
+
+# The analyses ``ithkit run`` and ``ithkit demo`` apply, in report order, as "module:function".
+# Each analysis module adds its own line; the function writes its files under out_dir/<module>/.
+ANALYSES: tuple[str, ...] = ()
+
+
+def _resolve(spec: str) -> PatientAnalysis:
+    module, _, name = spec.partition(":")
+    func: PatientAnalysis = getattr(importlib.import_module(module), name)
+    return func
+
+
+def analyze_patient(
+    data: PatientData, out_dir: str | Path, *, seed: int = 0, analyses: Sequence[str] | None = None
+) -> list[AnalysisOutput]:
+    """Run every registered analysis that applies to the patient's data."""
+    out = Path(out_dir)
+    results = []
+    for spec in ANALYSES if analyses is None else analyses:
+        result = _resolve(spec)(data, out, seed=seed)
+        if result is not None:
+            results.append(result)
+    return results
 
 
 def load_patient(manifest: str | Path) -> PatientData:
@@ -157,6 +206,7 @@ def run_patient(
     store: str | Path | None = None,
     extra_sections: Sequence[Section] = (),
     extra_tables: dict[str, pd.DataFrame] | None = None,
+    seed: int = 0,
 ) -> PatientRun:
     """Validate a patient's files, store them, and write ``out_dir/report.html``.
 
@@ -170,6 +220,8 @@ def run_patient(
         Cohort store file; ``out_dir/ithkit.duckdb`` by default.
     extra_sections, extra_tables
         Further report sections and store tables (e.g. a virtual patient's truth).
+    seed
+        Seed handed to every analysis (clustering restarts, permutations...).
     """
     from ithkit.report import write_report
     from ithkit.store import CohortStore
@@ -178,7 +230,10 @@ def run_patient(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
+    analyses = analyze_patient(data, out, seed=seed)
     tables = {**input_tables(data), **(extra_tables or {})}
+    for result in analyses:
+        tables.update(result.tables)
     CohortStore(store_path).write(
         data.patient_id,
         tables,
@@ -189,6 +244,8 @@ def run_patient(
     )
     sections = report_sections(data)
     sections[1:1] = list(extra_sections)
+    for result in analyses:
+        sections.extend(result.sections)
     report = write_report(
         sections,
         out / _names.REPORT_HTML,

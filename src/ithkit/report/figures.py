@@ -76,6 +76,24 @@ def _tree_layout(clones: pd.DataFrame) -> dict[str, tuple[float, float]]:
     return pos
 
 
+def _preorder(clones: pd.DataFrame) -> list[str]:
+    """Clone ids parent-first, children in table order (rows of the CCF heatmap)."""
+    children: dict[str, list[str]] = {}
+    roots = []
+    for cid, parent in zip(clones["clone_id"].astype(str), clones["parent"], strict=True):
+        if pd.isna(parent):
+            roots.append(cid)
+        else:
+            children.setdefault(str(parent), []).append(cid)
+    order: list[str] = []
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(reversed(children.get(node, [])))
+    return order
+
+
 def clone_tree(
     clones: pd.DataFrame,
     clone_ccf: pd.DataFrame | None = None,
@@ -134,7 +152,7 @@ def clone_tree(
     tree_ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
     if heat_ax is not None and clone_ccf is not None:
         wide = clone_ccf.pivot(index="clone_id", columns="sample_id", values="ccf")
-        wide = wide.reindex(sorted(pos, key=lambda c: pos[c][1]))
+        wide = wide.reindex(_preorder(clones))
         im = heat_ax.imshow(wide.to_numpy(dtype=float), vmin=0, vmax=1, cmap="Blues",
                             aspect="auto")  # fmt: skip
         heat_ax.set_xticks(range(wide.shape[1]), [str(c) for c in wide.columns], fontsize=8)
