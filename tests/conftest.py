@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ithkit.evolution import VirtualPatient, virtual_patient
@@ -17,3 +19,15 @@ def small_patient() -> VirtualPatient:
 def demo_patient() -> VirtualPatient:
     """The demo's default virtual patient (seed 7, 4 regions)."""
     return virtual_patient(seed=7, n_regions=4, patient_id="DEMO-7")
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`ithkit demo --out DIR --seed 3 --regions 3`, run once per test session."""
+    from ithkit.cli import main
+
+    out = tmp_path_factory.mktemp("demo")
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--out", str(out), "--seed", "3", "--regions", "3"])
+    assert info.value.code == 0
+    return out

@@ -402,7 +402,8 @@ def virtual_patient(
     if purity is None:
         purities = np.round(rng.uniform(0.3, 0.9, n_regions), 2)
     else:
-        purities = np.broadcast_to(np.asarray(purity, dtype=float), (n_regions,)).copy()
+        given = np.atleast_1d(np.asarray(purity, dtype=float))
+        purities = np.repeat(given, n_regions) if given.size == 1 else given
         if purities.shape != (n_regions,) or not np.all((purities > 0) & (purities <= 1)):
             raise InputError(
                 f"purity is {purity!r}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -93,16 +94,20 @@ def read_table(
     header_idx = next(i for i, line in enumerate(lines_of_text) if line.strip())
     delimiter = sep or _delimiter(p, lines_of_text[header_idx])
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            quoting=csv.QUOTE_MINIMAL,
-            skiprows=header_idx,
-        )
-    except pd.errors.ParserError as exc:
+        with warnings.catch_warnings():
+            # a row longer than the header is an error, not a silent truncation
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                quoting=csv.QUOTE_MINIMAL,
+                skiprows=header_idx,
+                index_col=False,
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise InputError(
             f"cannot parse the table ({' '.join(str(exc).split())})",
             source=p,

@@ -321,6 +321,12 @@ class CohortStore:
 
     def read(self, table: str, *, patient_id: str | None = None) -> pd.DataFrame:
         """Rows of ``table`` (all patients, or one)."""
+        if not self.path.exists():
+            raise InputError(
+                "cohort store not found",
+                source=self.path,
+                fix="run 'ithkit demo' or 'ithkit run' first, or pass --store PATH",
+            )
         if table not in self.tables():
             raise InputError(
                 f"no table {table!r} in the store",
