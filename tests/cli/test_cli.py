@@ -100,7 +100,7 @@ def test_bad_input_is_one_line_and_exit_2(demo_dir: Path, tmp_path: Path, capsys
     variants.write_text("\n".join(lines) + "\n")
     store = tmp_path / "cohort.duckdb"
     CohortStore(store).write("EARLIER", {"genomic_metrics": pd.DataFrame({"math": [1.0]})})
-    code, out, err = run_cli(
+    code, _, err = run_cli(
         ["run", str(data / "patient.yaml"), "--out", str(tmp_path / "o"), "--store", str(store)],
         capsys,
     )
