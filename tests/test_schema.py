@@ -222,3 +222,10 @@ def test_describe_lists_every_column() -> None:
     table = schema.describe(schema.LESIONS)
     assert table["column"].tolist() == list(schema.LESIONS.names)
     assert table.set_index("column").loc["diameter_mm", "unit"] == "mm"
+
+
+def test_contracts_doc_is_in_sync() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).parents[1] / "docs" / "contracts.md"
+    assert doc.read_text(encoding="utf-8") == schema.contracts_markdown()

@@ -792,3 +792,37 @@ def describe(contract: Contract) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def contracts_markdown() -> str:
+    """Markdown documentation of every contract (the text of ``docs/contracts.md``)."""
+    parts = [
+        "# Data contracts\n",
+        "Generated from `ithkit.schema` by `python -m ithkit.schema > docs/contracts.md`; a test "
+        "keeps this file in sync. Line numbers in error messages count the header as line 1.\n",
+    ]
+    for key, contract in CONTRACTS.items():
+        parts.append(f"\n## {contract.name} (`{key}`)\n")
+        if contract.description:
+            parts.append(f"\n{contract.description}\n")
+        if contract.key:
+            parts.append(f"\nUnique key: `{', '.join(contract.key)}`.\n")
+        table = describe(contract)
+        parts.append("\n| column | type | required | unit | allowed | description |\n")
+        parts.append("|---|---|---|---|---|---|\n")
+        for row in table.itertuples(index=False):
+            req = "yes" if row.required else "no"
+            parts.append(
+                f"| `{row.column}` | {row.type} | {req} | {row.unit} | {row.allowed} | "
+                f"{row.description} |\n"
+            )
+    parts.append(
+        "\n## patient manifest (YAML)\n\n"
+        f"Keys: `patient_id` (required), `attributes` (mapping), and file paths relative to the "
+        f"manifest for any of {', '.join(f'`{k}`' for k in MANIFEST_FILE_KEYS)}.\n"
+    )
+    return "".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(contracts_markdown(), end="")

@@ -82,6 +82,8 @@ def _table_html(table: Table) -> str:
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
         elif pd.api.types.is_datetime64_any_dtype(shown[col].dtype):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
+        else:
+            shown[col] = shown[col].astype(object).where(shown[col].notna(), "")
     body = shown.to_html(index=False, escape=True, border=0, classes="data", na_rep="")
     return body + note
 
