@@ -116,7 +116,9 @@ def read_table(
         ) from None
     lines = pd.Series(frame.index.to_numpy() + header_idx + 2, index=frame.index)
     if len(frame.columns):
-        blank_rows = frame.apply(lambda col: col.fillna("").str.strip().eq("")).all(axis=1)
+        arrow = pd.StringDtype("pyarrow")
+        blank_rows = frame.apply(lambda col: col.astype(arrow).fillna("").str.strip().eq(""))
+        blank_rows = blank_rows.all(axis=1)
         frame = frame.loc[~blank_rows]
         lines = lines.loc[~blank_rows]
     unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
