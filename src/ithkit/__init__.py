@@ -24,6 +24,7 @@ _SUBMODULES = {
     "store",
     "report",
     "integrate",
+    "scale",
 }
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ithkit import evolution, integrate, io, report, schema, store  # noqa: F401
+    from ithkit import evolution, integrate, io, report, scale, schema, store  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

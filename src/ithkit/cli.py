@@ -75,22 +75,51 @@ def demo(
 
 @app.command("run")
 def run(
-    manifest: Annotated[Path, typer.Argument(help="Patient manifest (YAML).")],
+    manifest: Annotated[
+        Path,
+        typer.Argument(
+            help="Patient manifest (YAML), or a cohort: a folder of manifests or a CSV with a "
+            "'manifest' column."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     store: Annotated[
         Path | None, typer.Option(help="Cohort store file (default OUT/ithkit.duckdb).")
     ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 0,
+    workers: Annotated[
+        int, typer.Option(help="Cohorts: local worker processes (Dask if > 1).")
+    ] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Cohorts: address of a running Dask scheduler.")
+    ] = None,
 ) -> None:
-    """Validate a patient's files, add them to the cohort store and write report.html."""
+    """Analyse a patient (or a cohort), add it to the cohort store and write report.html."""
     from rich.console import Console
 
-    from ithkit.integrate import run_patient
+    if manifest.is_file() and manifest.suffix.lower() in (".yaml", ".yml"):
+        from ithkit.integrate import run_patient
 
-    with Console(stderr=True).status(f"Running {manifest}..."):
-        result = run_patient(manifest, out, store=store)
-    typer.echo(f"patient   {result.patient_id}")
-    typer.echo(f"store     {result.store}")
-    typer.echo(f"report    {result.report}")
+        with Console(stderr=True).status(f"Running {manifest}..."):
+            result = run_patient(manifest, out, store=store, seed=seed)
+        typer.echo(f"patient   {result.patient_id}")
+        typer.echo(f"store     {result.store}")
+        typer.echo(f"report    {result.report}")
+        return
+
+    from ithkit.scale import run_cohort
+
+    cohort = run_cohort(manifest, out, store=store, workers=workers, scheduler=scheduler, seed=seed)
+    ok = cohort.patients[cohort.patients["status"] == "ok"]
+    typer.echo(f"patients  {len(ok)} of {len(cohort.patients)} run")
+    typer.echo(f"store     {cohort.store}")
+    typer.echo(f"summary   {out / 'patients.tsv'}")
+    if cohort.n_failed:
+        failed = cohort.patients[cohort.patients["status"] == "failed"].iloc[0]
+        raise InputError(
+            f"{cohort.n_failed} patient(s) failed, first: {failed['error']}",
+            fix=f"see {out / 'patients.tsv'}; the other patients were stored",
+        )
 
 
 # ---------------------------------------------------------------------------------------------

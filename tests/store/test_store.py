@@ -195,3 +195,11 @@ def test_reading_a_missing_store(tmp_path: Path) -> None:
         bad = tmp_path / "bad.duckdb"
         bad.write_text("hello")
         CohortStore(bad).read("patients")
+
+
+def test_all_missing_column_accepts_values_later(tmp_path: Path) -> None:
+    store = CohortStore(tmp_path / "c.duckdb")
+    store.write("P1", {"response_x": pd.DataFrame({"status": [None, None], "d": [1.0, 2.0]})})
+    store.write("P2", {"response_x": pd.DataFrame({"status": ["present"], "d": [3.0]})})
+    table = store.read("response_x").sort_values("d")
+    assert table["status"].tolist()[2] == "present"

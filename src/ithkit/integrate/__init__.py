@@ -6,7 +6,10 @@ from ithkit.integrate.demo import run_demo
 from ithkit.integrate.patient import (
     AnalysisOutput,
     PatientData,
+    PatientResult,
     PatientRun,
+    analyze_patient,
+    build_patient,
     input_tables,
     load_patient,
     report_sections,
@@ -16,7 +19,10 @@ from ithkit.integrate.patient import (
 __all__ = [
     "AnalysisOutput",
     "PatientData",
+    "PatientResult",
     "PatientRun",
+    "analyze_patient",
+    "build_patient",
     "input_tables",
     "load_patient",
     "report_sections",

@@ -199,6 +199,50 @@ class PatientRun:
     tables: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class PatientResult:
+    """One patient analysed and reported, not yet stored (see :func:`build_patient`)."""
+
+    data: PatientData
+    tables: dict[str, pd.DataFrame]
+    report: Path
+
+
+def build_patient(
+    manifest: str | Path,
+    out_dir: str | Path,
+    *,
+    extra_sections: Sequence[Section] = (),
+    extra_tables: dict[str, pd.DataFrame] | None = None,
+    seed: int = 0,
+) -> PatientResult:
+    """Validate a patient's files, run every analysis and write ``out_dir/report.html``.
+
+    Nothing is written to a cohort store: :func:`run_patient` does that, and the cohort runner
+    of :mod:`ithkit.scale` hands the tables to the store as Parquet.
+    """
+    from ithkit.report import write_report
+
+    data = load_patient(manifest)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    analyses = analyze_patient(data, out, seed=seed)
+    tables = {**input_tables(data), **(extra_tables or {})}
+    for result in analyses:
+        tables.update(result.tables)
+    sections = report_sections(data)
+    sections[1:1] = list(extra_sections)
+    for result in analyses:
+        sections.extend(result.sections)
+    report = write_report(
+        sections,
+        out / _names.REPORT_HTML,
+        title=f"ithkit report · {data.patient_id}",
+        subtitle="Intratumor heterogeneity across modalities",
+    )
+    return PatientResult(data, tables, report)
+
+
 def run_patient(
     manifest: str | Path,
     out_dir: str | Path,
@@ -208,7 +252,7 @@ def run_patient(
     extra_tables: dict[str, pd.DataFrame] | None = None,
     seed: int = 0,
 ) -> PatientRun:
-    """Validate a patient's files, store them, and write ``out_dir/report.html``.
+    """Validate a patient's files, analyse them, store them and write ``out_dir/report.html``.
 
     Parameters
     ----------
@@ -223,33 +267,20 @@ def run_patient(
     seed
         Seed handed to every analysis (clustering restarts, permutations...).
     """
-    from ithkit.report import write_report
     from ithkit.store import CohortStore
 
-    data = load_patient(manifest)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
-    analyses = analyze_patient(data, out, seed=seed)
-    tables = {**input_tables(data), **(extra_tables or {})}
-    for result in analyses:
-        tables.update(result.tables)
+    result = build_patient(
+        manifest, out, extra_sections=extra_sections, extra_tables=extra_tables, seed=seed
+    )
+    data = result.data
     CohortStore(store_path).write(
         data.patient_id,
-        tables,
+        result.tables,
         attributes={**data.attributes, **data.summary()},
         samples=data.samples(),
         module="run",
-        parameters={"manifest": str(manifest)},
+        parameters={"manifest": str(manifest), "seed": seed},
     )
-    sections = report_sections(data)
-    sections[1:1] = list(extra_sections)
-    for result in analyses:
-        sections.extend(result.sections)
-    report = write_report(
-        sections,
-        out / _names.REPORT_HTML,
-        title=f"ithkit report · {data.patient_id}",
-        subtitle="Intratumor heterogeneity across modalities",
-    )
-    return PatientRun(data.patient_id, report, store_path, tuple(tables))
+    return PatientRun(data.patient_id, result.report, store_path, tuple(result.tables))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -251,8 +252,15 @@ class CohortStore:
             exists = con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
             ).fetchone()[0]
+            # an all-missing column has DuckDB type NULL: store it as text so that later
+            # patients' values fit
+            types = {
+                r[0]: ("VARCHAR" if r[1].strip('"') == "NULL" else r[1])
+                for r in con.execute("DESCRIBE SELECT * FROM _ithkit_incoming").fetchall()
+            }
             if not exists:
-                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _ithkit_incoming LIMIT 0')
+                columns = ", ".join(f'"{c}" {t}' for c, t in types.items())
+                con.execute(f'CREATE TABLE "{name}" ({columns})')
             else:
                 have = {
                     r[0]
@@ -261,23 +269,21 @@ class CohortStore:
                         [name],
                     ).fetchall()
                 }
-                types = {
-                    r[0]: r[1]
-                    for r in con.execute("DESCRIBE SELECT * FROM _ithkit_incoming").fetchall()
-                }
                 for col in frame.columns:
                     if col not in have:
                         con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {types[col]}')
             con.execute(f'DELETE FROM "{name}" WHERE patient_id = ?', [pid])
             con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _ithkit_incoming')
         finally:
-            con.unregister("_ithkit_incoming")
+            with contextlib.suppress(Exception):  # the transaction may already be aborted
+                con.unregister("_ithkit_incoming")
 
     def load_parquet(self, folder: str | Path) -> list[str]:
         """Load result files written by parallel workers, all in one transaction.
 
-        ``folder`` holds one sub-folder per patient (its name is the patient id) with one
-        ``<table>.parquet`` file per result table, and optionally ``patient.json`` (attributes).
+        ``folder`` holds one sub-folder per patient with one ``<table>.parquet`` file per result
+        table, optionally ``samples.parquet`` (``sample_id, modality``, ...) and ``patient.json``
+        (attributes; its ``patient_id`` names the patient, else the folder name does).
 
         Returns
         -------
@@ -293,10 +299,14 @@ class CohortStore:
             tables = {f.stem: pd.read_parquet(f) for f in sorted(patient_dir.glob("*.parquet"))}
             meta_file = patient_dir / "patient.json"
             attrs = json.loads(meta_file.read_text()) if meta_file.exists() else {}
-            batches.append((patient_dir.name, tables, attrs))
+            pid = str(attrs.pop("patient_id", patient_dir.name))
+            batches.append((pid, tables, attrs))
         with self._transaction() as con:
             for pid, tables, attrs in batches:
                 self._upsert_patient(con, pid, attrs)
+                samples = tables.pop(_names.SAMPLES, None)
+                if samples is not None:
+                    self._replace_samples(con, pid, samples)
                 for name, frame in tables.items():
                     self._replace_rows(
                         con, _check_table_name(name), pid, self._with_patient(frame, pid, name)
