@@ -21,6 +21,7 @@ _SUBMODULES = {
     "schema",
     "io",
     "evolution",
+    "genomic",
     "store",
     "report",
     "integrate",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ithkit import evolution, integrate, io, report, scale, schema, store  # noqa: F401
+    from ithkit import evolution, genomic, integrate, io, report, scale, schema, store  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -183,6 +183,97 @@ def cohort_load(
 
 
 # ---------------------------------------------------------------------------------------------
+# genomic
+
+genomic_app = typer.Typer(
+    help="Multi-region sequencing: CCF, clones, tree, MATH, sampling adequacy.",
+    no_args_is_help=True,
+)
+app.add_typer(genomic_app, name="genomic")
+
+
+@genomic_app.command("analyze")
+def genomic_analyze(
+    variants: Annotated[
+        Path, typer.Argument(help="PyClone-VI-format TSV (one row per mutation x sample).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    seed: Annotated[int, typer.Option(help="Seed of the clustering restarts.")] = 0,
+    segments: Annotated[
+        Path | None, typer.Option(help="Copy-number segments with ccf (subclonal genome).")
+    ] = None,
+    max_clones: Annotated[int, typer.Option(help="Upper bound on the clones.")] = 20,
+    restarts: Annotated[int, typer.Option(help="Clustering restarts.")] = 5,
+    precision: Annotated[
+        float | None, typer.Option(help="Beta-binomial precision for overdispersed reads.")
+    ] = None,
+) -> None:
+    """CCF, clones, tree, metrics and sampling adequacy of one tumour."""
+    from rich.console import Console
+
+    from ithkit import io
+    from ithkit.genomic import analyze
+
+    frame = io.read_variants(variants)
+    seg = io.read_segments(segments) if segments is not None else None
+    with Console(stderr=True).status("Clustering mutations and searching trees..."):
+        result = analyze(
+            frame, segments=seg, seed=seed, max_clones=max_clones, n_restarts=restarts,
+            precision=precision,
+        )  # fmt: skip
+    files = result.write(out)
+    typer.echo(f"clones    {result.clones['clone_id'].nunique()}")
+    typer.echo(f"trees     {result.tree.n_consistent} consistent; best {result.tree.newick()}")
+    typer.echo(f"sampling  {result.adequacy.summary()}")
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+@genomic_app.command("math")
+def genomic_math(
+    maf: Annotated[Path, typer.Argument(help="MAF with read counts or a VAF column.")],
+    out: Annotated[Path, typer.Option("--out", help="Output TSV (sample_id, n_variants, math).")],
+    vaf_column: Annotated[
+        str | None, typer.Option(help="VAF column (fraction or percent); default: counts.")
+    ] = None,
+    min_vaf: Annotated[float, typer.Option(help="Drop variants below this VAF.")] = 0.075,
+    all_variants: Annotated[
+        bool, typer.Option("--all-variants", help="Keep synonymous variants too.")
+    ] = False,
+) -> None:
+    """MATH score per sample of a MAF (maftools' math.score defaults)."""
+    from ithkit.genomic import maf_math, read_maf
+    from ithkit.io import write_table
+
+    table = maf_math(
+        read_maf(maf), vaf_column=vaf_column, min_vaf=min_vaf,
+        nonsynonymous_only=not all_variants, source=str(maf),
+    )  # fmt: skip
+    write_table(table, out)
+    typer.echo(f"{table['math'].notna().sum()} of {len(table)} samples scored -> {out}")
+
+
+@genomic_app.command("convert")
+def genomic_convert(
+    maf: Annotated[Path, typer.Argument(help="MAF with t_ref_count / t_alt_count.")],
+    purity: Annotated[Path, typer.Option(help="Purity table (sample_id, purity).")],
+    out: Annotated[Path, typer.Option("--out", help="Output variants TSV.")],
+    segments: Annotated[Path | None, typer.Option(help="Copy-number segments.")] = None,
+) -> None:
+    """Convert MAF + segments + purity to the multi-region variant table."""
+    from ithkit import io
+    from ithkit.genomic import maf_to_variants, read_maf
+
+    frame, notes = maf_to_variants(
+        read_maf(maf), purity=io.read_purity(purity),
+        segments=io.read_segments(segments) if segments is not None else None, source=str(maf),
+    )  # fmt: skip
+    io.write_table(frame, out)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"{len(frame)} rows -> {out}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> Any:

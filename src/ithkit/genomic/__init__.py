@@ -1,0 +1,61 @@
+"""Genomic ITH from multi-region sequencing: CCF, clones, phylogeny, MATH, sampling adequacy.
+
+Examples
+--------
+>>> from ithkit.evolution import virtual_patient
+>>> from ithkit import genomic
+>>> vp = virtual_patient(seed=1, n_regions=3, n_mutations=60, n_clones=3, depth=300)
+>>> result = genomic.analyze(vp.variants, seed=0)
+>>> sorted(result.mutations["class"].unique())  # doctest: +SKIP
+['private', 'shared', 'truncal']
+"""
+
+from __future__ import annotations
+
+from ithkit.genomic._adequacy import AdequacyResult, sampling_adequacy
+from ithkit.genomic._analyze import GenomicResult, analyze
+from ithkit.genomic._ccf import (
+    MissingMutationsWarning,
+    cancer_cell_fraction,
+    expected_vaf,
+    fill_missing,
+    is_present,
+    mutation_classes,
+)
+from ithkit.genomic._cluster import ClusterResult, cluster_mutations
+from ithkit.genomic._maf import maf_math, maf_to_variants, read_maf
+from ithkit.genomic._metrics import (
+    heterogeneity_metrics,
+    math_score,
+    shannon,
+    simpson,
+    subclonal_genome_fraction,
+)
+from ithkit.genomic._phylogeny import TreeResult, fish_table, infer_tree, tree_to_newick
+
+__all__ = [
+    "AdequacyResult",
+    "ClusterResult",
+    "GenomicResult",
+    "MissingMutationsWarning",
+    "TreeResult",
+    "analyze",
+    "cancer_cell_fraction",
+    "cluster_mutations",
+    "expected_vaf",
+    "fill_missing",
+    "fish_table",
+    "heterogeneity_metrics",
+    "infer_tree",
+    "is_present",
+    "maf_math",
+    "maf_to_variants",
+    "math_score",
+    "mutation_classes",
+    "read_maf",
+    "sampling_adequacy",
+    "shannon",
+    "simpson",
+    "subclonal_genome_fraction",
+    "tree_to_newick",
+]

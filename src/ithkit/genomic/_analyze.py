@@ -1,0 +1,179 @@
+"""One call from multi-region read counts to clones, tree, metrics and sampling adequacy."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ithkit import schema
+from ithkit._errors import InputError
+from ithkit.genomic._adequacy import AdequacyResult, sampling_adequacy
+from ithkit.genomic._ccf import (
+    MissingMutationsWarning,
+    cancer_cell_fraction,
+    fill_missing,
+    mutation_classes,
+)
+from ithkit.genomic._cluster import cluster_mutations
+from ithkit.genomic._metrics import heterogeneity_metrics, subclonal_genome_fraction
+from ithkit.genomic._phylogeny import TreeResult, fish_table, infer_tree
+
+
+@dataclass(frozen=True)
+class GenomicResult:
+    """Everything :func:`analyze` computes; :meth:`write` saves it as the CLI does.
+
+    Attributes
+    ----------
+    mutations
+        ``mutation_id, clone_id, class`` (class: truncal, shared or private).
+    mutation_ccf
+        ``mutation_id, sample_id, vaf, ccf, ccf_low, ccf_high, multiplicity, is_clonal``.
+    clones
+        ``clone_id, sample_id, ccf, ccf_low, ccf_high, n_mutations``.
+    tree
+        The tree search (best tree, number of consistent trees, shortlist, edge support).
+    fish
+        ``clone_id, parent, sample_id, ccf, fraction`` for fish plots.
+    metrics
+        ``sample_id, math, n_clones, shannon, simpson, fraction_subclonal`` (+ ``ALL``), and
+        ``subclonal_genome_fraction`` when segments were given.
+    adequacy
+        Rarefaction over region subsets.
+    filled
+        Mutation x sample rows that were missing and filled with 0 alt reads.
+    """
+
+    mutations: pd.DataFrame
+    mutation_ccf: pd.DataFrame
+    clones: pd.DataFrame
+    tree: TreeResult
+    fish: pd.DataFrame
+    metrics: pd.DataFrame
+    adequacy: AdequacyResult
+    filled: pd.DataFrame
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``mutations.tsv, mutation_ccf.tsv, clones.tsv, tree.json, tree.nwk,
+        metrics.tsv`` and ``fish.tsv, edges.tsv, tree_shortlist.tsv, adequacy.tsv,
+        missing.tsv`` to ``out_dir``."""
+        from ithkit._atomic import atomic_path
+        from ithkit.io import write_table
+
+        out = Path(out_dir)
+        files = {
+            "mutations": write_table(self.mutations, out / "mutations.tsv"),
+            "mutation_ccf": write_table(self.mutation_ccf, out / "mutation_ccf.tsv"),
+            "clones": write_table(self.clones, out / "clones.tsv"),
+            "metrics": write_table(self.metrics, out / "metrics.tsv"),
+            "fish": write_table(self.fish, out / "fish.tsv"),
+            "edges": write_table(self.tree.edges, out / "edges.tsv"),
+            "tree_shortlist": write_table(self.tree.shortlist, out / "tree_shortlist.tsv"),
+            "adequacy": write_table(self.adequacy.curve, out / "adequacy.tsv"),
+            "missing": write_table(self.filled, out / "missing.tsv"),
+        }
+        for name, text in (("tree.json", self.tree.to_json()), ("tree.nwk", self.tree.newick())):
+            with atomic_path(out / name) as tmp:
+                tmp.write_text(text + "\n", encoding="utf-8")
+            files[name.replace(".", "_")] = out / name
+        summary = {
+            "n_mutations": int(self.mutations.shape[0]),
+            "n_samples": int(self.mutation_ccf["sample_id"].nunique()),
+            "n_clones": int(self.clones["clone_id"].nunique()),
+            "n_consistent_trees": int(self.tree.n_consistent),
+            "tree": self.tree.newick(),
+            "sampling": self.adequacy.summary(),
+            "n_filled_rows": len(self.filled),
+        }
+        with atomic_path(out / "summary.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        files["summary"] = out / "summary.json"
+        return files
+
+
+def analyze(
+    variants: pd.DataFrame,
+    *,
+    segments: pd.DataFrame | None = None,
+    seed: int | None = 0,
+    max_clones: int = 20,
+    n_restarts: int = 5,
+    precision: float | None = None,
+    tree_tolerance: float = 0.05,
+) -> GenomicResult:
+    """Genomic ITH of one tumour from multi-region read counts, in one call.
+
+    Steps: validate (:data:`ithkit.schema.VARIANTS`), fill mutations missing from a sample with
+    0 alt reads (reported), CCF per mutation and sample (:func:`cancer_cell_fraction`),
+    truncal/shared/private classes, clones (:func:`cluster_mutations`), the tree
+    (:func:`infer_tree`), fish-plot prevalences, heterogeneity metrics and sampling adequacy.
+
+    Parameters
+    ----------
+    variants
+        PyClone-VI-format table (strings or typed).
+    segments
+        Optional copy-number segments (:data:`ithkit.schema.SEGMENTS` with ``ccf``) for the
+        fraction of the genome with subclonal copy number.
+    seed
+        Seed of the clustering restarts and the subset sampling.
+    max_clones, n_restarts, precision
+        Passed to :func:`cluster_mutations`.
+    tree_tolerance
+        Sum-rule tolerance of :func:`infer_tree` (CCF units).
+
+    Returns
+    -------
+    GenomicResult
+
+    Examples
+    --------
+    >>> from ithkit.evolution import virtual_patient
+    >>> vp = virtual_patient(seed=2, n_regions=3, n_mutations=80, depth=300)
+    >>> result = analyze(vp.variants, seed=0)
+    >>> list(result.metrics.columns)
+    ['sample_id', 'math', 'n_clones', 'shannon', 'simpson', 'fraction_subclonal']
+    """
+    typed = schema.validate(variants, schema.VARIANTS, source="variants")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MissingMutationsWarning)
+        complete, filled = fill_missing(typed)
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=2)
+    if complete["mutation_id"].nunique() < 2:
+        raise InputError(
+            "fewer than two mutations", source="variants", fix="clone inference needs more data"
+        )
+    ccf = cancer_cell_fraction(complete)
+    clusters = cluster_mutations(
+        complete, max_clones=max_clones, n_restarts=n_restarts, precision=precision, seed=seed
+    )
+    classes = mutation_classes(ccf, assignments=clusters.assignments, clones=clusters.clones)
+    tree = infer_tree(clusters.clones, tolerance=tree_tolerance)
+    fish = fish_table(tree.tree, clusters.clones)
+    metrics = heterogeneity_metrics(ccf, classes, fish)
+    if segments is not None:
+        typed_segments = schema.validate(segments, schema.SEGMENTS, source="segments")
+        fraction = subclonal_genome_fraction(typed_segments)
+        metrics["subclonal_genome_fraction"] = metrics["sample_id"].map(fraction)
+        metrics.loc[metrics["sample_id"] == "ALL", "subclonal_genome_fraction"] = float(
+            fraction.mean()
+        )
+    mutations = clusters.assignments[["mutation_id", "clone_id"]].assign(
+        **{"class": lambda f: f["mutation_id"].map(classes).astype("string")}
+    )
+    adequacy = sampling_adequacy(ccf, clusters.assignments, classes, seed=seed)
+    return GenomicResult(
+        mutations=mutations,
+        mutation_ccf=ccf,
+        clones=clusters.clones,
+        tree=tree,
+        fish=fish,
+        metrics=metrics,
+        adequacy=adequacy,
+        filled=filled,
+    )

@@ -1,0 +1,163 @@
+"""Heterogeneity scores: MATH, clone diversity, subclonal fractions, subclonal genome."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ithkit._errors import InputError
+
+MAD_CONSTANT = 1.4826  # makes the MAD a consistent estimate of the SD under normality
+
+
+def math_score(vaf: np.ndarray | pd.Series) -> float:
+    """Mutant-allele tumour heterogeneity (MATH) of one sample.
+
+    .. math:: \\mathrm{MATH} = 100 \\times \\frac{1.4826\\,\\mathrm{median}(|v - \\tilde v|)}
+              {\\tilde v}
+
+    with :math:`\\tilde v` the median VAF (Mroz & Rocco, Oral Oncol 2013). VAFs are fractions
+    0..1; missing values are ignored.
+
+    Examples
+    --------
+    >>> round(math_score([0.1, 0.2, 0.3, 0.4, 0.5]), 4)
+    49.42
+    """
+    v = np.asarray(vaf, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return float("nan")
+    med = float(np.median(v))
+    if med <= 0:
+        return float("nan")
+    return float(100.0 * MAD_CONSTANT * np.median(np.abs(v - med)) / med)
+
+
+def shannon(fractions: np.ndarray | pd.Series) -> float:
+    """Shannon diversity :math:`-\\sum p_i \\ln p_i` of fractions (normalised to sum 1).
+
+    Examples
+    --------
+    >>> round(shannon([0.5, 0.5]), 4)
+    0.6931
+    """
+    p = np.asarray(fractions, dtype=float)
+    p = p[p > 0]
+    if p.size == 0:
+        return 0.0
+    p = p / p.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def simpson(fractions: np.ndarray | pd.Series) -> float:
+    """Gini-Simpson diversity :math:`1 - \\sum p_i^2` of fractions (normalised to sum 1).
+
+    Examples
+    --------
+    >>> simpson([0.5, 0.5])
+    0.5
+    """
+    p = np.asarray(fractions, dtype=float)
+    p = p[p > 0]
+    if p.size == 0:
+        return 0.0
+    p = p / p.sum()
+    return float(1.0 - (p**2).sum())
+
+
+def heterogeneity_metrics(
+    mutation_ccf: pd.DataFrame,
+    classes: pd.Series,
+    fish: pd.DataFrame,
+    *,
+    min_fraction: float = 0.01,
+) -> pd.DataFrame:
+    """Per-sample and whole-tumour heterogeneity scores.
+
+    Parameters
+    ----------
+    mutation_ccf
+        ``mutation_id, sample_id, vaf, is_clonal, ...`` (from :func:`cancer_cell_fraction`).
+    classes
+        truncal/shared/private per mutation (:func:`mutation_classes`).
+    fish
+        Clone prevalences ``clone_id, sample_id, fraction`` (:func:`fish_table`).
+    min_fraction
+        A clone counts as present in a sample when its CCF exceeds this.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sample_id, math, n_clones, shannon, simpson, fraction_subclonal``: one row per sample
+        (MATH over the mutations present in that sample; diversity of the clone
+        prevalences; fraction of its detected mutations that are subclonal there) and a row
+        ``ALL`` (MATH over every detected mutation-sample pair, clones in the tumour,
+        diversity of the prevalences averaged over samples, fraction of mutations that are not
+        truncal).
+    """
+    rows = []
+    from ithkit.genomic._ccf import is_present
+
+    detected = mutation_ccf[is_present(mutation_ccf)]
+    for sample in dict.fromkeys(mutation_ccf["sample_id"]):
+        det = detected[detected["sample_id"] == sample]
+        prev = fish[fish["sample_id"] == sample]
+        rows.append(
+            {
+                "sample_id": str(sample),
+                "math": math_score(det["vaf"]),
+                "n_clones": int((prev["ccf"] > min_fraction).sum()),
+                "shannon": shannon(prev["fraction"]),
+                "simpson": simpson(prev["fraction"]),
+                "fraction_subclonal": float((~det["is_clonal"]).mean()) if len(det) else np.nan,
+            }
+        )
+    mean_prev = fish.groupby("clone_id")["fraction"].mean()
+    present = fish.groupby("clone_id")["ccf"].max() > min_fraction
+    rows.append(
+        {
+            "sample_id": "ALL",
+            "math": math_score(detected["vaf"]),
+            "n_clones": int(present.sum()),
+            "shannon": shannon(mean_prev),
+            "simpson": simpson(mean_prev),
+            "fraction_subclonal": float((classes != "truncal").mean()),
+        }
+    )
+    return pd.DataFrame(rows).astype({"sample_id": "string"})
+
+
+def subclonal_genome_fraction(segments: pd.DataFrame, *, clonal_ccf: float = 0.95) -> pd.Series:
+    """Fraction of the genome (by length) with a subclonal copy-number state, per sample.
+
+    A segment is subclonal when it departs from 1+1 copies and its ``ccf`` is below
+    ``clonal_ccf`` (TRACERx-style). Segments without ``ccf`` count as clonal.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``sample_id``, fractions 0..1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> seg = pd.DataFrame({"sample_id": ["R1", "R1"], "chrom": ["1", "2"], "start": [1, 1],
+    ...                     "end": [100, 300], "major_cn": [2, 1], "minor_cn": [1, 1],
+    ...                     "ccf": [0.4, 1.0]})
+    >>> float(subclonal_genome_fraction(seg)["R1"])
+    0.25
+    """
+    if "ccf" not in segments.columns:
+        raise InputError(
+            "segments have no ccf column",
+            source="segments",
+            column="ccf",
+            fix="add the fraction of cancer cells carrying each state (1 = clonal)",
+        )
+    length = (segments["end"] - segments["start"] + 1).astype(float)
+    altered = (segments["major_cn"] != 1) | (segments["minor_cn"] != 1)
+    sub = altered & (segments["ccf"].fillna(1.0) < clonal_ccf)
+    total = length.groupby(segments["sample_id"]).sum()
+    part = length.where(sub, 0.0).groupby(segments["sample_id"]).sum()
+    return (part / total).rename("subclonal_genome_fraction")
