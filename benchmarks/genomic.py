@@ -1,0 +1,171 @@
+"""Genomic benchmark: ithkit clone inference vs PyClone-VI (ARI and wall time).
+
+Run: ``.venv/bin/python benchmarks/genomic.py [--sizes 100,1000,10000] [--regions 1,4,10]``.
+
+Prints one row per (mutations x regions) virtual patient plus one for PyClone-VI's own synthetic
+set (``../shared/reference/pyclone_vi_synthetic.tsv``, 8 true clusters): adjusted Rand index of
+the clone assignment against the truth, wall time in seconds and the speed-up. It also checks
+MATH on maftools' TCGA-LAML MAF against the values listed in ``../shared/reference/README.md``.
+
+PyClone-VI is not on PyPI and is GPL-3: it is never a dependency of ithkit. The benchmark runs
+it from its own environment, made once from the public source::
+
+    git clone https://github.com/Roth-Lab/pyclone-vi /tmp/pyclone_src
+    python3 -m venv /tmp/bench_pyclone
+    /tmp/bench_pyclone/bin/pip install numpy scipy pandas numba h5py click
+    /tmp/bench_pyclone/bin/pip install --no-deps /tmp/pyclone_src
+
+and calls ``pyclone-vi fit`` + ``write-results-file`` as a user would (``-c 40 -r 10``, the
+settings of the reference numbers; every call pays numba's JIT compilation, as users do, since
+PyClone-VI 0.1.6 does not cache it). Without that environment only ithkit's columns are filled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from ithkit import genomic
+from ithkit.evolution import virtual_patient
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+PYCLONE = Path("/tmp/bench_pyclone/bin/pyclone-vi")
+COLUMNS = [
+    "mutation_id", "sample_id", "ref_counts", "alt_counts", "major_cn", "minor_cn", "normal_cn",
+    "tumour_content",
+]  # fmt: skip
+# maftools math.score, non-synonymous variants, VAF >= 0.075, >= 5 variants (reference README)
+MAFTOOLS_MATH = {
+    "TCGA-AB-3009": 9.0450,
+    "TCGA-AB-2849": 20.5883,
+    "TCGA-AB-3002": 6.9912,
+    "TCGA-AB-2972": 11.6216,
+}
+
+
+def run_ithkit(variants: pd.DataFrame, seed: int) -> tuple[pd.Series, float, int]:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = genomic.cluster_mutations(variants[COLUMNS], seed=seed)
+    elapsed = time.perf_counter() - start
+    labels = result.assignments.set_index("mutation_id")["clone_id"]
+    return labels, elapsed, int(labels.nunique())
+
+
+def run_pyclone(
+    variants: pd.DataFrame, seed: int, timeout: float, clusters: int, restarts: int
+) -> tuple[pd.Series | None, float, str]:
+    if not PYCLONE.exists():
+        return None, float("nan"), "not installed"
+    tmp = Path(tempfile.mkdtemp(prefix="bench_pyclone_"))
+    try:
+        table = variants[COLUMNS].copy()
+        table.to_csv(tmp / "in.tsv", sep="\t", index=False)
+        start = time.perf_counter()
+        fit = [str(PYCLONE), "fit", "-i", str(tmp / "in.tsv"), "-o", str(tmp / "fit.h5")]
+        fit += ["-c", str(clusters), "-d", "binomial", "-r", str(restarts), "--seed", str(seed)]
+        write = [str(PYCLONE), "write-results-file", "-i", str(tmp / "fit.h5")]
+        write += ["-o", str(tmp / "out.tsv")]
+        try:
+            subprocess.run(fit, check=True, capture_output=True, timeout=timeout)
+            subprocess.run(write, check=True, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, time.perf_counter() - start, f"timeout > {timeout:.0f} s"
+        elapsed = time.perf_counter() - start
+        out = pd.read_csv(tmp / "out.tsv", sep="\t", dtype={"mutation_id": str})
+        labels = out.drop_duplicates("mutation_id").set_index("mutation_id")["cluster_id"]
+        return labels, elapsed, ""
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def ari(truth: pd.Series, labels: pd.Series | None) -> float:
+    if labels is None:
+        return float("nan")
+    common = truth.index.intersection(labels.index)
+    return float(adjusted_rand_score(truth.loc[common], labels.loc[common]))
+
+
+def cases(sizes: list[int], regions: list[int], seed: int):  # type: ignore[no-untyped-def]
+    for n_mut in sizes:
+        for n_reg in regions:
+            vp = virtual_patient(seed=seed, n_regions=n_reg, n_mutations=n_mut, depth=200)
+            truth = vp.mutations.set_index("mutation_id")["clone_id"].astype(str)
+            yield f"VP {n_mut} x {n_reg}", vp.variants, truth, len(vp.clones)
+    path = REFERENCE / "pyclone_vi_synthetic.tsv"
+    if path.exists():
+        raw = pd.read_csv(path, sep="\t", dtype={"mutation_id": str, "sample_id": str})
+        truth = raw.drop_duplicates("mutation_id").set_index("mutation_id")["cluster"]
+        yield "PyClone-VI synthetic 100 x 4", raw, truth.astype(str), int(truth.nunique())
+
+
+def math_check() -> pd.DataFrame | None:
+    path = REFERENCE / "tcga_laml.maf.gz"
+    if not path.exists():
+        return None
+    scores = genomic.maf_math(genomic.read_maf(path), vaf_column="i_TumorVAF_WU")
+    scores = scores.set_index("sample_id")
+    rows = [
+        {"sample": s, "maftools": ref, "ithkit": round(float(scores.loc[s, "math"]), 4),
+         "n_variants": int(scores.loc[s, "n_variants"])}
+        for s, ref in MAFTOOLS_MATH.items()
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--regions", default="1,4,10")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=900.0, help="per PyClone-VI run (s)")
+    parser.add_argument("--clusters", type=int, default=40, help="PyClone-VI -c")
+    parser.add_argument("--restarts", type=int, default=10, help="PyClone-VI -r")
+    parser.add_argument("--no-pyclone", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    regions = [int(x) for x in args.regions.split(",") if x]
+    rows = []
+    for name, variants, truth, n_true in cases(sizes, regions, args.seed):
+        labels, t_ith, k_ith = run_ithkit(variants, args.seed)
+        if args.no_pyclone:
+            pc_labels, t_pc, note = None, float("nan"), "skipped"
+        else:
+            pc_labels, t_pc, note = run_pyclone(
+                variants, args.seed, args.timeout, args.clusters, args.restarts
+            )
+        row = {
+            "case": name,
+            "true_clones": n_true,
+            "ithkit_clones": k_ith,
+            "ithkit_ari": round(ari(truth, labels), 3),
+            "ithkit_s": round(t_ith, 2),
+            "pyclone_clones": np.nan if pc_labels is None else int(pc_labels.nunique()),
+            "pyclone_ari": round(ari(truth, pc_labels), 3),
+            "pyclone_s": round(t_pc, 2),
+            "speedup": round(t_pc / t_ith, 1) if t_ith > 0 else np.nan,
+            "note": note,
+        }
+        rows.append(row)
+        print(" | ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    table = pd.DataFrame(rows)
+    print()
+    print(table.to_string(index=False))
+    math = math_check()
+    if math is not None:
+        print("\nMATH on TCGA-LAML (maftools math.score reference)")
+        print(math.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
