@@ -52,7 +52,7 @@ MAFTOOLS_MATH = {
 }
 
 
-def run_ithkit(variants: pd.DataFrame, seed: int) -> tuple[pd.Series, float, int]:
+def run_ithkit(variants: pd.DataFrame, seed: int) -> tuple[pd.Series | None, float, int]:
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -60,6 +60,32 @@ def run_ithkit(variants: pd.DataFrame, seed: int) -> tuple[pd.Series, float, int
     elapsed = time.perf_counter() - start
     labels = result.assignments.set_index("mutation_id")["clone_id"]
     return labels, elapsed, int(labels.nunique())
+
+
+def run_pyclone_cached(
+    name: str, variants: pd.DataFrame, args: argparse.Namespace
+) -> tuple[pd.Series | None, float, str]:
+    """PyClone-VI's labels and time, reused from ``--cache`` when that run was done before."""
+    if args.cache is None:
+        return run_pyclone(variants, args.seed, args.timeout, args.clusters, args.restarts)
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    stem = f"{name.replace(' ', '_')}_s{args.seed}_c{args.clusters}_r{args.restarts}"
+    labels_file, meta_file = cache / f"{stem}.tsv", cache / f"{stem}.meta"
+    if meta_file.exists():
+        elapsed_text, _, note = meta_file.read_text().partition("\t")
+        labels = None
+        if labels_file.exists():
+            frame = pd.read_csv(labels_file, sep="\t", dtype={"mutation_id": str})
+            labels = frame.set_index("mutation_id")["cluster_id"]
+        return labels, float(elapsed_text), note.strip()
+    labels, elapsed, note = run_pyclone(
+        variants, args.seed, args.timeout, args.clusters, args.restarts
+    )
+    if labels is not None:
+        labels.rename("cluster_id").reset_index().to_csv(labels_file, sep="\t", index=False)
+    meta_file.write_text(f"{elapsed}\t{note}\n")
+    return labels, elapsed, note
 
 
 def run_pyclone(
@@ -132,18 +158,21 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=40, help="PyClone-VI -c")
     parser.add_argument("--restarts", type=int, default=10, help="PyClone-VI -r")
     parser.add_argument("--no-pyclone", action="store_true")
+    parser.add_argument("--no-ithkit", action="store_true", help="only run (and cache) PyClone")
+    parser.add_argument("--cache", default=None, help="folder reusing PyClone-VI runs")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
     regions = [int(x) for x in args.regions.split(",") if x]
     rows = []
     for name, variants, truth, n_true in cases(sizes, regions, args.seed):
-        labels, t_ith, k_ith = run_ithkit(variants, args.seed)
+        if args.no_ithkit:
+            labels, t_ith, k_ith = None, float("nan"), 0
+        else:
+            labels, t_ith, k_ith = run_ithkit(variants, args.seed)
         if args.no_pyclone:
             pc_labels, t_pc, note = None, float("nan"), "skipped"
         else:
-            pc_labels, t_pc, note = run_pyclone(
-                variants, args.seed, args.timeout, args.clusters, args.restarts
-            )
+            pc_labels, t_pc, note = run_pyclone_cached(name, variants, args)
         row = {
             "case": name,
             "true_clones": n_true,
