@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -71,27 +72,67 @@ def _arrays(variants: pd.DataFrame) -> tuple[list[str], list[str], dict[str, np.
 
 
 def _log_likelihood_grid(
-    arrays: dict[str, np.ndarray], grid: np.ndarray, n_mult: int, precision: float | None
+    arrays: dict[str, np.ndarray],
+    grid: np.ndarray,
+    options: list[tuple[str, int]],
+    precision: float | None,
 ) -> np.ndarray:
-    """log P(alt | depth, CCF = grid[g], multiplicity m) as an (N, S, M, G) array."""
+    """log P(alt | depth, CCF = grid[g], option o) as an (N, S, O, G) array.
+
+    An option is a copy-number scenario and a multiplicity m: ``clonal`` (every cancer cell
+    has the reported copy number) or ``mutant`` (only the cells carrying the mutation do; the
+    others keep the normal copy number, PyClone's default genotype model).
+    """
     n, s = arrays["alt"].shape
-    out = np.empty((n, s, n_mult, grid.size))
-    for m in range(1, n_mult + 1):
+    out = np.empty((n, s, len(options), grid.size))
+    alt = arrays["alt"][..., None]
+    depth = arrays["depth"][..., None]
+    p = arrays["purity"][..., None]
+    total = arrays["total"][..., None]
+    normal = arrays["normal"][..., None]
+    error = arrays["error"][..., None]
+    phi = grid[None, None, :]
+    for o, (scenario, m) in enumerate(options):
         mult = np.minimum(m, arrays["major"])[..., None]
-        f = expected_vaf(
-            grid[None, None, :], mult, arrays["purity"][..., None], arrays["total"][..., None],
-            arrays["normal"][..., None], arrays["error"][..., None],
-        )  # fmt: skip
-        alt = arrays["alt"][..., None]
-        depth = arrays["depth"][..., None]
+        if scenario == "clonal":
+            f = expected_vaf(phi, mult, p, total, normal, error)
+        else:
+            v = p * phi * mult / (p * (1 - phi) * normal + p * phi * total + (1 - p) * normal)
+            v = np.clip(v, 0.0, 1.0)
+            f = v * (1 - error) + (1 - v) * error
         if precision is None:
-            out[:, :, m - 1, :] = stats.binom.logpmf(alt, depth, f)
+            out[:, :, o, :] = stats.binom.logpmf(alt, depth, f)
         else:
             f = np.clip(f, 1e-6, 1 - 1e-6)
-            out[:, :, m - 1, :] = stats.betabinom.logpmf(
-                alt, depth, f * precision, (1 - f) * precision
-            )
+            out[:, :, o, :] = stats.betabinom.logpmf(alt, depth, f * precision, (1 - f) * precision)
     return out
+
+
+def _copy_number_options(model: str, n_mult: int) -> list[tuple[str, int]]:
+    """Copy-number scenario and multiplicity pairs a mutation may have.
+
+    ``both``: the mutation preceded the copy-number change in its own cells (``mutant``,
+    multiplicity 1..major) or followed a change all cancer cells share (``clonal``,
+    multiplicity 1). A mutation that preceded a change every cancer cell carries has CCF 1,
+    where the two scenarios coincide, so this set loses nothing (it is PyClone's).
+    """
+    if model == "clonal":
+        return [("clonal", m) for m in range(1, n_mult + 1)]
+    if model == "mutant":
+        return [("mutant", m) for m in range(1, n_mult + 1)]
+    return [("mutant", m) for m in range(1, n_mult + 1)] + [("clonal", 1)]
+
+
+def _option_prior(
+    arrays: dict[str, np.ndarray], options: list[tuple[str, int]], model: str, n_mult: int
+) -> np.ndarray:
+    """Uniform log prior over the options valid for each mutation (N, O)."""
+    max_major = np.minimum(arrays["major"].max(axis=1), n_mult).astype(int)
+    valid = np.array([[m <= mm for _, m in options] for mm in max_major])
+    if model == "both":  # same likelihood as ("mutant", 1) where the copy number is normal
+        unchanged = (arrays["total"] == arrays["normal"]).all(axis=1)
+        valid[unchanged, -1] = False
+    return np.where(valid, -np.log(valid.sum(axis=1, keepdims=True)), -np.inf)
 
 
 def _kmeanspp(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -199,6 +240,7 @@ def cluster_mutations(
     max_clones: int = 20,
     n_restarts: int = 5,
     precision: float | None = None,
+    copy_number_model: Literal["both", "clonal", "mutant"] = "both",
     level: float = 0.95,
     max_iter: int = 200,
     tol: float = 1e-7,
@@ -207,7 +249,8 @@ def cluster_mutations(
     """Group mutations into clones from their read counts in all samples jointly.
 
     Each clone k has a CCF :math:`\\phi_{ks}` per sample; a mutation of clone k with
-    multiplicity m (shared by all samples, with a uniform prior on 1..major copy number) has
+    multiplicity m (shared by all samples, with a uniform prior on 1..major copy number, and
+    a copy-number scenario, see ``copy_number_model``) has
     alt reads :math:`\\sim \\mathrm{Binomial}(d, v(\\phi_{ks}, m))` (beta-binomial with
     ``precision``), :math:`v` the copy-number-aware expected VAF of
     :func:`ithkit.genomic.expected_vaf`. The mixture is fitted by EM with the CCFs on a 0.01
@@ -226,6 +269,12 @@ def cluster_mutations(
         Independent initialisations.
     precision
         Beta-binomial precision for overdispersed data (e.g. 200); None for binomial.
+    copy_number_model
+        ``clonal``: the reported copy number is carried by every cancer cell; ``mutant``: only
+        by the cells with the mutation (the others keep the normal copy number); ``both``
+        (default): the mutation either preceded the change in its own cells (multiplicity
+        1..major) or followed a change shared by all cancer cells (multiplicity 1), marginalised
+        under a uniform prior (the genotype set of PyClone-VI).
     level
         Probability mass of the clone CCF intervals.
     max_iter, tol
@@ -250,10 +299,26 @@ def cluster_mutations(
     mutations, samples, arrays = _arrays(variants)
     n, s = arrays["alt"].shape
     n_mult = int(min(arrays["major"].max(), 6))
-    loglik = _log_likelihood_grid(arrays, CCF_GRID, n_mult, precision)
-    max_major = np.minimum(arrays["major"].max(axis=1), n_mult).astype(int)
-    options = np.arange(1, n_mult + 1)[None, :] <= max_major[:, None]
-    log_prior_m = np.where(options, -np.log(max_major)[:, None], -np.inf)
+    if copy_number_model == "both" and (arrays["total"] == arrays["normal"]).all():
+        copy_number_model = "clonal"  # identical likelihoods: no need to carry both
+    options = _copy_number_options(copy_number_model, n_mult)
+    loglik = _log_likelihood_grid(arrays, CCF_GRID, options, precision)
+    log_prior_m = _option_prior(arrays, options, copy_number_model, n_mult)
+    # a mutation whose copy number differs between samples may have a different genotype in
+    # each: marginalise its options sample by sample and keep that in the first slot
+    varies = (arrays["major"] != arrays["major"][:, :1]).any(axis=1) | (
+        arrays["total"] != arrays["total"][:, :1]
+    ).any(axis=1)
+    if varies.any():
+        columns = [{k: a[:, j : j + 1] for k, a in arrays.items()} for j in range(s)]
+        per_sample = np.stack(
+            [_option_prior(c, options, copy_number_model, n_mult) for c in columns], axis=1
+        )
+        marginal = special.logsumexp(loglik[varies] + per_sample[varies][..., None], axis=2)
+        # every slot holds the marginal (finite, so 0-weight slots add 0, not NaN)
+        loglik[varies] = marginal[:, :, None, :]
+        log_prior_m[varies] = -np.inf
+        log_prior_m[varies, 0] = 0.0
 
     # point CCFs (best multiplicity per sample) to seed the centres
     with np.errstate(invalid="ignore", divide="ignore"):
