@@ -26,6 +26,8 @@ _SUBMODULES = {
     "report",
     "integrate",
     "scale",
+    "response",
+    "liquid",
 }
 
 __all__ = [

@@ -274,6 +274,116 @@ def genomic_convert(
 
 
 # ---------------------------------------------------------------------------------------------
+# response
+
+response_app = typer.Typer(
+    help="Response assessment: RECIST 1.1, iRECIST, volumetric and mixed response.",
+    no_args_is_help=True,
+)
+app.add_typer(response_app, name="response")
+
+
+@response_app.command("recist")
+def response_recist(
+    measurements: Annotated[
+        Path, typer.Argument(help="Lesion measurements CSV (or SDTM TR with --sdtm-tu).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    criteria: Annotated[str, typer.Option(help="recist1.1 or irecist.")] = "recist1.1",
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="Require CR/PR confirmation (>= 4 weeks).")
+    ] = False,
+    sd_min_days: Annotated[int, typer.Option(help="Minimum SD duration (days).")] = 42,
+    after_cr: Annotated[str, typer.Option(help="pd (RECIST 1.1) or measure.")] = "pd",
+    sdtm_tu: Annotated[
+        Path | None, typer.Option(help="SDTM TU domain (CSV/XPT); MEASUREMENTS is then TR.")
+    ] = None,
+    rs: Annotated[bool, typer.Option("--rs", help="Also write SDTM RS records (rs.csv).")] = False,
+) -> None:
+    """RECIST 1.1 / iRECIST timepoint and best responses, per-lesion and mixed response."""
+    import warnings
+
+    from ithkit import io
+    from ithkit.response import RecistWarning, read_sdtm_tumor, recist, to_rs
+
+    if sdtm_tu is not None:
+        frame = read_sdtm_tumor(sdtm_tu, measurements)
+    else:
+        frame = io.read_lesions(measurements)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("ignore", RecistWarning)
+        result = recist(
+            frame, criteria=criteria, confirm=confirm, sd_min_days=sd_min_days,  # type: ignore[arg-type]
+            after_cr=after_cr, on_violation="ignore", source=str(measurements),  # type: ignore[arg-type]
+        )  # fmt: skip
+    files = result.write(out)
+    if rs:
+        io.write_table(to_rs(result), out / "rs.csv")
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    for r in result.best_response.itertuples():
+        typer.echo(
+            f"{r.patient_id}\t{r.best_overall_response}\tconfirmed={str(r.confirmed).lower()}"
+        )
+    typer.echo(f"written   {len(files) + int(rs)} files in {out}")
+
+
+# ---------------------------------------------------------------------------------------------
+# liquid
+
+liquid_app = typer.Typer(
+    help="Liquid biopsy: ctDNA tumour fraction, molecular response, emerging variants.",
+    no_args_is_help=True,
+)
+app.add_typer(liquid_app, name="liquid")
+
+
+@liquid_app.command("track")
+def liquid_track(
+    ctdna: Annotated[Path, typer.Argument(help="ctDNA series CSV.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    error_rate: Annotated[float, typer.Option(help="Background error rate per site.")] = 5e-4,
+    error_rates: Annotated[
+        Path | None, typer.Option(help="Per-site error rates TSV (mutation_id, error_rate).")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Level of the detection and change tests.")] = 1e-3,
+    interval: Annotated[str, typer.Option(help="wilson or clopper-pearson.")] = "wilson",
+    clones: Annotated[
+        Path | None, typer.Option(help="mutation_id, clone_id table (genomic mutations.tsv).")
+    ] = None,
+    lesions: Annotated[
+        Path | None, typer.Option(help="Lesion CSV: adds the lead time over RECIST PD.")
+    ] = None,
+) -> None:
+    """VAF intervals, detection vs error, tumour fraction, molecular response, lead time."""
+    from ithkit import io
+    from ithkit.liquid import lead_time, read_clones, read_error_rates, track_ctdna
+
+    series = io.read_ctdna(ctdna)
+    rates: float | object = error_rate
+    if error_rates is not None:
+        rates = read_error_rates(error_rates)
+    clone_map = read_clones(clones) if clones is not None else None
+    result = track_ctdna(
+        series, error_rate=rates, alpha=alpha, interval=interval, clones=clone_map,  # type: ignore[arg-type]
+        source=str(ctdna),
+    )  # fmt: skip
+    files = result.write(out)
+    for r in result.progression.itertuples():
+        date = r.molecular_progression_date
+        when = "none" if date is None or str(date) in ("NaT", "<NA>") else str(date)[:10]
+        typer.echo(f"{r.patient_id}\tmolecular progression: {when}")
+    if lesions is not None:
+        from ithkit.response import recist
+
+        lead = lead_time(result, recist(io.read_lesions(lesions), on_violation="ignore").timepoints)
+        io.write_table(lead, out / "lead_time.tsv")
+        for r in lead.itertuples():
+            typer.echo(f"{r.patient_id}\tlead time (days): {r.lead_time_days}")
+    typer.echo(f"written   {len(files) + int(lesions is not None)} files in {out}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -100,7 +100,11 @@ class PatientAnalysis(Protocol):
 
 # The analyses ``ithkit run`` and ``ithkit demo`` apply, in report order, as "module:function".
 # Each analysis module adds its own line; the function writes its files under out_dir/<module>/.
-ANALYSES: tuple[str, ...] = ("ithkit.genomic._patient:analyze_patient",)
+ANALYSES: tuple[str, ...] = (
+    "ithkit.genomic._patient:analyze_patient",
+    "ithkit.response._patient:analyze_patient",
+    "ithkit.liquid._patient:analyze_patient",
+)
 
 
 def _resolve(spec: str) -> PatientAnalysis:
