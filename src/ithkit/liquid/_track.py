@@ -293,7 +293,7 @@ def track_ctdna(
     >>> res.timepoints["molecular_response"].iloc[:3].tolist()
     ['baseline', 'stable', 'response']
     """
-    frame = schema.validate(ctdna, schema.CTDNA, source=source)
+    frame = schema.validate(_reindexed(ctdna), schema.CTDNA, source=source)
     frame = frame.sort_values(["patient_id", "mutation_id", "timepoint"], kind="stable")
     frame = frame.reset_index(drop=True)
     if "date" not in frame.columns:
@@ -403,6 +403,11 @@ def track_ctdna(
         ),
         progression=pd.DataFrame(prog_rows),
     )
+
+
+def _reindexed(frame: pd.DataFrame) -> pd.DataFrame:
+    """A positional index (frames concatenated in Python may repeat index labels)."""
+    return frame.reset_index(drop=True) if isinstance(frame, pd.DataFrame) else frame
 
 
 def _variant_status(part: pd.DataFrame, *, alpha: float, change_fold: float) -> pd.DataFrame:

@@ -47,6 +47,8 @@ def prepare_lesions(lesions: pd.DataFrame, *, source: str = "lesions") -> pd.Dat
     ithkit.InputError
         Naming the patient, lesion and timepoint, and the fix.
     """
+    if isinstance(lesions, pd.DataFrame):
+        lesions = lesions.reset_index(drop=True)  # concatenated frames may repeat index labels
     frame = schema.validate(lesions, schema.LESIONS, source=source)
     frame = frame.sort_values(["patient_id", "timepoint", "lesion_id"], kind="stable")
     frame = frame.reset_index(drop=True)
