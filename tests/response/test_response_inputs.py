@@ -24,6 +24,47 @@ def frame(rows: list[tuple]) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def write_xpt(frame: pd.DataFrame, path: Path, name: str) -> None:
+    """A minimal SAS XPORT v5 writer for character-only datasets (SAS TS-140 layout).
+
+    Readers cannot tell blank padding of the last 80-byte record from blank values, so the last
+    column should hold values of equal length (as SAS files in practice do, e.g. dates).
+    """
+    import struct
+
+    cols = list(frame.columns)
+    data = frame.astype(str)
+    lengths = [int(data[c].str.len().max()) for c in cols]
+    stamp = "01JAN24:00:00:00"
+
+    def rec(text: str) -> bytes:
+        return text.ljust(80).encode("ascii")
+
+    head = "HEADER RECORD*******{} HEADER RECORD!!!!!!!{}"
+    out = rec(head.format("LIBRARY", "0" * 30))
+    out += rec("SAS     SAS     SASLIB  6.06    bsd4.2  " + " " * 24 + stamp) + rec(stamp)
+    out += rec(head.format("MEMBER ", "000000000000000001600000000140"))
+    out += rec(head.format("DSCRPTR", "0" * 30))
+    out += rec("SAS     " + name.ljust(8) + "SASDATA 6.06    bsd4.2  " + " " * 24 + stamp)
+    out += rec(stamp)
+    out += rec(head.format("NAMESTR", f"000000{len(cols):04d}" + "0" * 20))
+    names = b""
+    pos = 0
+    for i, (col, n) in enumerate(zip(cols, lengths, strict=True)):
+        names += struct.pack(
+            ">hhhh8s40s8shhh2s8shhl52s", 2, 0, n, i + 1, col.ljust(8).encode(),
+            col.ljust(40).encode(), b" " * 8, 0, 0, 0, b"  ", b" " * 8, 0, 0, pos, b"\0" * 52,
+        )  # fmt: skip
+        pos += n
+    out += names + b" " * (-len(names) % 80)
+    out += rec(head.format("OBS    ", "0" * 30))
+    body = b"".join(
+        b"".join(str(v).ljust(n).encode() for v, n in zip(row, lengths, strict=True))
+        for row in data.itertuples(index=False)
+    )
+    path.write_bytes(out + body + b" " * (-len(body) % 80))
+
+
 GOOD = [("L1", 0, "liver", "target", 30.0, 14.0, None), ("L1", 1, "liver", "target", 20.0, 4.0,
         None)]  # fmt: skip
 
@@ -134,6 +175,11 @@ def test_sdtm_tu_tr_csv_round_trip_and_rs(tmp_path: Path) -> None:
     assert ovr["RSCAT"].iloc[0] == "RECIST 1.1"
     assert rs.query("RSTESTCD == 'BESTRSP'")["RSORRES"].tolist() == ["PR"]
     assert rs["RSSEQ"].tolist() == list(range(1, len(rs) + 1))
+    # the same domains as SAS transport (XPT) files
+    write_xpt(tu[[*tu.columns.drop("USUBJID"), "USUBJID"]], tmp_path / "tu.xpt", "TU")
+    write_xpt(trf, tmp_path / "tr.xpt", "TR")
+    from_xpt = read_sdtm_tumor(tmp_path / "tu.xpt", tmp_path / "tr.xpt")
+    pd.testing.assert_frame_equal(from_xpt, les)
     trf.loc[2, "TRORRES"] = "GONE"
     trf.to_csv(tmp_path / "tr.csv", index=False)
     with pytest.raises(InputError, match="unknown TUMSTATE result 'GONE'"):
