@@ -1,0 +1,49 @@
+"""Single-cell ITH: expression CNV subclones, single-cell ITH scores, single-cell DNA trees.
+
+Works on AnnData the scverse way: functions take an AnnData and store their results in
+``.obs`` / ``.obsm`` / ``.uns`` under ``key_added``. anndata (and scikit-learn) are the
+``[singlecell]`` extra.
+
+Examples
+--------
+>>> from ithkit import singlecell
+>>> a = singlecell.simulate_scrna(600, 1200, n_subclones=2, seed=4)
+>>> a = singlecell.infer_cnv(a, reference_key="cell_type", reference=["T cell", "macrophage"],
+...                          window=25, step=5)
+>>> len(a.uns["cnv"]["subclones"])
+2
+"""
+
+from __future__ import annotations
+
+from ithkit.singlecell._cnv import (
+    CnvResult,
+    cnv_result,
+    gene_order,
+    gene_positions_from_gtf,
+    infer_cnv,
+    smoothing_matrix,
+)
+from ithkit.singlecell._data import read_h5ad
+from ithkit.singlecell._ith import ith_scores, shannon, simpson
+from ithkit.singlecell._scdna import MutationTree, ScdnaSimulation, mutation_tree, simulate_scdna
+from ithkit.singlecell._simulate import genome_annotation, simulate_scrna
+
+__all__ = [
+    "CnvResult",
+    "MutationTree",
+    "ScdnaSimulation",
+    "cnv_result",
+    "gene_order",
+    "gene_positions_from_gtf",
+    "genome_annotation",
+    "infer_cnv",
+    "ith_scores",
+    "mutation_tree",
+    "read_h5ad",
+    "shannon",
+    "simpson",
+    "simulate_scdna",
+    "simulate_scrna",
+    "smoothing_matrix",
+]

@@ -1,0 +1,67 @@
+"""The single-cell analysis of one patient, as ``ithkit run`` and ``ithkit demo`` apply it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ithkit import _names
+from ithkit.integrate.patient import AnalysisOutput, PatientData
+
+_CELL_TYPE_KEYS = ("cell_type", "celltype", "cell_types", "CellType", "annotation")
+
+
+def reference_of(adata: Any) -> tuple[str, list[str]] | None:
+    """The reference key and normal categories: from ``.uns['ithkit']`` or guessed.
+
+    ``.uns['ithkit'] = {'reference_key': ..., 'reference': [...]}`` wins; otherwise the first
+    cell-type column whose immune categories (T/B/NK cells, macrophages...) can serve.
+    """
+    from ithkit.spatial import guess_labels
+
+    info = adata.uns.get("ithkit", {})
+    if "reference_key" in info and "reference" in info:
+        return str(info["reference_key"]), [str(r) for r in info["reference"]]
+    for key in _CELL_TYPE_KEYS:
+        if key in adata.obs.columns:
+            _, immune = guess_labels(list(adata.obs[key].astype(str).unique()))
+            if immune:
+                return key, sorted(immune)
+    return None
+
+
+def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisOutput | None:
+    """CNV subclones and ITH scores of the patient's scRNA-seq (None without ``singlecell``).
+
+    Files go to ``out_dir/singlecell/`` (``cnv.h5ad``, ``subclones.tsv``, ``metrics.tsv``).
+    """
+    path = getattr(data, "singlecell", None)
+    if path is None:
+        return None
+    from ithkit.io import write_table
+    from ithkit.report.singlecell import singlecell_section
+    from ithkit.singlecell import infer_cnv, ith_scores, read_h5ad
+    from ithkit.singlecell._data import write_h5ad
+
+    adata = read_h5ad(path)
+    out = Path(out_dir) / "singlecell"
+    out.mkdir(parents=True, exist_ok=True)
+    ref = reference_of(adata)
+    tables = {}
+    if ref is not None:
+        window = min(100, max(15, adata.n_vars // 80))
+        infer_cnv(adata, reference_key=ref[0], reference=ref[1], window=window,
+                  step=max(1, window // 10), seed=seed, source=str(path))  # fmt: skip
+        subclones = adata.uns["cnv"]["subclones"]
+        write_table(subclones, out / "subclones.tsv")
+        tables[_names.SINGLECELL_SUBCLONES] = subclones
+    if "malignant" in adata.obs.columns:
+        metrics = ith_scores(adata, seed=seed, source=str(path))
+    else:
+        import pandas as pd
+
+        metrics = pd.DataFrame({"metric": ["n_cells"], "value": [float(adata.n_obs)]})
+    write_table(metrics, out / "metrics.tsv")
+    write_h5ad(adata, out / "cnv.h5ad")
+    tables[_names.SINGLECELL_METRICS] = metrics
+    return AnalysisOutput(tables=tables, sections=[singlecell_section(adata, metrics, seed=seed)])

@@ -1,0 +1,762 @@
+"""Spatial statistics: diversity, autocorrelation, enrichment, Ripley, infiltration, niches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from ithkit._errors import InputError
+from ithkit.singlecell._data import check_anndata, coordinates
+from ithkit.spatial._graph import composition, graph, labels_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from anndata import AnnData
+
+
+# ---------------------------------------------------------------------------------------------
+# diversity
+
+
+def _diversity(counts: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, ...]:
+    total = counts.sum(axis=1, keepdims=True)
+    p = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(p > 0, np.log(p), 0.0)
+    shannon = -(p * logs).sum(axis=1)
+    simpson = 1.0 - (p**2).sum(axis=1)
+    rao = np.einsum("ij,jk,ik->i", p, dist, p)
+    return shannon, simpson, rao
+
+
+def label_distances(adata: AnnData, label_key: str, *, source: str = "adata") -> pd.DataFrame:
+    """Distances between labels for Rao's entropy: (1 - r) / 2, r the Pearson correlation of
+    the labels' mean log expression.
+
+    Falls back to 1 between every two labels (Rao = Gini-Simpson) when ``.X`` is not numeric
+    or has fewer than 2 genes. Distances are in [0, 1].
+    """
+    cats = labels_of(adata, label_key, source=source)
+    k = len(cats.categories)
+    ones = 1.0 - np.eye(k)
+    x = adata.X
+    if x is None or adata.n_vars < 2 or not np.issubdtype(x.dtype, np.number):
+        return pd.DataFrame(ones, index=cats.categories, columns=cats.categories)
+    onehot = sp.csr_matrix(
+        (np.ones(adata.n_obs), (cats.codes, np.arange(adata.n_obs))), shape=(k, adata.n_obs)
+    )
+    sums = np.asarray((onehot @ x).todense() if sp.issparse(x) else onehot @ x, dtype=float)
+    means = np.log1p(sums / np.bincount(cats.codes, minlength=k)[:, None])
+    with np.errstate(invalid="ignore"):
+        r = np.corrcoef(means)
+    d = np.clip(np.nan_to_num((1.0 - r) / 2.0, nan=1.0), 0.0, 1.0)
+    np.fill_diagonal(d, 0.0)
+    return pd.DataFrame(d, index=cats.categories, columns=cats.categories)
+
+
+def local_diversity(
+    adata: AnnData,
+    label_key: str,
+    *,
+    rao_distance: pd.DataFrame | Literal["expression", "simpson"] = "expression",
+    include_self: bool = True,
+    key_added: str = "local",
+    source: str = "adata",
+) -> AnnData:
+    """Shannon, Gini-Simpson and Rao's quadratic entropy of each cell's neighbourhood.
+
+    Uses the graph of :func:`spatial_neighbors`. Rao's entropy ``sum_ab d_ab p_a p_b`` weighs
+    label pairs by ``rao_distance`` (a labels x labels frame, ``"expression"`` for
+    :func:`label_distances`, or ``"simpson"`` for 1 between any two labels).
+
+    Results go to ``.obs['<key_added>_shannon' / '_simpson' / '_rao']``.
+
+    Examples
+    --------
+    >>> from ithkit.spatial import simulate_tissue, spatial_neighbors
+    >>> a = spatial_neighbors(simulate_tissue("segregated", 300, seed=0), n_neighbors=6)
+    >>> a = local_diversity(a, "cell_type", rao_distance="simpson")
+    >>> bool((a.obs["local_rao"] - a.obs["local_simpson"]).abs().max() < 1e-12)
+    True
+    """
+    cats = labels_of(adata, label_key, source=source)
+    k = len(cats.categories)
+    if isinstance(rao_distance, pd.DataFrame):
+        missing = set(cats.categories) - set(rao_distance.index)
+        if missing:
+            raise InputError(
+                f"rao_distance lacks labels {sorted(missing)[:5]}", source="rao_distance",
+                fix="give a labels x labels distance table",
+            )  # fmt: skip
+        dist = rao_distance.loc[cats.categories, cats.categories].to_numpy(float)
+    elif rao_distance == "simpson":
+        dist = 1.0 - np.eye(k)
+    else:
+        dist = label_distances(adata, label_key, source=source).to_numpy()
+    counts = composition(graph(adata, source=source), cats.codes, k, include_self=include_self)
+    shannon, simpson, rao = _diversity(counts, dist)
+    adata.obs[f"{key_added}_shannon"] = shannon
+    adata.obs[f"{key_added}_simpson"] = simpson
+    adata.obs[f"{key_added}_rao"] = rao
+    adata.uns[f"{key_added}_rao_distance"] = pd.DataFrame(
+        dist, index=list(cats.categories), columns=list(cats.categories)
+    )
+    return adata
+
+
+def global_diversity(labels: Sequence[str] | np.ndarray, dist: np.ndarray | None = None):
+    """Shannon, Gini-Simpson and Rao's entropy of the whole sample's label fractions.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in global_diversity(["a", "a", "b", "b"])]
+    [0.693, 0.5, 0.5]
+    """
+    cat = pd.Categorical(np.asarray(labels).astype(str))
+    counts = np.bincount(cat.codes, minlength=len(cat.categories)).astype(float)[None, :]
+    k = counts.shape[1]
+    d = 1.0 - np.eye(k) if dist is None else dist
+    return tuple(float(v[0]) for v in _diversity(counts, d))
+
+
+# ---------------------------------------------------------------------------------------------
+# autocorrelation
+
+
+@dataclass(frozen=True)
+class Autocorrelation:
+    """A global spatial autocorrelation statistic with its normal-approximation test.
+
+    Attributes
+    ----------
+    statistic
+        Moran's I or Geary's C.
+    expected
+        Its expectation under no autocorrelation (-1/(n-1) for I, 1 for C).
+    variance
+        Its variance under the normality assumption (Cliff & Ord 1981).
+    zscore, pvalue
+        ``(statistic - expected) / sqrt(variance)`` and its two-sided p-value.
+    """
+
+    statistic: float
+    expected: float
+    variance: float
+    zscore: float
+    pvalue: float
+
+
+def _weights(weights: sp.spmatrix | np.ndarray, n: int, row_standardise: bool) -> sp.csr_matrix:
+    w = sp.csr_matrix(weights, dtype=float)
+    if w.shape != (n, n):
+        raise InputError(
+            f"weights are {w.shape}, values have {n} entries", source="weights",
+            fix="pass an n x n weight matrix",
+        )  # fmt: skip
+    w.setdiag(0)
+    w.eliminate_zeros()
+    if row_standardise:
+        rs = np.asarray(w.sum(axis=1)).ravel()
+        w = sp.diags(np.divide(1.0, rs, out=np.zeros_like(rs), where=rs > 0)) @ w
+    return sp.csr_matrix(w)
+
+
+def _s_terms(w: sp.csr_matrix) -> tuple[float, float, float]:
+    s0 = float(w.sum())
+    sym = w + w.T
+    s1 = 0.5 * float(sym.multiply(sym).sum())
+    s2 = float(((np.asarray(w.sum(axis=1)).ravel() + np.asarray(w.sum(axis=0)).ravel()) ** 2).sum())
+    return s0, s1, s2
+
+
+def _values(values: np.ndarray) -> np.ndarray:
+    x = np.asarray(values, dtype=float).ravel()
+    if not np.isfinite(x).all():
+        raise InputError("values hold NaN or infinity", source="values", fix="drop those cells")
+    if x.size < 3 or np.ptp(x) == 0:
+        raise InputError(
+            "values are constant or fewer than 3", source="values",
+            fix="autocorrelation needs a score that varies between cells",
+        )  # fmt: skip
+    return x
+
+
+def _normal_p(z: float) -> float:
+    from scipy.stats import norm
+
+    return float(2 * norm.sf(abs(z)))
+
+
+def morans_i(
+    values: np.ndarray, weights: sp.spmatrix | np.ndarray, *, row_standardise: bool = True
+) -> Autocorrelation:
+    """Global Moran's I: ``n / S0 * z'Wz / z'z`` with z the centred values.
+
+    Parameters
+    ----------
+    values
+        One value per cell.
+    weights
+        n x n spatial weights (e.g. the connectivities of :func:`spatial_neighbors`); the
+        diagonal is ignored.
+    row_standardise
+        Divide each row by its sum first (the usual choice, as in squidpy and PySAL).
+
+    Examples
+    --------
+    >>> w = np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]])
+    >>> round(morans_i(np.array([1.0, 2, 3, 4]), w, row_standardise=False).statistic, 4)
+    0.3333
+    """
+    x = _values(values)
+    n = x.size
+    w = _weights(weights, n, row_standardise)
+    z = x - x.mean()
+    s0, s1, s2 = _s_terms(w)
+    stat = float(n / s0 * (z @ (w @ z)) / (z @ z))
+    e = -1.0 / (n - 1)
+    var = (n**2 * s1 - n * s2 + 3 * s0**2) / ((n**2 - 1) * s0**2) - e**2
+    zs = (stat - e) / np.sqrt(var)
+    return Autocorrelation(stat, e, float(var), float(zs), _normal_p(zs))
+
+
+def gearys_c(
+    values: np.ndarray, weights: sp.spmatrix | np.ndarray, *, row_standardise: bool = True
+) -> Autocorrelation:
+    """Global Geary's C: ``(n-1) sum w_ij (x_i - x_j)^2 / (2 S0 sum z^2)``; < 1 means clustered.
+
+    Examples
+    --------
+    >>> w = np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]])
+    >>> round(gearys_c(np.array([1.0, 2, 3, 4]), w, row_standardise=False).statistic, 4)
+    0.3
+    """
+    x = _values(values)
+    n = x.size
+    w = _weights(weights, n, row_standardise).tocoo()
+    z = x - x.mean()
+    s0, s1, s2 = _s_terms(w.tocsr())
+    num = float((w.data * (x[w.row] - x[w.col]) ** 2).sum())
+    stat = (n - 1) * num / (2 * s0 * float(z @ z))
+    var = ((2 * s1 + s2) * (n - 1) - 4 * s0**2) / (2 * (n + 1) * s0**2)
+    zs = (stat - 1.0) / np.sqrt(var)
+    return Autocorrelation(float(stat), 1.0, float(var), float(zs), _normal_p(zs))
+
+
+def local_morans_i(
+    values: np.ndarray, weights: sp.spmatrix | np.ndarray, *, row_standardise: bool = True
+) -> np.ndarray:
+    """Local Moran's I (Anselin 1995): ``z_i / m2 * sum_j w_ij z_j`` with ``m2 = sum z^2 / n``.
+
+    Examples
+    --------
+    >>> w = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    >>> local_morans_i(np.array([0.0, 0, 3]), w, row_standardise=False).tolist()
+    [0.5, 0.5, 0.0]
+    """
+    x = _values(values)
+    w = _weights(weights, x.size, row_standardise)
+    z = x - x.mean()
+    m2 = float(z @ z) / x.size
+    return np.asarray(z / m2 * (w @ z))
+
+
+def local_gearys_c(
+    values: np.ndarray, weights: sp.spmatrix | np.ndarray, *, row_standardise: bool = True
+) -> np.ndarray:
+    """Local Geary's C (Anselin 1995): ``sum_j w_ij (z_i - z_j)^2 / m2``.
+
+    Examples
+    --------
+    >>> w = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    >>> local_gearys_c(np.array([0.0, 3.0, 3.0]), w, row_standardise=False).tolist()
+    [4.5, 4.5, 0.0]
+    """
+    x = _values(values)
+    w = _weights(weights, x.size, row_standardise).tocoo()
+    z = x - x.mean()
+    m2 = float(z @ z) / x.size
+    contrib = w.data * (z[w.row] - z[w.col]) ** 2
+    return np.bincount(w.row, weights=contrib, minlength=x.size) / m2
+
+
+def spatial_autocorr(
+    adata: AnnData,
+    keys: Sequence[str],
+    *,
+    mode: Literal["moran", "geary"] = "moran",
+    key_added: str | None = None,
+    source: str = "adata",
+) -> pd.DataFrame:
+    """Global Moran's I or Geary's C of ``.obs`` columns (or genes) on the stored graph.
+
+    Stores the table in ``.uns[key_added]`` (default ``"moranI"`` / ``"gearyC"``, squidpy's) and
+    the local statistic of each key in ``.obs['local_<mode>_<key>']``.
+
+    Examples
+    --------
+    >>> from ithkit.spatial import simulate_tissue, spatial_neighbors
+    >>> a = spatial_neighbors(simulate_tissue("segregated", 400, seed=1), n_neighbors=6)
+    >>> a.obs["is_tumour"] = (a.obs["cell_type"] == "tumour").astype(float)
+    >>> bool(spatial_autocorr(a, ["is_tumour"]).loc["is_tumour", "statistic"] > 0.5)
+    True
+    """
+    w = graph(adata, source=source)
+    rows = {}
+    for key in keys:
+        if key in adata.obs.columns:
+            col = adata.obs[key]
+            if not pd.api.types.is_numeric_dtype(col):
+                raise InputError(
+                    f".obs[{key!r}] is not numeric", source=source, column=key,
+                    fix="autocorrelation needs a numeric score",
+                )  # fmt: skip
+            vals = col.to_numpy(dtype=float)
+        elif key in adata.var_names:
+            vals = np.asarray(adata[:, key].X.todense() if sp.issparse(adata.X)
+                              else adata[:, key].X).ravel()  # fmt: skip
+        else:
+            raise InputError(
+                f"{key!r} is neither an .obs column nor a gene", source=source, column=key,
+                fix="name a numeric .obs column or a gene in .var_names",
+            )  # fmt: skip
+        res = (morans_i if mode == "moran" else gearys_c)(vals, w)
+        local = (local_morans_i if mode == "moran" else local_gearys_c)(vals, w)
+        adata.obs[f"local_{mode}_{key}"] = local
+        rows[key] = res.__dict__
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    adata.uns[key_added or ("moranI" if mode == "moran" else "gearyC")] = table
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# neighbourhood enrichment
+
+_PERM_CHUNK = 50
+
+
+def _perm_counts(
+    rows: np.ndarray, cols: np.ndarray, codes: np.ndarray, k: int, n_perms: int, seed_seq
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed_seq)
+    total = np.zeros(k * k)
+    total_sq = np.zeros(k * k)
+    for _ in range(n_perms):
+        perm = rng.permutation(codes)
+        c = np.bincount(perm[rows] * k + perm[cols], minlength=k * k).astype(float)
+        total += c
+        total_sq += c * c
+    return total, total_sq
+
+
+def nhood_enrichment(
+    adata: AnnData,
+    label_key: str,
+    *,
+    n_perms: int = 1000,
+    seed: int | None = 0,
+    n_jobs: int = 1,
+    show_progress: bool = False,
+    source: str = "adata",
+) -> pd.DataFrame:
+    """Neighbourhood enrichment: neighbour pairs of labels against label permutations.
+
+    ``observed`` counts graph edges from a cell of ``label_a`` to one of ``label_b``;
+    ``expected`` and its spread come from ``n_perms`` random permutations of the labels over the
+    cells; ``zscore = (observed - expected) / sd``. Permutations run in chunks seeded from
+    ``seed`` with :class:`numpy.random.SeedSequence`, so the result does not depend on
+    ``n_jobs`` (threads sharing the graph: no process pool, no copies).
+
+    Results also go to ``.uns['<label_key>_nhood_enrichment']`` (``zscore``, ``count``,
+    ``expected`` arrays; squidpy's key and layout).
+
+    Examples
+    --------
+    >>> from ithkit.spatial import simulate_tissue, spatial_neighbors
+    >>> a = spatial_neighbors(simulate_tissue("segregated", 400, seed=1), n_neighbors=6)
+    >>> e = nhood_enrichment(a, "cell_type", n_perms=100)
+    >>> bool(e.query("label_a == label_b")["zscore"].min() > 3)
+    True
+    """
+    check_anndata(adata, source=source)
+    cats = labels_of(adata, label_key, source=source)
+    if n_perms < 2:
+        raise InputError(f"n_perms is {n_perms}", source="n_perms", fix="use at least 2")
+    k = len(cats.categories)
+    g = graph(adata, source=source).tocoo()
+    rows, cols = g.row.astype(np.int64), g.col.astype(np.int64)
+    codes = np.asarray(cats.codes, dtype=np.int64)
+    observed = np.bincount(codes[rows] * k + codes[cols], minlength=k * k).astype(float)
+    sizes = [_PERM_CHUNK] * (n_perms // _PERM_CHUNK)
+    if n_perms % _PERM_CHUNK:
+        sizes.append(n_perms % _PERM_CHUNK)
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    total = np.zeros(k * k)
+    total_sq = np.zeros(k * k)
+    from ithkit.singlecell._progress import progress
+
+    with progress(show_progress, "neighbourhood permutations", len(sizes)) as advance:
+        if n_jobs > 1:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                futures = [
+                    pool.submit(_perm_counts, rows, cols, codes, k, m, s)
+                    for m, s in zip(sizes, seeds, strict=True)
+                ]
+                for f in futures:
+                    t, t2 = f.result()
+                    total += t
+                    total_sq += t2
+                    advance()
+        else:
+            for m, s in zip(sizes, seeds, strict=True):
+                t, t2 = _perm_counts(rows, cols, codes, k, m, s)
+                total += t
+                total_sq += t2
+                advance()
+    expected = total / n_perms
+    sd = np.sqrt(np.maximum(total_sq / n_perms - expected**2, 0.0) * n_perms / (n_perms - 1))
+    z = np.divide(observed - expected, sd, out=np.zeros_like(observed), where=sd > 0)
+    labels = list(cats.categories)
+    adata.uns[f"{label_key}_nhood_enrichment"] = {
+        "zscore": z.reshape(k, k),
+        "count": observed.reshape(k, k),
+        "expected": expected.reshape(k, k),
+        "labels": np.array(labels, dtype=object),
+    }
+    return pd.DataFrame(
+        {
+            "label_a": np.repeat(labels, k),
+            "label_b": np.tile(labels, k),
+            "observed": observed,
+            "expected": expected,
+            "zscore": z,
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# point patterns
+
+
+def _window(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    area = float(np.prod(hi - lo))
+    return lo, hi, area
+
+
+def _spacing(xy: np.ndarray) -> float:
+    """Median nearest-neighbour distance (of at most 5,000 cells)."""
+    sample = xy[:: max(1, len(xy) // 5000)]
+    d, _ = cKDTree(xy).query(sample, k=2)
+    return float(np.median(d[:, 1])) or 1.0
+
+
+def ripley(
+    adata: AnnData,
+    label_key: str | None = None,
+    *,
+    radii: Sequence[float] | None = None,
+    spatial_key: str = "spatial",
+    source: str = "adata",
+) -> pd.DataFrame:
+    """Ripley's K and L of all cells and of each label, with border correction.
+
+    ``K(r) = A / (n_inner (n - 1)) * #{pairs i, j: d_ij < r, i inner}`` where inner cells lie at
+    least ``r`` from the edge of the bounding box (area ``A``); ``L(r) = sqrt(K / pi)``.
+    ``L - r`` is ~0 for complete spatial randomness, > 0 for clustering, < 0 for regularity.
+    Default radii: 10 steps up to 10 median nearest-neighbour distances.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``label, radius, K, L, L_minus_r`` (label ``all`` for every cell).
+
+    Examples
+    --------
+    >>> from ithkit.spatial import simulate_tissue
+    >>> a = simulate_tissue("clustered", 800, seed=0)
+    >>> r = ripley(a, radii=[30.0])
+    >>> bool(r.loc[r["label"] == "all", "L_minus_r"].iloc[0] > 5)
+    True
+    """
+    xy = coordinates(adata, key=spatial_key, source=source)
+    lo, hi, area = _window(xy)
+    if radii is None:
+        radii = list(np.linspace(0, 10 * _spacing(xy), 11)[1:])
+    groups: dict[str, np.ndarray] = {"all": np.ones(len(xy), bool)}
+    if label_key is not None:
+        cats = labels_of(adata, label_key, source=source)
+        for c in cats.categories:
+            groups[str(c)] = np.asarray(cats == c)
+    rows = []
+    for name, sel in groups.items():
+        pts = xy[sel]
+        n = len(pts)
+        if n < 2:
+            continue
+        tree = cKDTree(pts)
+        for r in radii:
+            inner = np.all((pts - lo >= r) & (hi - pts >= r), axis=1)
+            n_inner = int(inner.sum())
+            if n_inner == 0:
+                k_val = np.nan
+            else:
+                pairs = cKDTree(pts[inner]).count_neighbors(tree, r) - n_inner
+                k_val = area * pairs / (n_inner * (n - 1))
+            l_val = np.sqrt(k_val / np.pi)
+            rows.append((name, float(r), k_val, l_val, l_val - r))
+    return pd.DataFrame(rows, columns=["label", "radius", "K", "L", "L_minus_r"])
+
+
+def co_occurrence(
+    adata: AnnData,
+    label_key: str,
+    *,
+    distances: Sequence[float] | None = None,
+    spatial_key: str = "spatial",
+    source: str = "adata",
+) -> pd.DataFrame:
+    """Co-occurrence ratio of labels by distance: ``P(a | b within the bin) / P(a)``.
+
+    Bins are ``(d_{i-1}, d_i]`` of ``distances`` (the first starts at 0; default: 10 bins up to
+    20 median nearest-neighbour distances). Pair counts come from
+    dual-tree counting (:meth:`scipy.spatial.cKDTree.count_neighbors`), never from a cells x
+    cells distance matrix. A ratio above 1 means ``a`` is found near ``b`` more than by chance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``label_a, label_b, distance_min, distance_max, ratio``.
+
+    Examples
+    --------
+    >>> from ithkit.spatial import simulate_tissue
+    >>> a = simulate_tissue("segregated", 600, seed=2)
+    >>> c = co_occurrence(a, "cell_type", distances=[20.0, 400.0])
+    >>> near = c[(c.label_a == c.label_b) & (c.distance_max == 20.0)]
+    >>> bool(near["ratio"].min() > 1.2)
+    True
+    """
+    xy = coordinates(adata, key=spatial_key, source=source)
+    cats = labels_of(adata, label_key, source=source)
+    if distances is None:
+        distances = list(np.linspace(0, 20 * _spacing(xy), 11)[1:])
+    d = np.asarray(sorted(float(v) for v in distances))
+    labels = list(cats.categories)
+    trees = {c: cKDTree(xy[np.asarray(cats == c)]) for c in labels}
+    k = len(labels)
+    cum = np.zeros((k, k, len(d)))
+    for i, a in enumerate(labels):
+        for j, b in enumerate(labels[i:], start=i):
+            c = np.asarray(trees[a].count_neighbors(trees[b], d), dtype=float)
+            if i == j:
+                c = c - trees[a].n  # self pairs
+            cum[i, j] = cum[j, i] = c
+    per_bin = np.diff(np.concatenate([np.zeros((k, k, 1)), cum], axis=2), axis=2)
+    p_a = np.bincount(cats.codes, minlength=k) / len(cats)
+    col_tot = per_bin.sum(axis=0, keepdims=True)
+    cond = np.divide(per_bin, col_tot, out=np.full_like(per_bin, np.nan), where=col_tot > 0)
+    ratio = cond / p_a[:, None, None]
+    edges = np.concatenate([[0.0], d])
+    rows = [
+        (labels[i], labels[j], edges[t], edges[t + 1], ratio[i, j, t])
+        for i in range(k) for j in range(k) for t in range(len(d))
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["label_a", "label_b", "distance_min", "distance_max",
+                                       "ratio"])  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# immune infiltration, niches, regions
+
+
+@dataclass(frozen=True)
+class Infiltration:
+    """Immune cells inside tumour regions vs at their margin.
+
+    Attributes
+    ----------
+    score
+        Immune density inside the tumour compartment over immune density at its margin
+        (immune cells per cell of the compartment): ~1 when immune cells mix freely with
+        tumour, near 0 when they stop at the margin (NaN without immune cells near tumour).
+    category
+        ``infiltrated`` (score >= threshold), ``excluded`` (below) or ``desert`` (fewer immune
+        cells than ``desert_ratio`` per tumour cell).
+    n_tumour, n_immune, n_intratumoral, n_margin
+        Cell counts.
+    immune_per_tumour
+        Immune cells per tumour cell in the sample.
+    """
+
+    score: float
+    category: str
+    n_tumour: int
+    n_immune: int
+    n_intratumoral: int
+    n_margin: int
+    immune_per_tumour: float
+
+
+def infiltration(
+    adata: AnnData,
+    label_key: str,
+    *,
+    tumour: Sequence[str],
+    immune: Sequence[str],
+    tumour_majority: float = 0.5,
+    threshold: float = 0.5,
+    desert_ratio: float = 0.02,
+    key_added: str = "compartment",
+    source: str = "adata",
+) -> Infiltration:
+    """Classify a sample as immune-infiltrated, -excluded or desert from its neighbour graph.
+
+    A cell is in the *tumour compartment* when at least ``tumour_majority`` of its neighbours
+    are tumour cells, at the *margin* when some but fewer are, and in the *stroma* otherwise
+    (``.obs[key_added]``). The score is the immune density (immune cells per cell) inside the
+    compartment over that at the margin; ``infiltrated`` when it reaches ``threshold``.
+
+    Examples
+    --------
+    >>> from ithkit.spatial import simulate_tissue, spatial_neighbors
+    >>> a = spatial_neighbors(simulate_tissue("immune_excluded", 1500, seed=0), n_neighbors=8)
+    >>> infiltration(a, "cell_type", tumour=["tumour"], immune=["immune"]).category
+    'excluded'
+    """
+    cats = labels_of(adata, label_key, source=source)
+    for name, group in (("tumour", tumour), ("immune", immune)):
+        missing = [g for g in group if g not in set(cats.categories)]
+        if not group or missing:
+            raise InputError(
+                f"{name} label(s) {missing or '(none)'} not in .obs[{label_key!r}]",
+                source=source, column=label_key,
+                fix=f"pass {name} labels among {list(cats.categories)[:8]}",
+            )  # fmt: skip
+    labels = np.asarray(cats.astype(str))
+    is_t = np.isin(labels, list(tumour))
+    is_i = np.isin(labels, list(immune))
+    conn = graph(adata, source=source)
+    n_nb = np.maximum(np.asarray(conn.sum(axis=1)).ravel(), 1)
+    frac_t = np.asarray(conn @ is_t.astype(float)).ravel() / n_nb
+    compartment = np.where(frac_t >= tumour_majority, "tumour",
+                           np.where(frac_t > 0, "margin", "stroma"))  # fmt: skip
+    adata.obs[key_added] = pd.Categorical(compartment, categories=["tumour", "margin", "stroma"])
+    in_t, in_m = compartment == "tumour", compartment == "margin"
+    n_it = int((is_i & in_t).sum())
+    n_im = int((is_i & in_m).sum())
+    n_t, n_i = int(is_t.sum()), int(is_i.sum())
+    dens_t = n_it / max(int(in_t.sum()), 1)
+    dens_m = n_im / max(int(in_m.sum()), 1)
+    score = dens_t / dens_m if dens_m > 0 else (float("inf") if dens_t > 0 else float("nan"))
+    ratio = n_i / n_t if n_t else float("nan")
+    if n_t == 0 or ratio < desert_ratio or n_it + n_im == 0:
+        category = "desert"
+    else:
+        category = "infiltrated" if score >= threshold else "excluded"
+    return Infiltration(float(score), category, n_t, n_i, n_it, n_im, float(ratio))
+
+
+def niches(
+    adata: AnnData,
+    label_key: str,
+    *,
+    n_niches: int | None = None,
+    max_niches: int = 8,
+    key_added: str = "niche",
+    seed: int | None = 0,
+    source: str = "adata",
+) -> AnnData:
+    """Niches: k-means clusters of neighbourhood compositions (``.obs[key_added]``).
+
+    With ``n_niches`` None, k in 2..``max_niches`` is chosen by silhouette on a subsample of at
+    most 5,000 cells. Niche names ``N1, N2...`` go by size; ``.uns[key_added]`` holds each
+    niche's mean composition.
+
+    Examples
+    --------
+    >>> from ithkit.spatial import simulate_tissue, spatial_neighbors
+    >>> a = spatial_neighbors(simulate_tissue("segregated", 500, seed=0), n_neighbors=8)
+    >>> a = niches(a, "cell_type", n_niches=3)
+    >>> sorted(a.obs["niche"].cat.categories)
+    ['N1', 'N2', 'N3']
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
+
+    cats = labels_of(adata, label_key, source=source)
+    k = len(cats.categories)
+    counts = composition(graph(adata, source=source), cats.codes, k)
+    props = counts / counts.sum(axis=1, keepdims=True)
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(props), size=min(len(props), 5000), replace=False)
+    options = [n_niches] if n_niches else list(range(2, max_niches + 1))
+    options = [c for c in options if c < len(sample)] or [1]
+    best: tuple[float, KMeans] | None = None
+    for c in options:
+        with threadpool_limits(limits=1):
+            model = KMeans(n_clusters=c, n_init=3, random_state=seed).fit(props[sample])
+        if len(options) == 1:
+            best = (0.0, model)
+            break
+        labels_s = model.labels_
+        s = float(silhouette_score(props[sample], labels_s)) if len(set(labels_s)) > 1 else -1
+        if best is None or s > best[0] + 0.01:
+            best = (s, model)
+    assert best is not None
+    with threadpool_limits(limits=1):
+        assign = best[1].predict(props)
+    sizes = np.bincount(assign, minlength=best[1].n_clusters)
+    order = np.argsort(-sizes, kind="stable")
+    rename = {int(old): f"N{i + 1}" for i, old in enumerate(order)}
+    names = np.array([rename[int(v)] for v in assign])
+    adata.obs[key_added] = pd.Categorical(names, categories=[rename[int(o)] for o in order])
+    adata.uns[key_added] = pd.DataFrame(props, columns=list(cats.categories)).groupby(names).mean()
+    return adata
+
+
+def compare_regions(
+    adata: AnnData,
+    label_key: str,
+    region_key: str,
+    *,
+    diversity_key: str = "local_shannon",
+    source: str = "adata",
+) -> pd.DataFrame:
+    """Heterogeneity per region (e.g. core vs invasive front): composition and diversity.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, metric, value``: ``n_cells``, ``shannon`` and ``simpson`` of the region's label
+        fractions, ``mean_<diversity_key>`` when present, and ``fraction:<label>`` per label.
+
+    Examples
+    --------
+    >>> from ithkit.spatial import simulate_tissue
+    >>> a = simulate_tissue("immune_excluded", 600, seed=0)
+    >>> t = compare_regions(a, "cell_type", "region")
+    >>> sorted(t["region"].unique())
+    ['core', 'front', 'stroma']
+    """
+    cats = labels_of(adata, label_key, source=source)
+    regions = labels_of(adata, region_key, source=source)
+    rows = []
+    for reg in regions.categories:
+        sel = np.asarray(regions == reg)
+        sub = np.asarray(cats)[sel]
+        sh, si, _ = global_diversity(sub)
+        rows += [(reg, "n_cells", float(sel.sum())), (reg, "shannon", sh), (reg, "simpson", si)]
+        if diversity_key in adata.obs.columns:
+            rows.append((reg, f"mean_{diversity_key}",
+                         float(adata.obs[diversity_key].to_numpy()[sel].mean())))  # fmt: skip
+        frac = pd.Series(sub).value_counts(normalize=True)
+        rows += [(reg, f"fraction:{c}", float(frac.get(c, 0.0))) for c in cats.categories]
+    return pd.DataFrame(rows, columns=["region", "metric", "value"])
