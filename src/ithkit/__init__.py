@@ -28,6 +28,8 @@ _SUBMODULES = {
     "scale",
     "response",
     "liquid",
+    "singlecell",
+    "spatial",
 }
 
 __all__ = [

@@ -384,6 +384,136 @@ def liquid_track(
 
 
 # ---------------------------------------------------------------------------------------------
+# singlecell and spatial
+
+singlecell_app = typer.Typer(
+    help="Single-cell ITH: expression CNV subclones, ITH scores, single-cell DNA trees.",
+    no_args_is_help=True,
+)
+app.add_typer(singlecell_app, name="singlecell")
+spatial_app = typer.Typer(
+    help="Spatial ITH: local diversity, autocorrelation, enrichment, infiltration, niches.",
+    no_args_is_help=True,
+)
+app.add_typer(spatial_app, name="spatial")
+
+
+def _csv_list(value: str | None) -> list[str] | None:
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+@singlecell_app.command("cnv")
+def singlecell_cnv(
+    h5ad: Annotated[Path, typer.Argument(help="AnnData with counts (.X or layers['counts']).")],
+    reference_key: Annotated[str, typer.Option(help=".obs column of cell types.")],
+    reference: Annotated[str, typer.Option(help="Normal reference categories, comma-separated.")],
+    out: Annotated[Path, typer.Option("--out", help="Output .h5ad.")],
+    layer: Annotated[str | None, typer.Option(help="Layer to read instead.")] = None,
+    gtf: Annotated[Path | None, typer.Option(help="GTF with gene positions.")] = None,
+    window: Annotated[int, typer.Option(help="Genes per smoothing window.")] = 100,
+    step: Annotated[int, typer.Option(help="Genes between window starts.")] = 10,
+    n_subclones: Annotated[int | None, typer.Option(help="Fixed number of CNV clusters.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the clustering.")] = 0,
+) -> None:
+    """CNV profiles, malignant calls and CNV subclones (.obsm['X_cnv'], .obs)."""
+    from ithkit.singlecell import infer_cnv, read_h5ad
+    from ithkit.singlecell._data import write_h5ad
+
+    adata = read_h5ad(h5ad)
+    refs = _csv_list(reference) or []
+    infer_cnv(
+        adata, reference_key=reference_key, reference=refs, layer=layer, gtf=gtf, window=window,
+        step=step, n_subclones=n_subclones, seed=seed, show_progress=True, source=str(h5ad),
+    )  # fmt: skip
+    write_h5ad(adata, out)
+    info = adata.uns["cnv"]
+    typer.echo(f"input     assumed {info['input_assumed']}")
+    typer.echo(f"genes     {info['n_genes_used']} positioned and expressed")
+    typer.echo(f"malignant {int(adata.obs['malignant'].sum())} of {adata.n_obs} cells")
+    for _, row in info["subclones"].iterrows():
+        typer.echo(
+            f"subclone  {row['subclone']}: {row['n_cells']} cells, gains [{row['gains']}], "
+            f"losses [{row['losses']}]"
+        )
+    typer.echo(f"written   {out}")
+
+
+@singlecell_app.command("ith")
+def singlecell_ith(
+    h5ad: Annotated[Path, typer.Argument(help="AnnData with .obs malignant and subclone.")],
+    out: Annotated[Path, typer.Option("--out", help="Output TSV (metric, value).")],
+    malignant_key: Annotated[str, typer.Option(help=".obs malignant column.")] = "malignant",
+    subclone_key: Annotated[str, typer.Option(help=".obs subclone column.")] = "subclone",
+    n_sample: Annotated[int, typer.Option(help="Malignant cells subsampled.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the subsample.")] = 0,
+) -> None:
+    """Single-cell ITH scores of one tumour (subclone diversity, ITH score, states)."""
+    from ithkit.io import write_table
+    from ithkit.singlecell import ith_scores, read_h5ad
+
+    table = ith_scores(
+        read_h5ad(h5ad), malignant_key=malignant_key, subclone_key=subclone_key,
+        n_sample=n_sample, seed=seed, source=str(h5ad),
+    )  # fmt: skip
+    write_table(table, out)
+    typer.echo(f"{len(table)} metrics -> {out}")
+
+
+@singlecell_app.command("scdna")
+def singlecell_scdna(
+    matrix: Annotated[Path, typer.Argument(help="TSV: cell_id, then 0/1/NA per mutation.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    fp: Annotated[float, typer.Option(help="False-positive rate.")] = 0.01,
+    fn: Annotated[float, typer.Option(help="False-negative (dropout) rate.")] = 0.2,
+    iterations: Annotated[int, typer.Option(help="MCMC steps per chain.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
+) -> None:
+    """Mutation tree, cell genotypes and clone sizes from single-cell DNA genotypes."""
+    from ithkit.singlecell import mutation_tree
+    from ithkit.singlecell._scdna import read_genotypes, write_tree
+
+    tree = mutation_tree(
+        read_genotypes(matrix), fp=fp, fn=fn, n_iter=iterations, seed=seed, source=str(matrix)
+    )
+    files = write_tree(tree, out)
+    typer.echo(f"clones    {len(tree.clones)}; log-likelihood {tree.log_likelihood:.1f}")
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+@spatial_app.command("heterogeneity")
+def spatial_heterogeneity(
+    h5ad: Annotated[Path, typer.Argument(help="AnnData with .obsm['spatial'] and a label.")],
+    label_key: Annotated[str, typer.Option(help=".obs column of cell types or clones.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    radius: Annotated[float | None, typer.Option(help="Neighbourhood radius.")] = None,
+    neighbours: Annotated[int | None, typer.Option(help="Neighbourhood: k nearest.")] = None,
+    tumour: Annotated[str | None, typer.Option(help="Tumour labels (comma-separated).")] = None,
+    immune: Annotated[str | None, typer.Option(help="Immune labels (comma-separated).")] = None,
+    region_key: Annotated[str | None, typer.Option(help=".obs region column.")] = None,
+    perms: Annotated[int, typer.Option(help="Enrichment permutations.")] = 500,
+    jobs: Annotated[int, typer.Option(help="Threads for permutations.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """Local diversity, enrichment, autocorrelation, infiltration and niches of a section."""
+    from ithkit.singlecell import read_h5ad
+    from ithkit.spatial import heterogeneity
+
+    if radius is not None and neighbours is not None:
+        raise InputError("--radius and --neighbours both given", fix="pass one of them")
+    result = heterogeneity(
+        read_h5ad(h5ad), label_key, radius=radius, n_neighbors=neighbours,
+        tumour=_csv_list(tumour), immune=_csv_list(immune), region_key=region_key,
+        n_perms=perms, n_jobs=jobs, seed=seed, show_progress=True, source=str(h5ad),
+    )  # fmt: skip
+    files = result.write(out, h5ad_name=Path(h5ad).name)
+    for _, row in result.summary.iterrows():
+        value = row["value"]
+        typer.echo(f"{row['metric']:<28} {value:.4g}" if isinstance(value, float)
+                   else f"{row['metric']:<28} {value}")  # fmt: skip
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -29,6 +29,8 @@ class PatientData:
     lesions: pd.DataFrame | None = None
     ctdna: pd.DataFrame | None = None
     images: pd.DataFrame | None = None
+    singlecell: Path | None = None  # .h5ad, read by ithkit.singlecell's analysis
+    spatial: Path | None = None  # .h5ad, read by ithkit.spatial's analysis
 
     @property
     def modalities(self) -> list[str]:
@@ -104,6 +106,8 @@ ANALYSES: tuple[str, ...] = (
     "ithkit.genomic._patient:analyze_patient",
     "ithkit.response._patient:analyze_patient",
     "ithkit.liquid._patient:analyze_patient",
+    "ithkit.singlecell._patient:analyze_patient",
+    "ithkit.spatial._patient:analyze_patient",
 )
 
 
@@ -149,6 +153,8 @@ def load_patient(manifest: str | Path) -> PatientData:
     for key, reader in readers.items():
         if key in info:
             setattr(data, key, reader(info[key]))
+    data.singlecell = info.get("singlecell")
+    data.spatial = info.get("spatial")
     for key, frame in (("lesions", data.lesions), ("ctdna", data.ctdna)):
         if frame is not None:
             other = set(frame["patient_id"].astype(str)) - {data.patient_id}
