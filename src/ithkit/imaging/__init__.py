@@ -1,0 +1,54 @@
+"""Imaging heterogeneity: IBSI-1 radiomics, voxel-wise feature maps, habitats, lesion phenotypes.
+
+Readers (:func:`read_image`, :func:`read_mask`) give :class:`Volume` objects; features follow
+the IBSI-1 definitions (codes in the ``ibsi_code`` column) and were verified on the IBSI digital
+phantom. See ``docs/imaging.md``.
+"""
+
+from __future__ import annotations
+
+from ithkit.imaging._extract import extract_features, resample
+from ithkit.imaging._features import FAMILIES, FEATURE_COLUMNS, roi_features
+from ithkit.imaging._habitats import HabitatResult, dice, habitat_dice, habitats
+from ithkit.imaging._io import (
+    Volume,
+    check_geometry,
+    read_image,
+    read_mask,
+    roi_from_mask,
+    write_volume,
+)
+from ithkit.imaging._maps import MAP_FEATURES, feature_maps
+from ithkit.imaging._phenotypes import PhenotypeResult, combat, lesion_phenotypes, manifest_features
+from ithkit.imaging._preprocess import AGGREGATIONS, FeatureConfig, discretise
+from ithkit.imaging._synthetic import SyntheticLesion, synthetic_cohort, synthetic_ct
+
+__all__ = [
+    "AGGREGATIONS",
+    "FAMILIES",
+    "FEATURE_COLUMNS",
+    "MAP_FEATURES",
+    "FeatureConfig",
+    "HabitatResult",
+    "PhenotypeResult",
+    "SyntheticLesion",
+    "Volume",
+    "check_geometry",
+    "combat",
+    "dice",
+    "discretise",
+    "extract_features",
+    "feature_maps",
+    "habitat_dice",
+    "habitats",
+    "lesion_phenotypes",
+    "manifest_features",
+    "read_image",
+    "read_mask",
+    "resample",
+    "roi_features",
+    "roi_from_mask",
+    "synthetic_cohort",
+    "synthetic_ct",
+    "write_volume",
+]

@@ -1,0 +1,516 @@
+"""IBSI-1 texture matrices and features: GLCM, GLRLM, GLSZM, GLDZM, NGTDM, NGLDM.
+
+``q`` is the discretised image in array order (slice, row, column) with grey levels 1..Ng inside
+the ROI and 0 outside. 2D matrices are built per slice (first axis), 3D over the volume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+Feat = tuple[str, str, float]
+Array = NDArray[np.float64]
+
+DIRS_2D = ((0, 0, 1), (0, 1, 0), (0, 1, 1), (0, 1, -1))
+DIRS_3D = tuple(
+    (a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1) if (a, b, c) > (0, 0, 0)
+)
+
+AGG_MATRIX = (
+    "2d_average",
+    "2d_slice_merged",
+    "2_5d_direction_merged",
+    "2_5d_merged",
+    "3d_average",
+    "3d_merged",
+)
+AGG_ZONE = ("2d", "2_5d", "3d")
+
+
+def _shifted(q: NDArray[np.int64], d: tuple[int, int, int]) -> tuple[NDArray[np.int64], ...]:
+    """(a, b, slice index) for every voxel pair (v, v + d) inside the array."""
+    src, dst = [], []
+    for k, s in zip(d, q.shape, strict=True):
+        src.append(slice(max(0, -k), s - max(0, k)))
+        dst.append(slice(max(0, k), s - max(0, -k)))
+    a, b = q[tuple(src)], q[tuple(dst)]
+    z = np.broadcast_to(np.arange(q.shape[0])[src[0]][:, None, None], a.shape)
+    return a, b, z
+
+
+def glcm_matrices(q: NDArray[np.int64], ng: int, dirs: tuple[tuple[int, int, int], ...]) -> Array:
+    """Symmetric co-occurrence counts per slice and direction: (n_slices, n_dirs, Ng, Ng)."""
+    nz = q.shape[0]
+    out = np.zeros((nz, len(dirs), ng, ng))
+    for k, d in enumerate(dirs):
+        a, b, z = _shifted(q, d)
+        ok = (a > 0) & (b > 0)
+        idx = (z[ok] * ng + (a[ok] - 1)) * ng + (b[ok] - 1)
+        m = np.bincount(idx, minlength=nz * ng * ng).reshape(nz, ng, ng).astype(float)
+        out[:, k] = m + m.transpose(0, 2, 1)
+    return out
+
+
+def _entropy(p: NDArray[Any]) -> float:
+    nz = p[p > 0]
+    return float(-np.sum(nz * np.log2(nz)))
+
+
+def glcm_features(m: Array, ng: int) -> dict[str, float]:
+    """GLCM features of one count matrix (IBSI 3.6)."""
+    p = m / m.sum()
+    i = np.arange(1, ng + 1, dtype=float)[:, None]
+    j = i.T
+    pi, pj = p.sum(axis=1), p.sum(axis=0)
+    lv = np.arange(1, ng + 1, dtype=float)
+    mui, muj = float(np.sum(lv * pi)), float(np.sum(lv * pj))
+    sdi = np.sqrt(np.sum((lv - mui) ** 2 * pi))
+    sdj = np.sqrt(np.sum((lv - muj) ** 2 * pj))
+    diff = np.abs(i - j).astype(int)
+    pd_ = np.bincount(diff.ravel(), weights=p.ravel(), minlength=ng)
+    k_d = np.arange(ng, dtype=float)
+    sm = (i + j).astype(int)
+    ps = np.bincount(sm.ravel(), weights=p.ravel(), minlength=2 * ng + 1)
+    k_s = np.arange(2 * ng + 1, dtype=float)
+    mu = float(np.sum(i * p))
+    d_avg = float(np.sum(k_d * pd_))
+    s_avg = float(np.sum(k_s * ps))
+    hxy = _entropy(p)
+    pipj = pi[:, None] * pj[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logpp = np.where(pipj > 0, np.log2(pipj), 0.0)
+    hxy1 = float(-np.sum(p * logpp))
+    hxy2 = float(-np.sum(pipj * logpp))
+    hx = _entropy(pi)
+    off = diff > 0
+    return {
+        "joint_maximum": float(p.max()),
+        "joint_average": mu,
+        "joint_variance": float(np.sum((i - mu) ** 2 * p)),
+        "joint_entropy": hxy,
+        "difference_average": d_avg,
+        "difference_variance": float(np.sum((k_d - d_avg) ** 2 * pd_)),
+        "difference_entropy": _entropy(pd_),
+        "sum_average": s_avg,
+        "sum_variance": float(np.sum((k_s - s_avg) ** 2 * ps)),
+        "sum_entropy": _entropy(ps),
+        "angular_second_moment": float(np.sum(p**2)),
+        "contrast": float(np.sum((i - j) ** 2 * p)),
+        "dissimilarity": float(np.sum(np.abs(i - j) * p)),
+        "inverse_difference": float(np.sum(p / (1 + np.abs(i - j)))),
+        "normalised_inverse_difference": float(np.sum(p / (1 + np.abs(i - j) / ng))),
+        "inverse_difference_moment": float(np.sum(p / (1 + (i - j) ** 2))),
+        "normalised_inverse_difference_moment": float(np.sum(p / (1 + (i - j) ** 2 / ng**2))),
+        "inverse_variance": float(np.sum(p[off] / ((i - j)[off] ** 2))),
+        "correlation": float((np.sum(i * j * p) - mui * muj) / (sdi * sdj))
+        if sdi * sdj > 0
+        else float("nan"),
+        "autocorrelation": float(np.sum(i * j * p)),
+        "cluster_tendency": float(np.sum((i + j - mui - muj) ** 2 * p)),
+        "cluster_shade": float(np.sum((i + j - mui - muj) ** 3 * p)),
+        "cluster_prominence": float(np.sum((i + j - mui - muj) ** 4 * p)),
+        "information_correlation_1": (hxy - hxy1) / hx if hx > 0 else float("nan"),
+        "information_correlation_2": float(np.sqrt(max(0.0, 1 - np.exp(-2 * (hxy2 - hxy))))),
+    }
+
+
+GLCM_CODES = {
+    "joint_maximum": "GYBY", "joint_average": "60VM", "joint_variance": "UR99",
+    "joint_entropy": "TU9B", "difference_average": "TF7R", "difference_variance": "D3YU",
+    "difference_entropy": "NTRS", "sum_average": "ZGXS", "sum_variance": "OEEB",
+    "sum_entropy": "P6QZ", "angular_second_moment": "8ZQL", "contrast": "ACUI",
+    "dissimilarity": "8S9J", "inverse_difference": "IB1Z",
+    "normalised_inverse_difference": "NDRX", "inverse_difference_moment": "WF0Z",
+    "normalised_inverse_difference_moment": "1QCO", "inverse_variance": "E8JP",
+    "correlation": "NI2N", "autocorrelation": "QWB0", "cluster_tendency": "DG8W",
+    "cluster_shade": "7NFM", "cluster_prominence": "AE86", "information_correlation_1": "R8DG",
+    "information_correlation_2": "JN9H",
+}  # fmt: skip
+
+
+@numba.njit(cache=True)
+def _runs(q: NDArray[np.int64], dz: int, dy: int, dx: int, ng: int, maxlen: int) -> Array:
+    nz, ny, nx = q.shape
+    out = np.zeros((nz, ng, maxlen))
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                g = q[z, y, x]
+                if g == 0:
+                    continue
+                pz, py, px = z - dz, y - dy, x - dx
+                if 0 <= pz < nz and 0 <= py < ny and 0 <= px < nx and q[pz, py, px] == g:
+                    continue  # not the start of a run
+                length = 1
+                cz, cy, cx = z + dz, y + dy, x + dx
+                while 0 <= cz < nz and 0 <= cy < ny and 0 <= cx < nx and q[cz, cy, cx] == g:
+                    length += 1
+                    cz += dz
+                    cy += dy
+                    cx += dx
+                out[z, g - 1, length - 1] += 1.0
+    return out
+
+
+def glrlm_matrices(q: NDArray[np.int64], ng: int, dirs: tuple[tuple[int, int, int], ...]) -> Array:
+    """Run-length counts per (start) slice and direction: (n_slices, n_dirs, Ng, max run)."""
+    maxlen = max(q.shape)
+    qq = np.ascontiguousarray(q, dtype=np.int64)
+    return np.stack([_runs(qq, d[0], d[1], d[2], ng, maxlen) for d in dirs], axis=1)
+
+
+def _size_features(m: Array, n_voxels: float, names: dict[str, str]) -> dict[str, float]:
+    """Features shared by run-length, size-zone, distance-zone and dependence matrices.
+
+    ``m`` is (Ng, J) with grey level i = 1..Ng and size/length/distance j = 1..J.
+    """
+    ns = m.sum()
+    ng, nj = m.shape
+    i = np.arange(1, ng + 1, dtype=float)[:, None]
+    j = np.arange(1, nj + 1, dtype=float)[None, :]
+    p = m / ns
+    mi, mj = m.sum(axis=1), m.sum(axis=0)
+    mu_i = float(np.sum(i * p))
+    mu_j = float(np.sum(j * p))
+    out = {
+        "se": np.sum(m / j**2) / ns,
+        "le": np.sum(m * j**2) / ns,
+        "lge": np.sum(m / i**2) / ns,
+        "hge": np.sum(m * i**2) / ns,
+        "slge": np.sum(m / (i**2 * j**2)) / ns,
+        "shge": np.sum(m * i**2 / j**2) / ns,
+        "llge": np.sum(m * j**2 / i**2) / ns,
+        "lhge": np.sum(m * i**2 * j**2) / ns,
+        "glnu": np.sum(mi**2) / ns,
+        "glnu_norm": np.sum(mi**2) / ns**2,
+        "snu": np.sum(mj**2) / ns,
+        "snu_norm": np.sum(mj**2) / ns**2,
+        "perc": ns / n_voxels,
+        "gl_var": np.sum((i - mu_i) ** 2 * p),
+        "s_var": np.sum((j - mu_j) ** 2 * p),
+        "s_entr": _entropy(p),
+        "energy": np.sum(p**2),
+    }
+    return {names[k]: float(v) for k, v in out.items() if k in names}
+
+
+GLRLM_NAMES = {
+    "se": "short_runs_emphasis", "le": "long_runs_emphasis",
+    "lge": "low_grey_level_run_emphasis", "hge": "high_grey_level_run_emphasis",
+    "slge": "short_run_low_grey_level_emphasis", "shge": "short_run_high_grey_level_emphasis",
+    "llge": "long_run_low_grey_level_emphasis", "lhge": "long_run_high_grey_level_emphasis",
+    "glnu": "grey_level_non_uniformity", "glnu_norm": "normalised_grey_level_non_uniformity",
+    "snu": "run_length_non_uniformity", "snu_norm": "normalised_run_length_non_uniformity",
+    "perc": "run_percentage", "gl_var": "grey_level_variance", "s_var": "run_length_variance",
+    "s_entr": "run_entropy",
+}  # fmt: skip
+GLRLM_CODES = dict(zip(GLRLM_NAMES.values(), (
+    "22OV", "W4KF", "V3SW", "G3QZ", "HTZT", "GD3A", "IVPO", "3KUM", "R5YN", "OVBL", "W92Y",
+    "IC23", "9ZK5", "8CE5", "SXLW", "HJ9O"), strict=True))  # fmt: skip
+
+GLSZM_NAMES = {
+    "se": "small_zone_emphasis", "le": "large_zone_emphasis",
+    "lge": "low_grey_level_zone_emphasis", "hge": "high_grey_level_zone_emphasis",
+    "slge": "small_zone_low_grey_level_emphasis", "shge": "small_zone_high_grey_level_emphasis",
+    "llge": "large_zone_low_grey_level_emphasis", "lhge": "large_zone_high_grey_level_emphasis",
+    "glnu": "grey_level_non_uniformity", "glnu_norm": "normalised_grey_level_non_uniformity",
+    "snu": "zone_size_non_uniformity", "snu_norm": "normalised_zone_size_non_uniformity",
+    "perc": "zone_percentage", "gl_var": "grey_level_variance", "s_var": "zone_size_variance",
+    "s_entr": "zone_size_entropy",
+}  # fmt: skip
+GLSZM_CODES = dict(zip(GLSZM_NAMES.values(), (
+    "5QRC", "48P8", "XMSY", "5GN9", "5RAI", "HW1V", "YH51", "J17V", "JNSA", "Y1RO", "4JP3",
+    "VB3A", "P30P", "BYLV", "3NSA", "GU8N"), strict=True))  # fmt: skip
+
+GLDZM_NAMES = {
+    "se": "small_distance_emphasis", "le": "large_distance_emphasis",
+    "lge": "low_grey_level_zone_emphasis", "hge": "high_grey_level_zone_emphasis",
+    "slge": "small_distance_low_grey_level_emphasis",
+    "shge": "small_distance_high_grey_level_emphasis",
+    "llge": "large_distance_low_grey_level_emphasis",
+    "lhge": "large_distance_high_grey_level_emphasis",
+    "glnu": "grey_level_non_uniformity", "glnu_norm": "normalised_grey_level_non_uniformity",
+    "snu": "zone_distance_non_uniformity", "snu_norm": "normalised_zone_distance_non_uniformity",
+    "perc": "zone_percentage", "gl_var": "grey_level_variance",
+    "s_var": "zone_distance_variance", "s_entr": "zone_distance_entropy",
+}  # fmt: skip
+GLDZM_CODES = dict(zip(GLDZM_NAMES.values(), (
+    "0GBI", "MB4I", "S1RA", "K26C", "RUVG", "DKNJ", "A7WM", "KLTH", "VFT7", "7HP3", "V294",
+    "IATH", "VIWW", "QK93", "7WT1", "GBDU"), strict=True))  # fmt: skip
+
+NGLDM_NAMES = {
+    "se": "low_dependence_emphasis", "le": "high_dependence_emphasis",
+    "lge": "low_grey_level_count_emphasis", "hge": "high_grey_level_count_emphasis",
+    "slge": "low_dependence_low_grey_level_emphasis",
+    "shge": "low_dependence_high_grey_level_emphasis",
+    "llge": "high_dependence_low_grey_level_emphasis",
+    "lhge": "high_dependence_high_grey_level_emphasis",
+    "glnu": "grey_level_non_uniformity", "glnu_norm": "normalised_grey_level_non_uniformity",
+    "snu": "dependence_count_non_uniformity",
+    "snu_norm": "normalised_dependence_count_non_uniformity",
+    "perc": "dependence_count_percentage", "gl_var": "grey_level_variance",
+    "s_var": "dependence_count_variance", "s_entr": "dependence_count_entropy",
+    "energy": "dependence_count_energy",
+}  # fmt: skip
+NGLDM_CODES = dict(zip(NGLDM_NAMES.values(), (
+    "SODN", "IMOQ", "TL9H", "OAE7", "EQ3F", "JA6D", "NBZI", "9QMG", "FP8K", "5SPA", "Z87G",
+    "OKJI", "6XV8", "1PFV", "DNX2", "FCBV", "CAS9"), strict=True))  # fmt: skip
+
+
+def _zones(
+    q: NDArray[np.int64], ng: int, connectivity_3d: bool
+) -> Iterator[tuple[int, NDArray[np.int64]]]:
+    """(grey level, label image) for each grey level, 8- (2D per slice) or 26-connected."""
+    from scipy import ndimage
+
+    if connectivity_3d:
+        structure = np.ones((3, 3, 3), dtype=bool)
+    else:
+        structure = np.zeros((3, 3, 3), dtype=bool)
+        structure[1] = True
+    for g in range(1, ng + 1):
+        sel = q == g
+        if sel.any():
+            lab, _ = ndimage.label(sel, structure=structure)
+            yield g, lab
+
+
+def _zone_matrix(
+    q: NDArray[np.int64], ng: int, dist: NDArray[np.int64] | None, connectivity_3d: bool
+) -> Array:
+    """Size-zone (dist None) or distance-zone matrix of the whole array (Ng, J)."""
+    from scipy import ndimage
+
+    size_max = int((q > 0).sum()) if dist is None else int(dist.max())
+    m = np.zeros((ng, max(size_max, 1)))
+    for g, lab in _zones(q, ng, connectivity_3d):
+        n_lab = int(lab.max())
+        if dist is None:
+            sizes = np.bincount(lab.ravel())[1:]
+            np.add.at(m[g - 1], sizes - 1, 1.0)
+        else:
+            dmin = ndimage.minimum(dist, labels=lab, index=np.arange(1, n_lab + 1))
+            np.add.at(m[g - 1], np.asarray(dmin, dtype=int) - 1, 1.0)
+    return m
+
+
+def _border_distance(roi: NDArray[np.bool_], three_d: bool) -> NDArray[np.int64]:
+    """Taxicab distance of each ROI voxel to the ROI edge (edge voxels = 1)."""
+    from scipy import ndimage
+
+    if three_d:
+        padded = np.pad(roi, 1)
+        d = ndimage.distance_transform_cdt(padded, metric="taxicab")[1:-1, 1:-1, 1:-1]
+    else:
+        padded = np.pad(roi, ((0, 0), (1, 1), (1, 1)))
+        d = np.stack([ndimage.distance_transform_cdt(s, metric="taxicab") for s in padded])
+        d = d[:, 1:-1, 1:-1]
+    return np.where(roi, d, 0).astype(np.int64)
+
+
+@numba.njit(cache=True)
+def _neighbourhood(q: NDArray[np.int64], three_d: bool, ng: int) -> tuple[Array, Array, Array]:
+    """Per slice: NGTDM s_i and n_i, and the NGLDM matrix (grey level x dependence count + 1)."""
+    nz, ny, nx = q.shape
+    s = np.zeros((nz, ng))
+    n = np.zeros((nz, ng))
+    dep = np.zeros((nz, ng, 27))
+    rz = 1 if three_d else 0
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                g = q[z, y, x]
+                if g == 0:
+                    continue
+                total = 0.0
+                count = 0
+                same = 0
+                for a in range(-rz, rz + 1):
+                    for b in range(-1, 2):
+                        for c in range(-1, 2):
+                            if a == 0 and b == 0 and c == 0:
+                                continue
+                            zz, yy, xx = z + a, y + b, x + c
+                            if 0 <= zz < nz and 0 <= yy < ny and 0 <= xx < nx:
+                                h = q[zz, yy, xx]
+                                if h > 0:
+                                    total += h
+                                    count += 1
+                                    if h == g:
+                                        same += 1
+                dep[z, g - 1, same] += 1.0
+                if count > 0:
+                    s[z, g - 1] += abs(g - total / count)
+                    n[z, g - 1] += 1.0
+    return s, n, dep
+
+
+def ngtdm_features(s: Array, n: Array) -> dict[str, float]:
+    """NGTDM features (IBSI 3.10) from s_i and n_i."""
+    nvc = n.sum()
+    p = n / nvc
+    lv = np.arange(1, p.size + 1, dtype=float)
+    ok = p > 0
+    ngp = int(ok.sum())
+    pi, pj = p[ok][:, None], p[ok][None, :]
+    li, lj = lv[ok][:, None], lv[ok][None, :]
+    si, sj = s[ok][:, None], s[ok][None, :]
+    ps = float(np.sum(p * s))
+    busy_den = float(np.sum(np.abs(li * pi - lj * pj)))
+    return {
+        "coarseness": 1.0 / ps if ps > 0 else 1e6,
+        "contrast": float(np.sum(pi * pj * (li - lj) ** 2)) / (ngp * (ngp - 1)) * s.sum() / nvc
+        if ngp > 1
+        else 0.0,
+        "busyness": ps / busy_den if busy_den > 0 else 0.0,
+        "complexity": float(np.sum(np.abs(li - lj) * (pi * si + pj * sj) / (pi + pj))) / nvc,
+        "strength": float(np.sum((pi + pj) * (li - lj) ** 2)) / s.sum() if s.sum() > 0 else 0.0,
+    }
+
+
+NGTDM_CODES = {
+    "coarseness": "QCDE",
+    "contrast": "65HE",
+    "busyness": "NQ30",
+    "complexity": "HDEZ",
+    "strength": "1X9X",
+}
+
+
+def _mean_feats(dicts: list[dict[str, float]]) -> dict[str, float]:
+    keys = dicts[0].keys()
+    return {k: float(np.mean([d[k] for d in dicts])) for k in keys}
+
+
+def _matrix_family(
+    mats2d: Array,
+    mats3d: Array,
+    nv2d: Array,
+    nv3d: float,
+    feature: Callable[[Array, float], dict[str, float]],
+    aggregations: tuple[str, ...],
+) -> dict[str, dict[str, float]]:
+    """IBSI aggregation for direction-based matrices (GLCM, GLRLM).
+
+    ``mats2d`` (slices, dirs, ...) and ``nv2d`` (slices,) voxels per slice; ``mats3d`` (dirs, ...).
+    """
+    out: dict[str, dict[str, float]] = {}
+    nd2 = mats2d.shape[1]
+    has = mats2d.reshape(mats2d.shape[0], nd2, -1).sum(axis=2) > 0
+    if "2d_average" in aggregations:
+        out["2d_average"] = _mean_feats(
+            [
+                feature(mats2d[z, d], nv2d[z])
+                for z in range(mats2d.shape[0])
+                for d in range(nd2)
+                if has[z, d]
+            ]
+        )
+    if "2d_slice_merged" in aggregations:  # per slice, directions merged (IBSI SUJT)
+        out["2d_slice_merged"] = _mean_feats(
+            [
+                feature(mats2d[z].sum(axis=0), nd2 * nv2d[z])
+                for z in range(mats2d.shape[0])
+                if has[z].any()
+            ]
+        )
+    if "2_5d_direction_merged" in aggregations:  # per direction, slices merged (IBSI JJUI)
+        out["2_5d_direction_merged"] = _mean_feats(
+            [feature(mats2d[:, d].sum(axis=0), nv2d.sum()) for d in range(nd2) if has[:, d].any()]
+        )
+    if "2_5d_merged" in aggregations:
+        out["2_5d_merged"] = feature(mats2d.sum(axis=(0, 1)), nd2 * nv2d.sum())
+    nd3 = mats3d.shape[0]
+    if "3d_average" in aggregations:
+        out["3d_average"] = _mean_feats(
+            [feature(mats3d[d], nv3d) for d in range(nd3) if mats3d[d].sum() > 0]
+        )
+    if "3d_merged" in aggregations:
+        out["3d_merged"] = feature(mats3d.sum(axis=0), nd3 * nv3d)
+    return out
+
+
+def _pad_stack(mats: list[Array]) -> Array:
+    width = max(m.shape[1] for m in mats)
+    return np.stack([np.pad(m, ((0, 0), (0, width - m.shape[1]))) for m in mats])
+
+
+def texture_features(
+    q: NDArray[np.int64], ng: int, aggregations: tuple[str, ...] = AGG_MATRIX + AGG_ZONE
+) -> list[tuple[str, str, str, str, float]]:
+    """All texture features as (family, feature, IBSI code, aggregation, value)."""
+    rows: list[tuple[str, str, str, str, float]] = []
+    roi = q > 0
+    nv2d = roi.sum(axis=(1, 2)).astype(float)
+    nv3d = float(roi.sum())
+    magg = tuple(a for a in aggregations if a in AGG_MATRIX)
+    zagg = tuple(a for a in aggregations if a in AGG_ZONE)
+
+    def emit(family: str, codes: dict[str, str], res: dict[str, dict[str, float]]) -> None:
+        for agg, feats in res.items():
+            for name, value in feats.items():
+                rows.append((family, name, codes[name], agg, value))
+
+    if magg:
+        c2 = glcm_matrices(q, ng, DIRS_2D)
+        c3 = glcm_matrices(q, ng, DIRS_3D).sum(axis=0)
+        emit(
+            "glcm",
+            GLCM_CODES,
+            _matrix_family(c2, c3, nv2d, nv3d, lambda m, _nv: glcm_features(m, ng), magg),
+        )
+        r2 = glrlm_matrices(q, ng, DIRS_2D)
+        r3 = glrlm_matrices(q, ng, DIRS_3D).sum(axis=0)
+        emit(
+            "glrlm",
+            GLRLM_CODES,
+            _matrix_family(
+                r2, r3, nv2d, nv3d, lambda m, nv: _size_features(m, nv, GLRLM_NAMES), magg
+            ),
+        )
+    if not zagg:
+        return rows
+    slices = [z for z in range(q.shape[0]) if roi[z].any()]
+    # size zones and distance zones
+    for family, names, codes in (
+        ("glszm", GLSZM_NAMES, GLSZM_CODES),
+        ("gldzm", GLDZM_NAMES, GLDZM_CODES),
+    ):
+        res: dict[str, dict[str, float]] = {}
+        d2 = _border_distance(roi, three_d=False) if family == "gldzm" else None
+        per = [
+            _zone_matrix(q[z : z + 1], ng, None if d2 is None else d2[z : z + 1], False)
+            for z in slices
+        ]
+        if "2d" in zagg:
+            res["2d"] = _mean_feats(
+                [_size_features(m, nv2d[z], names) for m, z in zip(per, slices, strict=True)]
+            )
+        if "2_5d" in zagg:
+            res["2_5d"] = _size_features(_pad_stack(per).sum(axis=0), nv3d, names)
+        if "3d" in zagg:
+            d3 = _border_distance(roi, three_d=True) if family == "gldzm" else None
+            res["3d"] = _size_features(_zone_matrix(q, ng, d3, True), nv3d, names)
+        emit(family, codes, res)
+    qq = np.ascontiguousarray(q, dtype=np.int64)
+    s2, n2, dep2 = _neighbourhood(qq, False, ng)
+    res_t: dict[str, dict[str, float]] = {}
+    res_d: dict[str, dict[str, float]] = {}
+    if "2d" in zagg:
+        res_t["2d"] = _mean_feats([ngtdm_features(s2[z], n2[z]) for z in slices])
+        res_d["2d"] = _mean_feats([_size_features(dep2[z], nv2d[z], NGLDM_NAMES) for z in slices])
+    if "2_5d" in zagg:
+        res_t["2_5d"] = ngtdm_features(s2.sum(axis=0), n2.sum(axis=0))
+        res_d["2_5d"] = _size_features(dep2.sum(axis=0), nv3d, NGLDM_NAMES)
+    if "3d" in zagg:
+        s3, n3, dep3 = _neighbourhood(qq, True, ng)
+        res_t["3d"] = ngtdm_features(s3.sum(axis=0), n3.sum(axis=0))
+        res_d["3d"] = _size_features(dep3.sum(axis=0), nv3d, NGLDM_NAMES)
+    emit("ngtdm", NGTDM_CODES, res_t)
+    emit("ngldm", NGLDM_CODES, res_d)
+    return rows
