@@ -542,7 +542,9 @@ def _subclones(
     data = arm_values[idx].astype(np.float64)
     # cluster in the leading principal components of the arm means (denoised)
     centred = data - data.mean(axis=0)
-    _, svals, vt = np.linalg.svd(centred[:: max(1, len(centred) // 20_000)], full_matrices=False)
+    with threadpool_limits(limits=1):
+        _, svals, vt = np.linalg.svd(centred[:: max(1, len(centred) // 20_000)],
+                                     full_matrices=False)  # fmt: skip
     n_pc = max(1, min(int(np.sum(svals > 0.05 * svals[0])), 10))
     reduced = centred @ vt[:n_pc].T
     rng = np.random.default_rng(seed)

@@ -41,8 +41,11 @@ def simpson(fractions: np.ndarray) -> float:
 
 
 def _pca(x: np.ndarray, n_pcs: int) -> np.ndarray:
+    from threadpoolctl import threadpool_limits
+
     centred = x - x.mean(axis=0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    with threadpool_limits(limits=1):  # small matrix: threads only add contention
+        u, s, _ = np.linalg.svd(centred, full_matrices=False)
     k = min(n_pcs, len(s))
     return u[:, :k] * s[:k]
 
