@@ -514,6 +514,107 @@ def spatial_heterogeneity(
 
 
 # ---------------------------------------------------------------------------------------------
+# evolution
+
+from typer.core import TyperGroup  # noqa: E402  (light: typer is already imported)
+
+
+class _EvolveGroup(TyperGroup):
+    """``ithkit evolve SCENARIO.yaml ...`` runs ``simulate``; sub-command names route as usual."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["simulate", *args]
+        return super().parse_args(ctx, args)
+
+
+evolve_app = typer.Typer(
+    cls=_EvolveGroup,
+    help="Evolution under therapy: simulate a scenario (ithkit evolve SCENARIO.yaml --out DIR), "
+    "compare policies, fit a patient's biomarker series.",
+    no_args_is_help=True,
+)
+app.add_typer(evolve_app, name="evolve")
+
+
+@evolve_app.command("simulate")
+def evolve_simulate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see docs/evolution.md).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    replicates: Annotated[int, typer.Option(help="Stochastic replicates.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the stochastic engine.")] = 0,
+    engine: Annotated[str | None, typer.Option(help="Override the engine: ode|stochastic.")] = None,
+) -> None:
+    """Simulate a scenario: trajectory.tsv, summary.json, replicates.tsv."""
+    from ithkit.evolution import simulate
+
+    sim = simulate(
+        scenario, seed=seed, replicates=replicates, engine=engine,  # type: ignore[arg-type]
+        show_progress=True,
+    )  # fmt: skip
+    files = sim.write(out)
+    s = sim.summary
+    ttp = s["time_to_progression_days"]
+    typer.echo(f"policy    {s['policy']} ({s['engine']}, {s['replicates']} run(s))")
+    typer.echo(f"ttp       {'none' if ttp is None else f'{ttp:.1f} days'}")
+    typer.echo(f"dose      {s['cumulative_dose']:.1f} ({s['dose_per_day']:.3f} per day)")
+    typer.echo(f"switches  {s['n_switches']}; extinct {str(s['extinct']).lower()}")
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+@evolve_app.command("compare")
+def evolve_compare(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    policies: Annotated[
+        str, typer.Option(help="Comma-separated: continuous,adaptive,intermittent,...")
+    ] = "continuous,adaptive",
+    replicates: Annotated[int, typer.Option(help="Stochastic replicates.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the stochastic engine.")] = 0,
+    engine: Annotated[str | None, typer.Option(help="Override the engine: ode|stochastic.")] = None,
+) -> None:
+    """Run one scenario under several policies: comparison.tsv plus one folder per policy."""
+    from ithkit.evolution import compare
+
+    names = [p.strip() for p in policies.split(",") if p.strip()]
+    result = compare(
+        scenario, names, seed=seed, replicates=replicates, engine=engine,  # type: ignore[arg-type]
+        show_progress=True,
+    )  # fmt: skip
+    files = result.write(out)
+    typer.echo(result.table.to_csv(sep="\t", index=False, float_format="%.4g").rstrip())
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+@evolve_app.command("fit")
+def evolve_fit(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (the model to fit).")],
+    series: Annotated[
+        Path, typer.Argument(help="TSV/CSV: time_days, biomarker[, therapy] (one patient).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    free: Annotated[
+        list[str], typer.Option(help="Free parameter PATH=LOW:HIGH (repeat the option).")
+    ],
+    policies: Annotated[
+        str | None, typer.Option(help="Then compare these policies for the fitted patient.")
+    ] = None,
+    starts: Annotated[int, typer.Option(help="Optimiser starts.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the random starts.")] = 0,
+) -> None:
+    """Fit free parameters to a biomarker series: fit.tsv, params.json [, comparison]."""
+    from ithkit.evolution import fit_series_file
+
+    result = fit_series_file(
+        scenario, series, out, free=free, policies=policies, n_starts=starts, seed=seed
+    )
+    for key, value in result.params_.items():
+        typer.echo(f"{key:<36} {value:.4g}")
+    typer.echo(f"rmse(log10) {result.rmse_log10:.3f}; r2(log) {result.r2_log:.3f}")
+    typer.echo(f"written   {out}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> Any:
