@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -148,9 +148,17 @@ def gene_order(
 
 
 def smoothing_matrix(
-    genes: pd.DataFrame, n_genes: int, *, window: int = 100, step: int = 10
+    genes: pd.DataFrame,
+    n_genes: int,
+    *,
+    window: int = 100,
+    step: int = 10,
+    kernel: Literal["pyramid", "flat"] = "pyramid",
 ) -> tuple[sp.csr_matrix, pd.DataFrame]:
     """Sparse genes x windows matrix averaging ``window`` consecutive genes of a chromosome.
+
+    ``kernel="pyramid"`` weighs genes by their distance to the window centre (1, 2, ... , 2, 1;
+    inferCNV's and infercnvpy's running mean); ``"flat"`` weighs them equally.
 
     ``genes`` is the output of :func:`gene_order` (already in genome order); rows of the matrix
     are the columns of the expression matrix, so no reordering of the data is needed. Returns the
@@ -160,7 +168,7 @@ def smoothing_matrix(
     --------
     >>> g = pd.DataFrame({"gene_index": [0, 1, 2, 3], "chromosome": ["1"] * 4,
     ...                   "start": [1, 2, 3, 4], "end": [2, 3, 4, 5], "arm": ["1p"] * 4})
-    >>> s, w = smoothing_matrix(g, 4, window=2, step=1)
+    >>> s, w = smoothing_matrix(g, 4, window=2, step=1, kernel="flat")
     >>> s.toarray()[:, 0].tolist(), len(w)
     ([0.5, 0.5, 0.0, 0.0], 3)
     """
@@ -173,12 +181,19 @@ def smoothing_matrix(
         idx = part["gene_index"].to_numpy()
         n = len(idx)
         w = min(window, n)
+        r = np.arange(1, w + 1)
+        weights = (
+            np.minimum(r, r[::-1]).astype(np.float32)
+            if kernel == "pyramid" and w < n
+            else (np.ones(w, dtype=np.float32))
+        )
+        weights /= weights.sum()
         starts = np.arange(0, n - w + 1, step)
         for s in starts:
             members = idx[s : s + w]
             rows.append(members)
             cols.append(np.full(w, col))
-            vals.append(np.full(w, 1.0 / w, dtype=np.float32))
+            vals.append(weights)
             arm_values = part["arm"].iloc[s : s + w]
             info.append(
                 (
@@ -247,6 +262,7 @@ def infer_cnv(
     gtf: str | Path | None = None,
     window: int = 100,
     step: int = 10,
+    kernel: Literal["pyramid", "flat"] = "pyramid",
     min_cells_fraction: float = 0.01,
     noise_threshold: float = 1.5,
     n_subclones: int | None = None,
@@ -279,6 +295,8 @@ def infer_cnv(
         GTF file giving gene positions (matched on gene name or id).
     window, step
         Genes averaged per window, and genes between window starts (infercnvpy: 100, 10).
+    kernel
+        Weights of the running mean (see :func:`smoothing_matrix`).
     min_cells_fraction
         Genes detected in fewer cells than this fraction are left out.
     noise_threshold
@@ -355,7 +373,8 @@ def infer_cnv(
             source=source,
             fix="lower min_cells_fraction or check gene names and positions",
         )
-    smooth, windows = smoothing_matrix(genes, adata.n_vars, window=window, step=step)
+    smooth, windows = smoothing_matrix(genes, adata.n_vars, window=window, step=step,
+                                       kernel=kernel)  # fmt: skip
 
     is_ref = np.isin(labels, refs)
     ref_codes = pd.Categorical(labels[is_ref], categories=refs).codes
