@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from ithkit import schema
 from ithkit._errors import InputError
@@ -104,20 +104,14 @@ def limit_of_detection(
     """
     d = np.atleast_1d(np.asarray(depth, dtype=float))
     e = np.broadcast_to(np.asarray(error_rate, dtype=float), d.shape)
-    out = np.empty_like(d)
-    for i, (n, err) in enumerate(zip(d, e, strict=True)):
-        k = int(stats.binom.isf(alpha, n, err)) + 1  # P(X >= k) <= alpha
-        while k > 0 and stats.binom.sf(k - 2, n, err) < alpha:
-            k -= 1
-        if k > n:
-            out[i] = 1.0
-            continue
-
-        def f(v: float, n: float = n, err: float = err, k: int = k) -> float:
-            return float(stats.binom.sf(k - 1, n, v * (1 - err) + (1 - v) * err) - power)
-
-        out[i] = 1.0 if f(1.0) < 0 else optimize.brentq(f, 0.0, 1.0, xtol=1e-7)
-    return out
+    k = stats.binom.isf(alpha, d, e) + 1  # least k with P(errors >= k) <= alpha
+    lo, hi = np.zeros_like(d), np.ones_like(d)
+    for _ in range(48):  # bisection, vectorised over sites (power rises with the VAF)
+        mid = (lo + hi) / 2
+        ok = stats.binom.sf(k - 1, d, mid * (1 - e) + (1 - mid) * e) >= power
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
+    return np.where(k > d, 1.0, hi)
 
 
 @dataclass(frozen=True)
@@ -166,15 +160,11 @@ class LiquidResult:
         return {k: write_table(f, out / name) for k, (f, name) in files.items()}
 
 
-def _fisher_greater(a1: np.ndarray, n1: np.ndarray, a0: np.ndarray, n0: np.ndarray) -> np.ndarray:
-    """One-sided p that the VAF a1/n1 exceeds a0/n0 (Fisher's exact test, hypergeometric)."""
-    out = np.ones(len(a1))
-    for i in range(len(a1)):
-        total_alt = int(a1[i] + a0[i])
-        out[i] = float(
-            stats.hypergeom.sf(int(a1[i]) - 1, int(n1[i] + n0[i]), total_alt, int(n1[i]))
-        )
-    return out
+def _fisher_greater(a1: Any, n1: Any, a0: Any, n0: Any) -> np.ndarray:
+    """One-sided p that the VAF a1/n1 exceeds a0/n0 (Fisher's exact test, hypergeometric);
+    vectorised."""
+    a1, n1, a0, n0 = (np.asarray(x, dtype=np.int64) for x in (a1, n1, a0, n0))
+    return np.atleast_1d(np.asarray(stats.hypergeom.sf(a1 - 1, n1 + n0, a1 + a0, n1), dtype=float))
 
 
 def _error_rates(
@@ -411,43 +401,33 @@ def _reindexed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _variant_status(part: pd.DataFrame, *, alpha: float, change_fold: float) -> pd.DataFrame:
-    status = []
-    p_change = []
-    for _, g in part.groupby("mutation_id", sort=False):
-        seen = False
-        prev = None
-        for r in g.itertuples():
-            s = "detected" if r.detected else "not_detected"
-            p = np.nan
-            if prev is not None:
-                if r.detected and not seen:
-                    s = "emerging"
-                elif not r.detected and prev.detected:
-                    s = "cleared"
-                elif r.detected and prev.detected:
-                    up = _fisher_greater(
-                        np.array([r.alt_counts]),
-                        np.array([r.depth]),
-                        np.array([prev.alt_counts]),
-                        np.array([prev.depth]),
-                    )[0]
-                    down = _fisher_greater(
-                        np.array([prev.alt_counts]),
-                        np.array([prev.depth]),
-                        np.array([r.alt_counts]),
-                        np.array([r.depth]),
-                    )[0]
-                    ratio = r.vaf_observed / prev.vaf_observed
-                    if up < alpha and ratio >= change_fold:
-                        s, p = "rising", up
-                    elif down < alpha and ratio <= 1 / change_fold:
-                        s, p = "falling", down
-                    else:
-                        p = min(up, down)
-            seen = seen or bool(r.detected)
-            prev = r
-            status.append(s)
-            p_change.append(p)
+    """Status of each variant at each draw against its previous draw (rows sorted by mutation
+    and timepoint)."""
+    g = part.groupby("mutation_id", sort=False)
+    det = part["detected"].to_numpy(dtype=bool)
+    has_prev = (g.cumcount() > 0).to_numpy()
+    prev_alt = g["alt_counts"].shift().fillna(0).to_numpy(dtype=np.int64)
+    prev_depth = g["depth"].shift().fillna(1).to_numpy(dtype=np.int64)
+    prev_det = g["detected"].shift().eq(True).to_numpy(dtype=bool) & has_prev
+    seen_before = (g["detected"].cumsum() - part["detected"].astype(int)).to_numpy() > 0
+    alt = part["alt_counts"].to_numpy(dtype=np.int64)
+    depth = part["depth"].to_numpy(dtype=np.int64)
+    both = det & prev_det
+    up = np.full(len(part), np.nan)
+    down = np.full(len(part), np.nan)
+    if both.any():
+        up[both] = _fisher_greater(alt[both], depth[both], prev_alt[both], prev_depth[both])
+        down[both] = _fisher_greater(prev_alt[both], prev_depth[both], alt[both], depth[both])
+    ratio = np.divide(alt / depth, prev_alt / prev_depth, out=np.full(len(part), np.inf),
+                      where=prev_alt > 0)  # fmt: skip
+    rising = both & (up < alpha) & (ratio >= change_fold)
+    falling = both & ~rising & (down < alpha) & (ratio <= 1 / change_fold)
+    status = np.where(det, "detected", "not_detected").astype(object)
+    status[has_prev & det & ~seen_before] = "emerging"
+    status[has_prev & ~det & prev_det] = "cleared"
+    status[rising] = "rising"
+    status[falling] = "falling"
+    p_change = np.where(rising, up, np.where(falling, down, np.fmin(up, down)))
     return part.assign(status=status, p_change=p_change)
 
 
@@ -488,6 +468,7 @@ def _timepoints(
         "molecular_progression_date": pd.NaT,
         "trigger": pd.NA,
     }
+    triggers = _progression_triggers(tumour, tps, alpha=alpha / (n_var + 1), fold=fold)
     for i, tp in enumerate(tps):
         now = tumour[tumour["timepoint"] == tp]
         trunk = now[now["is_truncal"]]
@@ -504,7 +485,7 @@ def _timepoints(
             response = "baseline"
             base_mean, base_detected = mean_vaf, n_det
         else:
-            trigger = _progressing(tumour, tps[:i], tp, alpha=alpha / (n_var + 1), fold=fold)
+            trigger = triggers.get(int(tp))
             if trigger is not None:
                 response = "progression"
             elif n_det == 0 and base_detected > 0:
@@ -540,51 +521,44 @@ def _timepoints(
     return rows, first_prog
 
 
-def _progressing(
-    tumour: pd.DataFrame, before: list[int], tp: int, *, alpha: float, fold: float
-) -> str | None:
-    """The variant (or 'pooled') detected now at >= fold x its nadir, significantly above it."""
-    earlier = tumour[tumour["timepoint"].isin(before)]
-    now = tumour[tumour["timepoint"] == tp]
-    candidates: list[tuple[str, float, float, float, float, bool]] = []
-    pooled_now = now[["alt_counts", "depth"]].sum()
-    pooled_before = earlier.groupby("timepoint")[["alt_counts", "depth"]].sum()
-    if len(pooled_before):
-        ratio = pooled_before["alt_counts"] / pooled_before["depth"]
-        nadir = pooled_before.loc[ratio.idxmin()]
-        candidates.append(
-            (
-                "pooled",
-                pooled_now["alt_counts"],
-                pooled_now["depth"],
-                nadir["alt_counts"],
-                nadir["depth"],
-                bool(now["detected"].any()),
-            )
-        )
-    for mid, g in earlier.groupby("mutation_id"):
-        cur = now[now["mutation_id"] == mid]
-        if cur.empty:
+def _progression_triggers(
+    tumour: pd.DataFrame, tps: list[int], *, alpha: float, fold: float
+) -> dict[int, str]:
+    """Per draw, the first of 'pooled' then each variant (by id) detected at >= fold x its nadir
+    VAF (lowest earlier draw) and significantly above it (one-sided Fisher p < alpha)."""
+    if tumour.empty:
+        return {}
+    alt = tumour.pivot(index="mutation_id", columns="timepoint", values="alt_counts")
+    alt = alt.reindex(columns=tps).sort_index()
+    depth = tumour.pivot(index="mutation_id", columns="timepoint", values="depth")
+    depth = depth.reindex(index=alt.index, columns=tps)
+    det = tumour.pivot(index="mutation_id", columns="timepoint", values="detected")
+    det = det.reindex(index=alt.index, columns=tps).eq(True).to_numpy(dtype=bool)
+    a = alt.to_numpy(dtype=float)
+    n = depth.to_numpy(dtype=float)
+    # row 0: all tumour variants pooled
+    a = np.vstack([np.nansum(a, axis=0), a])
+    n = np.vstack([np.nansum(n, axis=0), n])
+    det = np.vstack([det.any(axis=0), det])
+    names = ["pooled", *[str(m) for m in alt.index]]
+    vaf = np.divide(a, n, out=np.full_like(a, np.nan), where=n > 0)
+    out: dict[int, str] = {}
+    for i in range(1, len(tps)):
+        earlier = np.where(np.isnan(vaf[:, :i]), np.inf, vaf[:, :i])
+        low = earlier.argmin(axis=1)
+        rows = np.arange(len(names))
+        a0, n0 = a[rows, low], n[rows, low]
+        a1, n1 = a[:, i], n[:, i]
+        ok = det[:, i] & np.isfinite(earlier.min(axis=1)) & (n1 > 0)
+        ok &= np.divide(a1, n1, out=np.zeros_like(a1), where=n1 > 0) >= fold * a0 / n0
+        if not ok.any():
             continue
-        low = g.loc[g["vaf_observed"].idxmin()]
-        c = cur.iloc[0]
-        candidates.append(
-            (
-                str(mid),
-                c["alt_counts"],
-                c["depth"],
-                low["alt_counts"],
-                low["depth"],
-                bool(c["detected"]),
-            )
-        )
-    for name, a1, n1, a0, n0, det in candidates:
-        if not det or a1 / n1 < fold * a0 / n0:
-            continue
-        p = _fisher_greater(np.array([a1]), np.array([n1]), np.array([a0]), np.array([n0]))[0]
-        if p < alpha:
-            return name
-    return None
+        p = np.ones(len(names))
+        p[ok] = _fisher_greater(a1[ok], n1[ok], a0[ok], n0[ok])
+        hits = np.flatnonzero(ok & (p < alpha))
+        if hits.size:
+            out[int(tps[i])] = names[int(hits[0])]
+    return out
 
 
 def _clone_rows(part: pd.DataFrame, *, level: float, interval: Interval) -> list[dict[str, object]]:

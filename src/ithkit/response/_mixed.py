@@ -165,32 +165,34 @@ def mixed_response(lesion_frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     if lesion_frame.empty:
         return pd.DataFrame(columns=_MIXED_COLS), pd.DataFrame(columns=[*_MIXED_COLS, "organ"])
     follow = lesion_frame[lesion_frame["timepoint"] > 0]
-
-    def summarise(group: pd.DataFrame) -> dict[str, object]:
-        tgt = group[group["lesion_class"] == "target"]
-        new = group[(group["lesion_class"] == "new") & (group["lesion_response"] == "PD")]
-        shrink = int(tgt["lesion_response"].isin(["CR", "PR"]).sum())
-        grow = int((tgt["lesion_response"] == "PD").sum()) + len(new)
-        changes = tgt["change_from_baseline_pct"].dropna().to_numpy(dtype=float)
-        return {
-            "pattern": _pattern(shrink, grow),
-            "n_shrinking": shrink,
-            "n_growing": grow,
-            "n_new": len(new),
-            "heterogeneity_index": float(np.std(changes)) if changes.size > 1 else np.nan,
-            "range_pct": float(np.ptp(changes)) if changes.size > 1 else np.nan,
+    cls = follow["lesion_class"].astype(str)
+    resp = follow["lesion_response"].astype(object)
+    target = (cls == "target").to_numpy()
+    flags = pd.DataFrame(
+        {
+            "patient_id": follow["patient_id"].to_numpy(),
+            "timepoint": follow["timepoint"].astype(int).to_numpy(),
+            "organ": follow["organ"].to_numpy(),
+            "n_shrinking": target & resp.isin(["CR", "PR"]).to_numpy(),
+            "n_new": (cls == "new").to_numpy() & (resp == "PD").to_numpy(),
+            "change": np.where(target, follow["change_from_baseline_pct"].astype(float), np.nan),
         }
-
-    rows = [
-        {"patient_id": pid, "timepoint": int(tp), **summarise(g)}
-        for (pid, tp), g in follow.groupby(["patient_id", "timepoint"], sort=True)
-    ]
-    organ_rows = [
-        {"patient_id": pid, "timepoint": int(tp), "organ": organ, **summarise(g)}
-        for (pid, tp, organ), g in follow.groupby(["patient_id", "timepoint", "organ"], sort=True)
-    ]
-    mixed = pd.DataFrame(rows, columns=_MIXED_COLS)
-    by_organ = pd.DataFrame(
-        organ_rows, columns=["patient_id", "timepoint", "organ", *_MIXED_COLS[2:]]
     )
+    flags["n_growing"] = (target & (resp == "PD").to_numpy()) | flags["n_new"]
+
+    def summarise(keys: list[str]) -> pd.DataFrame:
+        g = flags.groupby(keys, sort=True)
+        out = g[["n_shrinking", "n_growing", "n_new"]].sum().astype(int)
+        count = g["change"].count()
+        out["heterogeneity_index"] = g["change"].std(ddof=0).where(count > 1)
+        out["range_pct"] = (g["change"].max() - g["change"].min()).where(count > 1)
+        out.insert(0, "pattern", [
+            _pattern(a, b) for a, b in zip(out["n_shrinking"], out["n_growing"], strict=True)
+        ])  # fmt: skip
+        return out.reset_index()
+
+    rows = summarise(["patient_id", "timepoint"])
+    organ_rows = summarise(["patient_id", "timepoint", "organ"])
+    mixed = rows[_MIXED_COLS]
+    by_organ = organ_rows[["patient_id", "timepoint", "organ", *_MIXED_COLS[2:]]]
     return mixed, by_organ

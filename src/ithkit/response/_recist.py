@@ -203,7 +203,11 @@ def _patient(part: pd.DataFrame, *, after_cr: AfterCR) -> tuple[list[_Tp], list[
     targets = base[base["lesion_class"] == "target"]
     non_targets = base[base["lesion_class"] == "non_target"]
     node_of = dict(zip(part["lesion_id"], part["is_lymph_node"], strict=True))
-    rows: dict[tuple[str, int], Any] = {(r.lesion_id, r.timepoint): r for r in part.itertuples()}
+    rows: dict[tuple[str, int], Any] = {}
+    by_tp: dict[int, list[Any]] = {}
+    for r in part.itertuples():
+        rows[(r.lesion_id, r.timepoint)] = r
+        by_tp.setdefault(int(r.timepoint), []).append(r)
     dates = part.groupby("timepoint")["date"].first() if "date" in part.columns else None
     target_ids = list(targets["lesion_id"])
     baseline = {lid: _value(rows[(lid, 0)]) for lid in target_ids}
@@ -219,10 +223,10 @@ def _patient(part: pd.DataFrame, *, after_cr: AfterCR) -> tuple[list[_Tp], list[
         partial = sum(measured, Fraction(0))
         complete = len(measured) == len(target_ids)
         total = partial if complete else None
-        new_rows = part[(part["timepoint"] == tp) & (part["lesion_class"] == "new")]
+        new_rows = [r for r in by_tp[tp] if r.lesion_class == "new"]
         present_new = [
             r
-            for r in new_rows.itertuples()
+            for r in new_rows
             if not ((not pd.isna(r.status) and r.status == "absent") or r.diameter_mm == 0)
         ]
         new_sum = sum(
@@ -278,7 +282,7 @@ def _patient(part: pd.DataFrame, *, after_cr: AfterCR) -> tuple[list[_Tp], list[
                 change_nadir,
             )
         )
-        lesion_rows += _lesion_rows(part, tp, rows, baseline, lesion_nadir, node_of)
+        lesion_rows += _lesion_rows(by_tp[tp], tp, rows, baseline, lesion_nadir, node_of)
         if total is not None:
             nadir = min(nadir, total)
         for lid, v in vals.items():
@@ -288,7 +292,7 @@ def _patient(part: pd.DataFrame, *, after_cr: AfterCR) -> tuple[list[_Tp], list[
 
 
 def _lesion_rows(
-    part: pd.DataFrame,
+    current: list[Any],
     tp: int,
     rows: dict[tuple[str, int], Any],
     baseline: dict[str, Fraction | None],
@@ -297,7 +301,7 @@ def _lesion_rows(
 ) -> list[dict[str, Any]]:
     """Per-lesion change and response, with the RECIST thresholds applied to one lesion."""
     out = []
-    for r in part[part["timepoint"] == tp].itertuples():
+    for r in current:
         lid = r.lesion_id
         cls = str(r.lesion_class)
         change_b = change_n = np.nan
