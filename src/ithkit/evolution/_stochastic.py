@@ -3,7 +3,10 @@
 While the tumour has fewer than ``stochastic.gillespie_below`` cells every birth and death is
 drawn (Gillespie's direct method). Above it the engine leaps by ``dt = tau_epsilon / max rate``
 with Poisson births and deaths per population and binomial mutations among the births, so a
-step costs the same at 10^6 and 10^11 cells. Per-cell rates are the ODE's (see
+step costs the same at 10^6 and 10^11 cells. Both Poisson means are scaled by
+``expm1(r dt) / (r dt)`` (``r`` = birth - death per cell), which makes the expected size follow
+``exp(r t)`` exactly for frozen rates (plain tau-leaping is an Euler step, ~1 % low over 2
+doublings at ``tau_epsilon = 0.03``). Per-cell rates are the ODE's (see
 :mod:`ithkit.evolution._model`); a birth of ``i`` is a ``j`` cell with probability ``mu_ij``.
 Policies are asked every ``check_interval_days`` (default one day); a ``total_fold``
 progression stops the walk at the exact event. Population ``floor`` values are an ODE device
@@ -111,8 +114,11 @@ def _advance(  # pragma: no cover - compiled
             for i in range(n):
                 if x[i] <= 0:
                     continue
-                nb = float(rng.poisson(birth[i] * x[i] * dt))
-                nd = float(rng.poisson(die[i] * x[i] * dt))
+                # scale both expected counts so that the mean follows exp((b - d) dt) exactly
+                r = (birth[i] - die[i]) * dt
+                phi = 1.0 if abs(r) < 1e-12 else math.expm1(r) / r
+                nb = float(rng.poisson(birth[i] * x[i] * dt * phi))
+                nd = float(rng.poisson(die[i] * x[i] * dt * phi))
                 if nd > x[i]:
                     nd = x[i]
                 n_events += nb + nd
