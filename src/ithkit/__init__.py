@@ -30,6 +30,7 @@ _SUBMODULES = {
     "liquid",
     "singlecell",
     "spatial",
+    "imaging",
 }
 
 __all__ = [

@@ -615,6 +615,95 @@ def evolve_fit(
 
 
 # ---------------------------------------------------------------------------------------------
+# imaging
+
+imaging_app = typer.Typer(
+    help="IBSI radiomics, voxel-wise feature maps, habitats and lesion phenotypes.",
+    no_args_is_help=True,
+)
+app.add_typer(imaging_app, name="imaging")
+
+
+@imaging_app.command("features")
+def imaging_features(
+    image: Annotated[Path, typer.Argument(help="Image: NIfTI, NRRD or a DICOM series folder.")],
+    mask: Annotated[Path, typer.Argument(help="Mask: label image, DICOM-SEG or RTSTRUCT.")],
+    out: Annotated[Path, typer.Option("--out", help="Output TSV (long feature table).")],
+    label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """IBSI-1 features of one ROI: feature, ibsi_code, family, aggregation, value."""
+    from ithkit.imaging._commands import features_to_file
+
+    table, cfg = features_to_file(image, mask, out, label=label, config=config, seed=seed)
+    typer.echo(f"{len(table)} features -> {out} (config {cfg})")
+
+
+@imaging_app.command("map")
+def imaging_map(
+    image: Annotated[Path, typer.Argument(help="Image (NIfTI, NRRD, DICOM folder).")],
+    mask: Annotated[Path, typer.Argument(help="Mask (label image, DICOM-SEG, RTSTRUCT).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for map_*.nii.gz.")],
+    label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated map features.")] = None,
+    kernel: Annotated[int, typer.Option(help="Kernel size in voxels (odd).")] = 5,
+    config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
+) -> None:
+    """Voxel-wise feature maps (sliding kernel) written as NIfTI on the image grid."""
+    from ithkit.imaging import MAP_FEATURES
+    from ithkit.imaging._commands import maps_to_files
+
+    names = _csv_list(features) or list(MAP_FEATURES)
+    paths = maps_to_files(
+        image, mask, out, label=label, features=names, kernel_voxels=kernel, config=config,
+        show_progress=True,
+    )  # fmt: skip
+    typer.echo(f"{len(paths)} maps -> {out}")
+
+
+@imaging_app.command("habitats")
+def imaging_habitats(
+    mask: Annotated[Path, typer.Argument(help="Mask of the lesion.")],
+    maps: Annotated[list[Path], typer.Argument(help="Feature-map images (map_*.nii.gz).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
+    k: Annotated[int | None, typer.Option(help="Habitats (default: best silhouette).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """Cluster lesion voxels on their map values into habitats."""
+    from ithkit.imaging._commands import habitats_to_files
+
+    res, files = habitats_to_files(maps, mask, out, label=label, k=k, seed=seed)
+    typer.echo(f"habitats  {res.k}; diversity {res.diversity:.3f} (evenness {res.evenness:.3f})")
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+@imaging_app.command("phenotypes")
+def imaging_phenotypes(
+    lesions: Annotated[
+        Path, typer.Argument(help="Image manifest CSV (patient_id, lesion_id, ...).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
+    k: Annotated[int | None, typer.Option(help="Phenotypes (default: best silhouette).")] = None,
+    batch: Annotated[str | None, typer.Option(help="Manifest column for ComBat.")] = None,
+    timepoint: Annotated[int, typer.Option(help="Timepoint whose lesions are used.")] = 0,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """Lesion phenotypes, their stability and per-patient interlesional heterogeneity."""
+    from ithkit.imaging._commands import phenotypes_to_files
+
+    res, files = phenotypes_to_files(
+        lesions, out, config=config, k=k, batch=batch, timepoint=timepoint,
+        n_bootstrap=bootstrap, seed=seed, show_progress=True,
+    )  # fmt: skip
+    typer.echo(f"phenotypes {len(res.stability)} over {len(res.assignments)} lesions")
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -83,7 +83,10 @@ def habitats(
     rng = np.random.default_rng(seed)
     idx = np.flatnonzero(ok)
     sub = idx if idx.size <= sample else rng.choice(idx, sample, replace=False)
-    candidates = [k] if k is not None else [c for c in k_range if 2 <= c < sub.size]
+    n_distinct = np.unique(z[ok], axis=0).shape[0]
+    candidates = [k] if k is not None else [c for c in k_range if 2 <= c <= n_distinct]
+    if not candidates:
+        raise InputError("map values are constant over the ROI", source="maps")
     rows = []
     best: tuple[float, int, Any] | None = None
     for c in candidates:
@@ -127,7 +130,7 @@ def habitats(
         table=table,
         selection=pd.DataFrame(rows),
         diversity=div,
-        evenness=div / np.log(k_best) if k_best > 1 else 0.0,
+        evenness=float(div / np.log(k_best)) if k_best > 1 else 0.0,
     )
 
 

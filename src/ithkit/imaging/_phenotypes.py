@@ -106,6 +106,7 @@ def lesion_phenotypes(
     k: int | None = None,
     k_range: Sequence[int] = (2, 3, 4, 5, 6),
     batch: str | None = None,
+    variance: float = 0.8,
     n_bootstrap: int = 50,
     seed: int = 0,
 ) -> PhenotypeResult:
@@ -120,6 +121,10 @@ def lesion_phenotypes(
         Number of phenotypes, or candidates for the silhouette criterion.
     batch
         Column naming the scanner/site for ComBat harmonisation (None: no harmonisation).
+    variance
+        Lesions are clustered on the leading principal components of the standardised
+        features that explain this fraction of the variance (radiomic features are highly
+        correlated; 1.0 keeps every component).
     n_bootstrap
         Bootstrap resamples for cluster stability.
     seed
@@ -144,7 +149,11 @@ def lesion_phenotypes(
     x = num.to_numpy(dtype=float)
     if batch is not None:
         x = combat(x, features[batch].tolist())
-    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    zfull = (x - x.mean(axis=0)) / x.std(axis=0)
+    u, s, _ = np.linalg.svd(zfull, full_matrices=False)
+    explained = np.cumsum(s**2) / np.sum(s**2)
+    n_pc = int(np.searchsorted(explained, min(variance, 1.0) - 1e-12) + 1)
+    z = u[:, :n_pc] * s[:n_pc]
     link = linkage(z, method="ward")
     n = z.shape[0]
     cands = [k] if k is not None else [c for c in k_range if 2 <= c < n]
@@ -172,7 +181,7 @@ def lesion_phenotypes(
                 jac[bi, c - 1] = np.nan
                 continue
             jac[bi, c - 1] = max(
-                len(orig & (s := set(idx[lb == d].tolist()))) / len(orig | s)
+                len(orig & (other := set(idx[lb == d].tolist()))) / len(orig | other)
                 for d in range(1, k_best + 1)
             )
     stability = pd.DataFrame(
@@ -186,10 +195,10 @@ def lesion_phenotypes(
     assign["phenotype"] = labels
     prow = []
     for pid, grp in assign.groupby("patient_id", sort=True):
-        zi = z[grp.index.to_numpy()]
+        zi = zfull[grp.index.to_numpy()]
         if len(zi) > 1:
             d = np.linalg.norm(zi[:, None] - zi[None, :], axis=2)
-            het = float(d[np.triu_indices(len(zi), 1)].mean() / np.sqrt(z.shape[1]))
+            het = float(d[np.triu_indices(len(zi), 1)].mean() / np.sqrt(zfull.shape[1]))
         else:
             het = 0.0
         prow.append(
@@ -200,7 +209,7 @@ def lesion_phenotypes(
                 "heterogeneity": het,
             }
         )
-    matrix = pd.DataFrame(z, columns=num.columns)
+    matrix = pd.DataFrame(zfull, columns=num.columns)
     matrix.index = [f"{a}/{b}/{c}" for a, b, c in assign[list(KEY)].itertuples(index=False)]
     return PhenotypeResult(
         assignments=assign,
@@ -223,7 +232,9 @@ def manifest_features(
     """Wide feature table (one row per lesion) for an image manifest (``ithkit.schema.IMAGES``).
 
     Columns: ``patient_id, lesion_id, timepoint`` then ``family:feature:aggregation``; also
-    ``volume_ml`` (mesh volume). Only rows of ``timepoint`` (None: all).
+    ``volume_ml`` (mesh volume). Only rows of ``timepoint`` (None: all). The default config
+    (3D aggregations, fixed bin size 25 — CT in HU) keeps absolute intensities comparable
+    between lesions; pass a config for MR or PET.
     """
     import pandas as pd
 
@@ -236,7 +247,10 @@ def manifest_features(
         frame = frame[frame["timepoint"] == timepoint]
     if frame.empty:
         raise InputError(f"no image rows at timepoint {timepoint}", source=manifest)
-    cfg = config or FeatureConfig(aggregation=("none", "3d_merged", "3d"))
+    cfg = config or FeatureConfig(
+        aggregation=("none", "3d_merged", "3d"),
+        discretisation={"method": "fixed_bin_size", "value": 25},
+    )
     rows = []
     with progress(show_progress, "lesion features", len(frame)) as advance:
         for r in frame.itertuples(index=False):

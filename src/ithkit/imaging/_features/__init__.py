@@ -83,6 +83,13 @@ def roi_features(
         raise InputError(f"image shape {img.shape} differs from mask shape {roi.shape}")
     if not roi.any():
         raise InputError("the ROI is empty", fix="check the mask and label")
+    # crop to the ROI box plus the local-intensity sphere radius (results do not change)
+    box = []
+    for axis, sp in enumerate(spacing):
+        idx = np.flatnonzero(roi.any(axis=tuple(a for a in range(3) if a != axis)))
+        margin = int(np.ceil(6.3 / sp)) + 1
+        box.append(slice(max(idx[0] - margin, 0), idx[-1] + margin + 1))
+    img, roi = img[tuple(box)], roi[tuple(box)]
     imask = intensity_mask(img, roi, cfg)
     if not imask.any():
         raise InputError(
@@ -98,7 +105,7 @@ def roi_features(
 
     vals = img[imask]
     if "morphology" in families and "none" in aggs:
-        add("morphology", morphology(img, roi, imask, spacing, seed=seed))
+        add("morphology", morphology(img, roi, imask, spacing))
     if "local_intensity" in families and "none" in aggs:
         add("local_intensity", local_intensity(img, imask, spacing))
     if "intensity_statistics" in families and "none" in aggs:

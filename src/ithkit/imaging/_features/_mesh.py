@@ -102,6 +102,19 @@ def triangle_table() -> tuple[tuple[tuple[int, int, int], ...], ...]:
     return tuple(table)
 
 
+@cache
+def _padded_table() -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    tab = triangle_table()
+    width = max(len(t) for t in tab)
+    out = np.full((256, width, 3), 0, dtype=np.int64)
+    counts = np.zeros(256, dtype=np.int64)
+    for c, tris in enumerate(tab):
+        counts[c] = len(tris)
+        if tris:
+            out[c, : len(tris)] = tris
+    return out, counts
+
+
 @dataclass(frozen=True)
 class Mesh:
     """A closed triangle mesh in mm: ``vertices`` (n, 3), ``faces`` (m, 3) vertex indices."""
@@ -134,19 +147,16 @@ def mask_mesh(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> M
         config |= (
             padded[a0 : a0 + s[0] - 1, a1 : a1 + s[1] - 1, a2 : a2 + s[2] - 1].astype(np.int64) << c
         )
-    table = triangle_table()
-    points: list[NDArray[np.float64]] = []
-    for cfg in np.unique(config):
-        tris = table[int(cfg)]
-        if not tris:
-            continue
-        base = np.argwhere(config == cfg).astype(float)  # (n, 3)
-        t = np.asarray(tris)  # (k, 3)
-        pts = base[:, None, None, :] + EDGE_POINTS[t][None]  # (n, k, 3, 3)
-        points.append(pts.reshape(-1, 3, 3))
-    if not points:
+    table, counts = _padded_table()
+    cubes = np.argwhere((config > 0) & (config < 255))
+    if cubes.size == 0:
         return Mesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64))
-    allp = np.concatenate(points) - 1.0  # undo padding: coordinates are voxel indices
+    cfg = config[tuple(cubes.T)]
+    tri = table[cfg]  # (n, 5, 3) edge indices, -1 padded
+    valid = np.arange(tri.shape[1])[None, :] < counts[cfg][:, None]
+    cube_of = np.broadcast_to(np.arange(cubes.shape[0])[:, None], valid.shape)[valid]
+    edges = tri[valid]  # (m, 3)
+    allp = cubes[cube_of][:, None, :] + EDGE_POINTS[edges] - 1.0  # undo padding
     flat = allp.reshape(-1, 3)
     key = np.round(flat * 2).astype(np.int64)
     uniq, inverse = np.unique(key, axis=0, return_inverse=True)

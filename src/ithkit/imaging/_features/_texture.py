@@ -6,7 +6,7 @@ the ROI and 0 outside. 2D matrices are built per slice (first axis), 3D over the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numba
@@ -169,6 +169,8 @@ def _size_features(m: Array, n_voxels: float, names: dict[str, str]) -> dict[str
 
     ``m`` is (Ng, J) with grey level i = 1..Ng and size/length/distance j = 1..J.
     """
+    used = np.flatnonzero(m.sum(axis=0))
+    m = m[:, : used[-1] + 1] if used.size else m[:, :1]
     ns = m.sum()
     ng, nj = m.shape
     i = np.arange(1, ng + 1, dtype=float)[:, None]
@@ -262,41 +264,45 @@ NGLDM_CODES = dict(zip(NGLDM_NAMES.values(), (
     "OKJI", "6XV8", "1PFV", "DNX2", "FCBV", "CAS9"), strict=True))  # fmt: skip
 
 
-def _zones(
-    q: NDArray[np.int64], ng: int, connectivity_3d: bool
-) -> Iterator[tuple[int, NDArray[np.int64]]]:
-    """(grey level, label image) for each grey level, 8- (2D per slice) or 26-connected."""
+def _zone_matrices(
+    q: NDArray[np.int64], ng: int, dist: NDArray[np.int64] | None, three_d: bool
+) -> Array:
+    """Size-zone (``dist`` None) or distance-zone counts.
+
+    2D (8-connected zones within each slice): (n_slices, Ng, J); 3D (26-connected): (1, Ng, J).
+    """
     from scipy import ndimage
 
-    if connectivity_3d:
-        structure = np.ones((3, 3, 3), dtype=bool)
-    else:
-        structure = np.zeros((3, 3, 3), dtype=bool)
-        structure[1] = True
+    structure = np.ones((3, 3, 3), dtype=bool)
+    if not three_d:
+        structure[0] = structure[2] = False
+    nz = q.shape[0] if not three_d else 1
+    triples: list[tuple[NDArray[np.int64], int, NDArray[np.int64]]] = []
+    zidx = np.broadcast_to(np.arange(q.shape[0])[:, None, None], q.shape)
     for g in range(1, ng + 1):
         sel = q == g
-        if sel.any():
-            lab, _ = ndimage.label(sel, structure=structure)
-            yield g, lab
-
-
-def _zone_matrix(
-    q: NDArray[np.int64], ng: int, dist: NDArray[np.int64] | None, connectivity_3d: bool
-) -> Array:
-    """Size-zone (dist None) or distance-zone matrix of the whole array (Ng, J)."""
-    from scipy import ndimage
-
-    size_max = int((q > 0).sum()) if dist is None else int(dist.max())
-    m = np.zeros((ng, max(size_max, 1)))
-    for g, lab in _zones(q, ng, connectivity_3d):
-        n_lab = int(lab.max())
+        if not sel.any():
+            continue
+        lab, n_lab = ndimage.label(sel, structure=structure)
+        flat = lab[sel]
         if dist is None:
-            sizes = np.bincount(lab.ravel())[1:]
-            np.add.at(m[g - 1], sizes - 1, 1.0)
+            value = np.bincount(flat, minlength=n_lab + 1)[1:]
         else:
-            dmin = ndimage.minimum(dist, labels=lab, index=np.arange(1, n_lab + 1))
-            np.add.at(m[g - 1], np.asarray(dmin, dtype=int) - 1, 1.0)
-    return m
+            value = np.full(n_lab + 1, np.iinfo(np.int64).max)
+            np.minimum.at(value, flat, dist[sel])
+            value = value[1:]
+        if three_d:
+            zone_z = np.zeros(n_lab, dtype=np.int64)
+        else:
+            zone_z = np.zeros(n_lab + 1, dtype=np.int64)
+            zone_z[flat] = zidx[sel]
+            zone_z = zone_z[1:]
+        triples.append((zone_z, g - 1, value - 1))
+    width = max([int(t[2].max()) + 1 for t in triples] + [1])
+    out = np.zeros((nz, ng, width))
+    for zone_z, gi, vi in triples:
+        np.add.at(out, (zone_z, np.full(zone_z.shape, gi), vi), 1.0)
+    return out
 
 
 def _border_distance(roi: NDArray[np.bool_], three_d: bool) -> NDArray[np.int64]:
@@ -435,11 +441,6 @@ def _matrix_family(
     return out
 
 
-def _pad_stack(mats: list[Array]) -> Array:
-    width = max(m.shape[1] for m in mats)
-    return np.stack([np.pad(m, ((0, 0), (0, width - m.shape[1]))) for m in mats])
-
-
 def texture_features(
     q: NDArray[np.int64], ng: int, aggregations: tuple[str, ...] = AGG_MATRIX + AGG_ZONE
 ) -> list[tuple[str, str, str, str, float]]:
@@ -483,19 +484,17 @@ def texture_features(
     ):
         res: dict[str, dict[str, float]] = {}
         d2 = _border_distance(roi, three_d=False) if family == "gldzm" else None
-        per = [
-            _zone_matrix(q[z : z + 1], ng, None if d2 is None else d2[z : z + 1], False)
-            for z in slices
-        ]
+        all2 = _zone_matrices(q, ng, d2, False)
+        per = [all2[z] for z in slices]
         if "2d" in zagg:
             res["2d"] = _mean_feats(
                 [_size_features(m, nv2d[z], names) for m, z in zip(per, slices, strict=True)]
             )
         if "2_5d" in zagg:
-            res["2_5d"] = _size_features(_pad_stack(per).sum(axis=0), nv3d, names)
+            res["2_5d"] = _size_features(all2.sum(axis=0), nv3d, names)
         if "3d" in zagg:
             d3 = _border_distance(roi, three_d=True) if family == "gldzm" else None
-            res["3d"] = _size_features(_zone_matrix(q, ng, d3, True), nv3d, names)
+            res["3d"] = _size_features(_zone_matrices(q, ng, d3, True)[0], nv3d, names)
         emit(family, codes, res)
     qq = np.ascontiguousarray(q, dtype=np.int64)
     s2, n2, dep2 = _neighbourhood(qq, False, ng)

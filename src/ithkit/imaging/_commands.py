@@ -1,0 +1,158 @@
+"""File-level entry points used by the ``ithkit imaging`` commands (read, compute, write)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ithkit._atomic import atomic_path
+from ithkit._errors import InputError
+from ithkit.imaging._extract import extract_features, prepare
+from ithkit.imaging._habitats import HabitatResult, habitats
+from ithkit.imaging._io import Volume, read_image, read_mask, write_volume
+from ithkit.imaging._maps import MAP_FEATURES, feature_maps
+from ithkit.imaging._phenotypes import PhenotypeResult, lesion_phenotypes, manifest_features
+from ithkit.imaging._preprocess import FeatureConfig
+
+
+def _write_tsv(frame: Any, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+
+def load_config(path: str | Path | None) -> FeatureConfig:
+    """The config of a YAML file, or the defaults."""
+    return FeatureConfig() if path is None else FeatureConfig.from_yaml(path)
+
+
+def features_to_file(
+    image: str | Path,
+    mask: str | Path,
+    out: str | Path,
+    *,
+    label: int | None = None,
+    config: str | Path | None = None,
+    seed: int = 0,
+) -> tuple[Any, Path]:
+    """Write the long feature table to ``out`` and the config used beside it.
+
+    Returns the table and the config path (``<out stem>.config.yaml``).
+    """
+    cfg = load_config(config)
+    table = extract_features(image, mask, label=label, config=cfg, seed=seed)
+    out_p = Path(out)
+    _write_tsv(table, out_p)
+    cfg_path = out_p.with_name(out_p.name.split(".")[0] + ".config.yaml")
+    cfg.write_yaml(cfg_path)
+    return table, cfg_path
+
+
+def maps_to_files(
+    image: str | Path,
+    mask: str | Path,
+    out_dir: str | Path,
+    *,
+    label: int | None = None,
+    features: Sequence[str] = MAP_FEATURES,
+    kernel_voxels: int = 5,
+    config: str | Path | None = None,
+    show_progress: bool = False,
+) -> list[Path]:
+    """Compute feature maps and write one NIfTI per feature (``map_<feature>.nii.gz``)."""
+    cfg = load_config(config)
+    img, msk = prepare(read_image(image), read_mask(mask), label=label, config=cfg)
+    maps = feature_maps(
+        img, msk, features=features, kernel_voxels=kernel_voxels, config=cfg,
+        show_progress=show_progress,
+    )  # fmt: skip
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, vol in maps.items():
+        p = out / f"map_{name}.nii.gz"
+        write_volume(vol, p)
+        paths.append(p)
+    cfg.write_yaml(out / "maps.config.yaml")
+    return paths
+
+
+def habitats_to_files(
+    maps: Sequence[str | Path],
+    mask: str | Path,
+    out_dir: str | Path,
+    *,
+    label: int | None = None,
+    k: int | None = None,
+    seed: int = 0,
+) -> tuple[HabitatResult, list[Path]]:
+    """Cluster voxels on map images into habitats; writes ``habitats.nii.gz`` and TSVs."""
+    from ithkit.imaging._io import check_geometry, roi_from_mask
+
+    if not maps:
+        raise InputError("no map image given", fix="pass the map_*.nii.gz files")
+    msk = read_mask(mask)
+    vols: dict[str, Volume] = {}
+    for m in maps:
+        v = read_image(m)
+        check_geometry(v, msk)
+        name = Path(m).name.split(".")[0].removeprefix("map_")
+        vols[name] = v
+    roi = roi_from_mask(msk, label)
+    m01 = Volume(roi.astype(np.uint8), msk.spacing, msk.origin, msk.direction, msk.source)
+    res = habitats(vols, m01, k=k, seed=seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_volume(res.labels, out / "habitats.nii.gz")
+    table = res.table.copy()
+    table["diversity"] = res.diversity
+    table["evenness"] = res.evenness
+    _write_tsv(table, out / "habitats.tsv")
+    _write_tsv(res.selection, out / "habitats_k_selection.tsv")
+    return res, [out / "habitats.nii.gz", out / "habitats.tsv", out / "habitats_k_selection.tsv"]
+
+
+def phenotypes_to_files(
+    manifest: str | Path,
+    out_dir: str | Path,
+    *,
+    config: str | Path | None = None,
+    k: int | None = None,
+    batch: str | None = None,
+    timepoint: int | None = 0,
+    n_bootstrap: int = 50,
+    seed: int = 0,
+    show_progress: bool = False,
+) -> tuple[PhenotypeResult, list[Path]]:
+    """Features of every lesion of an image manifest, then phenotypes; writes TSVs.
+
+    ``batch`` names a manifest column (scanner/site) for ComBat harmonisation.
+    """
+    import pandas as pd
+
+    cfg = load_config(config) if config else None
+    wide = manifest_features(manifest, config=cfg, timepoint=timepoint, show_progress=show_progress)
+    if batch is not None:
+        raw = pd.read_csv(manifest, dtype=str)
+        if batch not in raw.columns:
+            raise InputError(f"batch column {batch!r} not in the manifest", source=manifest)
+        raw["timepoint"] = raw["timepoint"].astype(int)
+        wide = wide.merge(
+            raw[["patient_id", "lesion_id", "timepoint", batch]],
+            on=["patient_id", "lesion_id", "timepoint"],
+        )
+    res = lesion_phenotypes(wide, k=k, batch=batch, n_bootstrap=n_bootstrap, seed=seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "lesion_features.tsv": wide,
+        "lesion_phenotypes.tsv": res.assignments,
+        "phenotype_stability.tsv": res.stability,
+        "patient_heterogeneity.tsv": res.patients,
+        "phenotype_k_selection.tsv": res.selection,
+    }
+    for name, frame in files.items():
+        _write_tsv(frame, out / name)
+    return res, [out / n for n in files]

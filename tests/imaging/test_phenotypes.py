@@ -1,0 +1,71 @@
+"""Lesion phenotypes on a synthetic multi-lesion cohort with known phenotypes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ithkit import InputError
+from ithkit.imaging import combat, lesion_phenotypes, manifest_features, synthetic_cohort
+from ithkit.imaging._commands import phenotypes_to_files
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    out = tmp_path_factory.mktemp("cohort")
+    truth = synthetic_cohort(out, n_patients=4, lesions_per_patient=3, shape=(20, 20, 20), seed=2)
+    return out / "images.csv", truth
+
+
+def test_phenotypes_recovered(cohort: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    manifest, truth = cohort
+    res, files = phenotypes_to_files(manifest, tmp_path, n_bootstrap=20, seed=0)
+    merged = res.assignments.merge(truth, on=["patient_id", "lesion_id", "timepoint"])
+    assert adjusted_rand_score(merged["phenotype_y"], merged["phenotype_x"]) == pytest.approx(1.0)
+    assert len(res.stability) == truth["phenotype"].nunique()
+    assert (res.stability["jaccard"] > 0.6).all()
+    # a patient whose lesions span more phenotypes is more heterogeneous
+    het = res.patients.set_index("patient_id")
+    n_true = truth.groupby("patient_id")["phenotype"].nunique()
+    assert het["n_phenotypes"].to_dict() == n_true.to_dict()
+    lo, hi = n_true.idxmin(), n_true.idxmax()
+    assert het.loc[lo, "heterogeneity"] < het.loc[hi, "heterogeneity"]
+    assert all(f.exists() for f in files)
+
+
+def test_combat_removes_batch_shift() -> None:
+    rng = np.random.default_rng(0)
+    bio = np.repeat([0.0, 3.0], 20)[:, None] + rng.normal(0, 0.3, (40, 5))
+    batch = np.tile(["a", "b"], 20)
+    x = bio + np.where(batch == "b", 10.0, 0.0)[:, None]
+    y = combat(x, batch.tolist())
+    assert abs(y[batch == "a"].mean() - y[batch == "b"].mean()) < 0.3
+    # the biological groups stay apart
+    assert y[20:].mean() - y[:20].mean() > 2.5
+
+
+def test_identical_lesions_have_zero_heterogeneity() -> None:
+    f = pd.DataFrame(
+        {
+            "patient_id": ["A", "A", "B", "B"],
+            "lesion_id": ["1", "2", "1", "2"],
+            "timepoint": 0,
+            "f1": [1.0, 1.0, 5.0, 9.0],
+            "f2": [2.0, 2.0, 0.0, 7.0],
+        }
+    )
+    res = lesion_phenotypes(f, k=2, n_bootstrap=0)
+    het = res.patients.set_index("patient_id")["heterogeneity"]
+    assert het["A"] == 0.0 and het["B"] > 0
+
+
+def test_bad_tables(cohort: tuple[Path, pd.DataFrame]) -> None:
+    with pytest.raises(InputError, match="lesion_id"):
+        lesion_phenotypes(pd.DataFrame({"patient_id": ["a"], "timepoint": [0]}))
+    with pytest.raises(InputError, match="timepoint 5"):
+        manifest_features(cohort[0], timepoint=5)
