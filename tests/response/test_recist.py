@@ -239,6 +239,14 @@ def test_irecist_confirms_progression_at_the_next_assessment() -> None:
     assert overall(frame, criteria="irecist")[-1] == "iCPD"
 
 
+def test_irecist_not_evaluable_assessment_keeps_iupd_pending() -> None:
+    frame = lesions(("L1", 0, 50.0), ("L2", 0, 20.0), ("L1", 1, 30.0), ("L2", 1, 10.0),
+                    ("L1", 2, 40.0), ("L2", 2, 12.0), ("L1", 3, 38.0), ("L2", 3, None),
+                    ("L1", 4, 50.0), ("L2", 4, 12.0))  # fmt: skip
+    # iUPD at 52 mm; NE (L2 missing); then 62 mm (+10 mm over the iUPD sum) confirms it
+    assert overall(frame, criteria="irecist") == ["iPR", "iUPD", "NE", "iCPD"]
+
+
 def test_irecist_best_response_after_pseudoprogression() -> None:
     res = recist(series(50.0, 50.0, 70.0, 30.0, 30.0), criteria="irecist", confirm=True)
     assert res.best_response["best_overall_response"].iloc[0] == "iPR"

@@ -389,6 +389,8 @@ def _irecist(tps: list[_Tp]) -> list[str | None]:
                 codes.append("iCPD")
             elif tp.overall == "PD":
                 codes.append("iUPD")
+            elif tp.overall == "NE":
+                codes.append("NE")  # not evaluable: confirmation waits for the next assessment
             else:
                 pending = None
                 codes.append(_I[tp.overall])
