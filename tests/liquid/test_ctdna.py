@@ -218,3 +218,16 @@ def test_patient_analysis_gives_tables_and_section(tmp_path: Path) -> None:
     assert int(out.tables[_names.LIQUID_LEAD_TIME]["lead_time_days"].iloc[0]) > 0
     assert out.sections[0].key == "liquid"
     assert (tmp_path / "liquid" / "variants.tsv").exists()
+    assert _names.LIQUID_CLONES not in out.tables
+    # clones from the genomic analysis of the same run (its mutations.tsv)
+    (tmp_path / "genomic").mkdir()
+    muts = vp.mutations[["mutation_id", "clone_id"]].assign(
+        **{"class": np.where(vp.mutations["clone_id"] == "C1", "truncal", "private")}
+    )
+    muts.to_csv(tmp_path / "genomic" / "mutations.tsv", sep="\t", index=False)
+    out = analyze_patient(data, tmp_path, seed=0)
+    assert out is not None
+    clones = out.tables[_names.LIQUID_CLONES]
+    resistant = clones[clones["clone_id"] == vp.resistant_clone].sort_values("timepoint")
+    assert resistant["ccf"].iloc[-1] > resistant["ccf"].iloc[0]
+    assert len([i for i in out.sections[0].items if type(i).__name__ == "Figure"]) == 2

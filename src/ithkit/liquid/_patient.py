@@ -14,15 +14,27 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
     """Track the patient's ctDNA (None without ctDNA); with lesions, the lead time of
     molecular over RECIST progression.
 
-    Files go to ``out_dir/liquid/``. ``seed`` is unused (nothing is random).
+    Clones (and the truncal mutations) come from the genomic analysis of the same run when it
+    wrote ``out_dir/genomic/mutations.tsv`` and the ctDNA series has no ``clone_id``. Files go
+    to ``out_dir/liquid/``. ``seed`` is unused (nothing is random).
     """
     if data.ctdna is None:
         return None
     from ithkit.io import write_table
-    from ithkit.liquid import lead_time, track_ctdna
+    from ithkit.liquid import lead_time, read_clones, track_ctdna
     from ithkit.report.liquid import liquid_section
 
-    result = track_ctdna(data.ctdna)
+    clones = None
+    genomic = Path(out_dir) / "genomic" / "mutations.tsv"
+    has_ids = "clone_id" in data.ctdna.columns and data.ctdna["clone_id"].notna().any()
+    if genomic.exists() and not has_ids:
+        from ithkit._errors import InputError
+
+        try:
+            clones = read_clones(genomic)
+        except InputError:  # the genomic module's own output: track without clones then
+            clones = None
+    result = track_ctdna(data.ctdna, clones=clones)
     out = Path(out_dir) / "liquid"
     result.write(out)
     tables = {
