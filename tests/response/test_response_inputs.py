@@ -89,6 +89,16 @@ def test_bad_lesion_tables_raise(rows: list[tuple], match: str) -> None:
         recist(frame(rows))
 
 
+@pytest.mark.parametrize(
+    ("option", "match"),
+    [({"criteria": "who"}, "criteria"), ({"after_cr": "pr"}, "after_cr"),
+     ({"on_violation": "fix"}, "on_violation")],
+)  # fmt: skip
+def test_bad_options_raise(option: dict, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        recist(frame(GOOD), **option)
+
+
 def test_dates_out_of_order_raise() -> None:
     bad = frame(GOOD)
     bad.loc[1, "date"] = "2023-12-01"

@@ -679,6 +679,14 @@ def recist(
         raise InputError(
             f"criteria is {criteria!r}", source="criteria", fix="use 'recist1.1' or 'irecist'"
         )
+    for name, value, allowed in (
+        ("after_cr", after_cr, ("pd", "measure")),
+        ("on_violation", on_violation, ("warn", "error", "ignore")),
+    ):
+        if value not in allowed:
+            raise InputError(
+                f"{name} is {value!r}", source=name, fix=f"use one of {', '.join(allowed)}"
+            )  # fmt: skip
     frame = prepare_lesions(lesions, source=source)
     notes = selection_notes(
         frame,
