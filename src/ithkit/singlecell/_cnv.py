@@ -1,19 +1,19 @@
 """Expression-based copy number: reference-normalised, genome-smoothed profiles per cell.
 
-The pipeline follows inferCNV (Patel et al. 2014; Tirosh et al. 2016) as infercnvpy implements
-it, reorganised so that the expression matrix is never densified:
+The pipeline is inferCNV's (Patel et al. 2014; Tirosh et al. 2016) as infercnvpy implements it,
+reorganised so that the cells x genes matrix is never densified:
 
 1. counts (or non-log normalised values) are scaled to 10,000 per cell and ``log1p``-transformed,
    one chunk of cells at a time;
-2. each chunk is multiplied by a sparse *smoothing matrix* (genes x windows): window ``j`` of a
-   chromosome averages ``window`` consecutive genes, windows ``step`` genes apart;
-3. the smoothed profile of each reference category is computed the same way; a cell's value is
-   its distance outside the range spanned by the reference categories (0 inside it);
+2. each gene's log fold change is taken to the range spanned by the reference categories' means
+   (0 inside it, the distance to the nearest bound outside) and clipped to +-``lfc_clip``. A zero
+   entry of gene g always gives the same value z_g, so the chunk is kept sparse as
+   ``lfc - z`` (non-zero only where the cell expressed the gene);
+3. the sparse chunk is multiplied by a sparse *smoothing matrix* (genes x windows: window ``j``
+   of a chromosome is the pyramid-weighted mean of ``window`` consecutive genes, ``step`` genes
+   apart) and the smoothed ``z`` row is added back: exactly the smoothed dense matrix;
 4. each cell's profile is centred on its median, and values below ``noise_threshold`` standard
    deviations of the whole matrix are set to 0, so ``.obsm['X_cnv']`` is sparse.
-
-Because smoothing is linear, steps 2 and 3 commute with the reference subtraction of infercnvpy;
-the only difference is that infercnvpy clips gene-level log-ratios at +-3 before smoothing.
 """
 
 from __future__ import annotations
@@ -214,6 +214,12 @@ def smoothing_matrix(
     return mat, windows
 
 
+def _bounded_lfc(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, clip: float) -> np.ndarray:
+    """Log fold change to the reference range: 0 inside [lo, hi], distance to it outside."""
+    out = np.where(values > hi, values - hi, np.where(values < lo, values - lo, 0.0))
+    return np.clip(out, -clip, clip).astype(np.float32)
+
+
 def _lognorm_chunk(x: sp.csr_matrix, kind: str, target_sum: float = 1e4) -> sp.csr_matrix:
     x = x.astype(np.float32, copy=True)
     if kind.startswith("log"):
@@ -264,6 +270,7 @@ def infer_cnv(
     step: int = 10,
     kernel: Literal["pyramid", "flat"] = "pyramid",
     min_cells_fraction: float = 0.01,
+    lfc_clip: float = 3.0,
     noise_threshold: float = 1.5,
     n_subclones: int | None = None,
     max_subclones: int = 8,
@@ -299,10 +306,12 @@ def infer_cnv(
         Weights of the running mean (see :func:`smoothing_matrix`).
     min_cells_fraction
         Genes detected in fewer cells than this fraction are left out.
+    lfc_clip
+        Gene-level log fold changes are clipped to +-``lfc_clip`` before smoothing (infercnvpy: 3).
     noise_threshold
         Values within this many standard deviations of 0 are set to 0 (infercnvpy: 1.5).
     n_subclones
-        Fixed number of CNV clusters; default: chosen by silhouette (2..``max_subclones``), then
+        Fixed number of CNV clusters; default: chosen by BIC (1..``max_subclones``), then
         clusters with the same arm-level events are merged.
     max_subclones
         Upper bound on the clusters tried.
@@ -334,7 +343,7 @@ def infer_cnv(
     Examples
     --------
     >>> from ithkit.singlecell import simulate_scrna
-    >>> a = simulate_scrna(600, 1200, n_subclones=2, seed=3)
+    >>> a = simulate_scrna(600, 2000, n_subclones=2, seed=3)
     >>> a = infer_cnv(a, reference_key="cell_type", reference=["T cell", "macrophage"],
     ...               window=25, step=5)
     >>> bool((a.obs["malignant"] == a.obs["true_malignant"]).mean() > 0.95)
@@ -377,35 +386,44 @@ def infer_cnv(
                                        kernel=kernel)  # fmt: skip
 
     is_ref = np.isin(labels, refs)
+    ref_rows = np.flatnonzero(is_ref)
     ref_codes = pd.Categorical(labels[is_ref], categories=refs).codes
+    # per-gene log-expression means of each reference category (reference cells only)
+    ref_x = _lognorm_chunk(x[ref_rows], kind)
+    onehot = sp.csr_matrix(
+        (np.ones(ref_rows.size), (ref_codes, np.arange(ref_rows.size))),
+        shape=(len(refs), ref_rows.size),
+    )
+    counts = np.bincount(ref_codes, minlength=len(refs)).astype(np.float64)[:, None]
+    ref_mean = np.asarray((onehot @ ref_x).todense()) / counts
+    del ref_x
+    lo_bound = ref_mean.min(axis=0).astype(np.float32)
+    hi_bound = ref_mean.max(axis=0).astype(np.float32)
+    # log fold change of a zero entry, per gene, and its smoothed row (shared by all cells)
+    zero_lfc = _bounded_lfc(np.zeros(adata.n_vars, np.float32), lo_bound, hi_bound, lfc_clip)
+    zero_row = np.asarray(zero_lfc @ smooth).ravel().astype(np.float32)
     n = adata.n_obs
     chunks = [(lo, min(n, lo + chunk_size)) for lo in range(0, n, chunk_size)]
     profile = np.empty((n, smooth.shape[1]), dtype=np.float32)
-    ref_sum = np.zeros((len(refs), smooth.shape[1]))
-    ref_rows = np.flatnonzero(is_ref)
-    ref_pos = 0
 
     from ithkit.singlecell._progress import progress
 
     with progress(show_progress, "CNV: smoothing chunks", len(chunks)) as advance:
         for lo, hi in chunks:
-            block = _lognorm_chunk(x[lo:hi], kind) @ smooth
+            # bounded, clipped log fold changes stay sparse: only non-zero entries differ
+            # from the per-gene value of a zero entry, which is added back after smoothing
+            xc = _lognorm_chunk(x[lo:hi], kind)
+            genes_of = xc.indices
+            xc.data = (
+                _bounded_lfc(xc.data, lo_bound[genes_of], hi_bound[genes_of], lfc_clip)
+                - zero_lfc[genes_of]
+            )
+            block = xc @ smooth
             dense = block.toarray() if sp.issparse(block) else np.asarray(block)
+            dense += zero_row
+            dense -= np.median(dense, axis=1, keepdims=True)
             profile[lo:hi] = dense
-            sel = ref_rows[(ref_rows >= lo) & (ref_rows < hi)]
-            if sel.size:
-                codes = ref_codes[ref_pos : ref_pos + sel.size]
-                ref_pos += sel.size
-                np.add.at(ref_sum, codes, dense[sel - lo])
             advance()
-    ref_n = np.bincount(ref_codes, minlength=len(refs))[:, None]
-    ref_mean = (ref_sum / ref_n).astype(np.float32)
-    lo_bound = ref_mean.min(axis=0)
-    hi_bound = ref_mean.max(axis=0)
-    for lo, hi in chunks:
-        v = profile[lo:hi]
-        v[:] = np.where(v > hi_bound, v - hi_bound, np.where(v < lo_bound, v - lo_bound, 0.0))
-        v -= np.median(v, axis=1, keepdims=True)
     # arm means are taken before the noise filter: averaging over an arm removes the noise
     arms = list(dict.fromkeys(windows["arm"]))
     arm_idx = pd.Categorical(windows["arm"], categories=arms).codes
@@ -548,8 +566,7 @@ def _subclones(
     seed: int | None,
 ) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     """Cluster malignant cells on their arm-level CNV means; merge clusters with equal events."""
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
+    from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
 
     n = len(malignant)
@@ -573,19 +590,16 @@ def _subclones(
         if fit_rows < idx.size
         else reduced
     )
-    ks = [n_subclones] if n_subclones else list(range(2, max_subclones + 1))
-    ks = [k for k in ks if k <= max(1, len(fit) - 1)] or [1]
+    ks = [n_subclones] if n_subclones else list(range(1, max_subclones + 1))
+    ks = [k for k in ks if k <= max(1, len(fit) // 10)] or [1]
     best: tuple[float, Any] | None = None
-    sil_rows = rng.choice(len(fit), size=min(len(fit), 3000), replace=False)
     for k in ks:
         with threadpool_limits(limits=1):
-            model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(fit)
-        if k == 1 or len(ks) == 1:
-            best = (0.0, model)
-            break
-        s = float(silhouette_score(fit[sil_rows], model.labels_[sil_rows]))
-        if best is None or s > best[0] + 0.01:
-            best = (s, model)
+            model = GaussianMixture(k, covariance_type="diag", n_init=2, random_state=seed,
+                                    reg_covar=1e-5).fit(fit)  # fmt: skip
+            bic = float(model.bic(fit))
+        if best is None or bic < best[0]:
+            best = (bic, model)
     assert best is not None
     cluster = best[1].predict(reduced)
     frame = pd.DataFrame(data, columns=arms)
