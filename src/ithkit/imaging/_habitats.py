@@ -89,8 +89,11 @@ def habitats(
         raise InputError("map values are constant over the ROI", source="maps")
     rows = []
     best: tuple[float, int, Any] | None = None
+    from threadpoolctl import threadpool_limits
+
     for c in candidates:
-        km = KMeans(n_clusters=c, n_init=4, random_state=seed).fit(z[ok])
+        with threadpool_limits(1):  # small problem: OpenMP threads only add contention
+            km = KMeans(n_clusters=c, n_init=4, random_state=seed).fit(z[ok])
         sil = (
             float(silhouette_score(z[sub], km.predict(z[sub]), random_state=seed))
             if len(np.unique(km.labels_)) > 1

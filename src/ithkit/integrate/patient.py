@@ -108,6 +108,7 @@ ANALYSES: tuple[str, ...] = (
     "ithkit.liquid._patient:analyze_patient",
     "ithkit.singlecell._patient:analyze_patient",
     "ithkit.spatial._patient:analyze_patient",
+    "ithkit.imaging._patient:analyze_patient",
 )
 
 

@@ -1,0 +1,40 @@
+"""The imaging patient analysis (ithkit run) and its report section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ithkit import _names
+from ithkit.imaging import synthetic_cohort
+from ithkit.imaging._patient import analyze_patient
+from ithkit.integrate.patient import ANALYSES, PatientData
+from ithkit.io import read_image_manifest
+from ithkit.report import render_html
+
+
+def test_registered_and_none_without_images(tmp_path: Path) -> None:
+    assert "ithkit.imaging._patient:analyze_patient" in ANALYSES
+    assert analyze_patient(PatientData("P"), tmp_path, seed=0) is None
+
+
+def test_patient_with_images(tmp_path: Path) -> None:
+    synthetic_cohort(
+        tmp_path / "img", n_patients=1, lesions_per_patient=4, shape=(18, 18, 18), seed=5
+    )
+    manifest = read_image_manifest(tmp_path / "img" / "images.csv")
+    # a second timepoint of the first lesion (same files) gives a volume-over-time line
+    later = manifest.iloc[[0]].assign(timepoint=1)
+    images = pd.concat([manifest, later], ignore_index=True)
+    res = analyze_patient(PatientData("P01", images=images), tmp_path / "out", seed=0)
+    assert res is not None
+    assert set(res.tables) == {
+        _names.IMAGING_FEATURES, _names.IMAGING_VOLUMES, _names.IMAGING_HABITATS,
+        _names.IMAGING_PHENOTYPES,
+    }  # fmt: skip
+    vol = res.tables[_names.IMAGING_VOLUMES]
+    assert len(vol) == 5 and (vol["volume_ml"] > 0.1).all()
+    assert (tmp_path / "out" / "imaging" / "features.config.yaml").exists()
+    html = render_html(res.sections, title="P01")
+    assert "Imaging heterogeneity" in html and html.count("<svg") >= 5
