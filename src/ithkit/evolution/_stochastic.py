@@ -20,7 +20,6 @@ import math
 import numpy as np
 from numba import njit
 
-from ithkit.evolution._kernels import logistic
 from ithkit.evolution._model import Rates, biomarker_value, initial_biomarker, rates_for
 from ithkit.evolution._ode import RunRecord, _dose
 from ithkit.evolution._policies import Controller, fire_due, therapy_label
@@ -28,11 +27,24 @@ from ithkit.evolution._scenario import Scenario
 
 
 @njit(cache=True)
-def _rates(x, growth, death, k_const, k_coef, comp):  # pragma: no cover
-    g = logistic(x, k_const, k_coef, comp)
-    birth = growth * np.maximum(g, 0.0)
-    die = death + growth * np.maximum(-g, 0.0)
-    return birth, die
+def _rates(x, growth, death, k_const, k_coef, comp, birth, die):  # pragma: no cover
+    """Per-cell birth and death rates for state ``x``, written into ``birth`` and ``die``."""
+    n = x.size
+    for i in range(n):
+        k = math.inf
+        for c in range(k_const.shape[0]):
+            kc = k_const[c, i]
+            for j in range(n):
+                kc += k_coef[c, i, j] * x[j]
+            k = min(k, kc)
+        g = 1.0
+        if not math.isinf(k):
+            load = 0.0
+            for j in range(n):
+                load += comp[i, j] * x[j]
+            g = max(1.0 - load / max(k, 1e-300), -1e6)
+        birth[i] = growth[i] * max(g, 0.0)
+        die[i] = death[i] + growth[i] * max(-g, 0.0)
 
 
 @njit(cache=True)
@@ -56,12 +68,17 @@ def _advance(  # pragma: no cover - compiled
 ):
     n = x.size
     x = x.copy()
+    birth = np.empty(n)
+    die = np.empty(n)
+    new = np.empty(n)
     n_events = 0.0
     while t < t1:
-        total = x.sum()
+        total = 0.0
+        for i in range(n):
+            total += x[i]
         if total <= 0.0 or total >= stop_total:
             break
-        birth, die = _rates(x, growth, death, k_const, k_coef, comp)
+        _rates(x, growth, death, k_const, k_coef, comp, birth, die)
         level = 0.0
         for i in range(n):
             level += prod[i] * x[i]
@@ -110,7 +127,7 @@ def _advance(  # pragma: no cover - compiled
                 if x[i] > 0 and birth[i] + die[i] > rmax:
                     rmax = birth[i] + die[i]
             dt = t1 - t if rmax <= 0 else min(eps / rmax, t1 - t)
-            new = x.copy()
+            new[:] = x
             for i in range(n):
                 if x[i] <= 0:
                     continue
