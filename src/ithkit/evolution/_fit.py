@@ -97,7 +97,7 @@ def _schedule(frame: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
 def _predict(scenario: Scenario, times: np.ndarray) -> np.ndarray:
     controller = Controller(scenario)
     controller.stop_at_progression = False
-    record = run_ode(scenario, controller)
+    record = run_ode(scenario, controller, sample_days=np.asarray(times, dtype=float))
     t = np.asarray(record.times)
     b = np.asarray(record.biomarker)
     return np.asarray(np.interp(times, t, b))

@@ -45,8 +45,13 @@ def _dose(scenario: Scenario, therapy: tuple[str, ...]) -> float:
     return float(sum(by_name[d] for d in therapy))
 
 
-def run_ode(scenario: Scenario, controller: Controller) -> RunRecord:
-    """Integrate ``scenario`` under ``controller`` to the horizon (or progression)."""
+def run_ode(
+    scenario: Scenario, controller: Controller, *, sample_days: np.ndarray | None = None
+) -> RunRecord:
+    """Integrate ``scenario`` under ``controller`` to the horizon (or progression).
+
+    Records every integer day and every switch, or only ``sample_days`` and the switches.
+    """
     from scipy.integrate import solve_ivp
 
     from ithkit.evolution._kernels import derivative
@@ -103,7 +108,10 @@ def run_ode(scenario: Scenario, controller: Controller) -> RunRecord:
             fn.terminal = True  # type: ignore[attr-defined]
             fn.direction = 1  # type: ignore[attr-defined]
             funcs.append(fn)
-        grid = np.arange(math.floor(t) + 1.0, t_end, 1.0)
+        if sample_days is None:
+            grid = np.arange(math.floor(t) + 1.0, t_end, 1.0)
+        else:
+            grid = sample_days[(sample_days < t_end) & (sample_days > t)]
         grid = grid[grid > t + 1e-9]
         t_eval = np.concatenate([grid, [t_end]])
         sol = solve_ivp(
