@@ -158,7 +158,11 @@ def biomarker_plot(
         ax1, ax2 = ax, None
     t = trajectory["time_days"].to_numpy(dtype=float)
     _shade(ax1, trajectory)
-    ax1.plot(t, trajectory["biomarker"], color=PALETTE[0], lw=1.2, label=biomarker_name)
+    marker = trajectory["biomarker"].to_numpy(dtype=float)
+    ax1.plot(t, marker, color=PALETTE[0], lw=1.2, label=biomarker_name)
+    positive = marker[marker > 0]
+    if positive.size and positive.max() / positive.min() > 100:
+        ax1.set_yscale("log")  # a wide range (e.g. ctDNA under effective therapy)
     ax1.set_xlabel("days")
     ax1.set_ylabel(biomarker_name)
     ax1.set_title(f"{biomarker_name} under therapy", fontsize=10)
