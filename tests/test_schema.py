@@ -229,3 +229,14 @@ def test_contracts_doc_is_in_sync() -> None:
 
     doc = Path(__file__).parents[1] / "docs" / "contracts.md"
     assert doc.read_text(encoding="utf-8") == schema.contracts_markdown()
+
+
+def test_repeated_index_labels_are_fine() -> None:
+    frame = pd.concat([variants_frame().iloc[:2], variants_frame().iloc[2:]])
+    frame.index = [0, 1, 0, 1]
+    typed = schema.validate(frame, schema.VARIANTS)
+    assert len(typed) == 4
+    bad = frame.copy()
+    bad.iloc[3, bad.columns.get_loc("alt_counts")] = "-1"
+    with pytest.raises(InputError, match="line 5, column alt_counts"):
+        schema.validate(bad, schema.VARIANTS)

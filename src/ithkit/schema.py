@@ -162,6 +162,10 @@ def validate(
             fix=f"pass the {contract.name} table as a DataFrame",
         )
     frame = frame.rename(columns=lambda c: str(c).strip())
+    # positions, not labels, identify rows (a concatenated frame may repeat labels)
+    frame = frame.reset_index(drop=True)
+    if lines is not None:
+        lines = pd.Series(np.asarray(lines), index=frame.index)
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
         raise InputError(

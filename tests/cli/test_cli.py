@@ -75,16 +75,16 @@ def test_cohort_ls_and_export(demo_dir: Path, tmp_path: Path, capsys) -> None:  
     assert pd.read_parquet(tmp_path / "patients.parquet")["patient_id"].tolist() == ["DEMO-3"]
 
 
-def test_run_on_a_manifest(demo_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_run_on_a_manifest(small_patient, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    files = small_patient.to_files(tmp_path / "data")
     store = tmp_path / "cohort.duckdb"
     code, _, _ = run_cli(
-        ["run", str(demo_dir / "data" / "patient.yaml"), "--out", str(tmp_path / "o"),
-         "--store", str(store)],
+        ["run", str(files["manifest"]), "--out", str(tmp_path / "o"), "--store", str(store)],
         capsys,
-    )  # fmt: skip
+    )
     assert code == 0
     assert (tmp_path / "o" / "report.html").exists()
-    assert CohortStore(store).patients()["patient_id"].tolist() == ["DEMO-3"]
+    assert CohortStore(store).patients()["patient_id"].tolist() == [small_patient.patient_id]
 
 
 def test_bad_input_is_one_line_and_exit_2(demo_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -226,6 +226,7 @@ def build_patient(
     extra_sections: Sequence[Section] = (),
     extra_tables: dict[str, pd.DataFrame] | None = None,
     seed: int = 0,
+    analyses: Sequence[str] | None = None,
 ) -> PatientResult:
     """Validate a patient's files, run every analysis and write ``out_dir/report.html``.
 
@@ -237,13 +238,13 @@ def build_patient(
     data = load_patient(manifest)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    analyses = analyze_patient(data, out, seed=seed)
+    outputs = analyze_patient(data, out, seed=seed, analyses=analyses)
     tables = {**input_tables(data), **(extra_tables or {})}
-    for result in analyses:
+    for result in outputs:
         tables.update(result.tables)
     sections = report_sections(data)
     sections[1:1] = list(extra_sections)
-    for result in analyses:
+    for result in outputs:
         sections.extend(result.sections)
     report = write_report(
         sections,
@@ -262,6 +263,7 @@ def run_patient(
     extra_sections: Sequence[Section] = (),
     extra_tables: dict[str, pd.DataFrame] | None = None,
     seed: int = 0,
+    analyses: Sequence[str] | None = None,
 ) -> PatientRun:
     """Validate a patient's files, analyse them, store them and write ``out_dir/report.html``.
 
@@ -277,13 +279,21 @@ def run_patient(
         Further report sections and store tables (e.g. a virtual patient's truth).
     seed
         Seed handed to every analysis (clustering restarts, permutations...).
+    analyses
+        The analyses to run as ``"module:function"`` (default: every registered one,
+        :data:`ANALYSES`); an empty list stores and reports the inputs only.
     """
     from ithkit.store import CohortStore
 
     out = Path(out_dir)
     store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
     result = build_patient(
-        manifest, out, extra_sections=extra_sections, extra_tables=extra_tables, seed=seed
+        manifest,
+        out,
+        extra_sections=extra_sections,
+        extra_tables=extra_tables,
+        seed=seed,
+        analyses=analyses,
     )
     data = result.data
     CohortStore(store_path).write(

@@ -84,7 +84,10 @@ def _table_html(table: Table) -> str:
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
         else:
             shown[col] = shown[col].astype(object).where(shown[col].notna(), "")
-    body = shown.to_html(index=False, escape=True, border=0, classes="data", na_rep="")
+        # escape here, quotes included (pandas' own escaping leaves quotes alone)
+        shown[col] = shown[col].map(lambda v: html.escape(str(v), quote=True))
+    shown.columns = [html.escape(str(c), quote=True) for c in shown.columns]
+    body = shown.to_html(index=False, escape=False, border=0, classes="data", na_rep="")
     return body + note
 
 

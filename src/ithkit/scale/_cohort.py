@@ -103,7 +103,13 @@ def _patient_seeds(seed: int, n: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
-def process_patient(manifest: str, out_dir: str, work_dir: str, seed: int) -> dict[str, Any]:
+def process_patient(
+    manifest: str,
+    out_dir: str,
+    work_dir: str,
+    seed: int,
+    analyses: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """One cohort task: analyse and report a patient, leave its tables as Parquet.
 
     Runs in a worker process: paths in, a small summary out. Bad input is caught and
@@ -118,7 +124,7 @@ def process_patient(manifest: str, out_dir: str, work_dir: str, seed: int) -> di
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
-        result = build_patient(manifest, staging / "report", seed=seed)
+        result = build_patient(manifest, staging / "report", seed=seed, analyses=analyses)
         pid = result.data.patient_id
         target = Path(out_dir) / _safe(pid)
         if target.exists():
@@ -158,6 +164,7 @@ def run_cohort(
     workers: int = 1,
     scheduler: str | None = None,
     seed: int = 0,
+    analyses: Sequence[str] | None = None,
     show_progress: bool = True,
 ) -> CohortRun:
     """Run every patient of a cohort and load all results into one cohort store.
@@ -183,6 +190,8 @@ def run_cohort(
         ``workers``.
     seed
         Cohort seed; each patient gets its own seed derived from it.
+    analyses
+        Analyses to run (``"module:function"``; default every registered one).
     show_progress
         Show a progress bar.
 
@@ -209,7 +218,9 @@ def run_cohort(
     work.mkdir()
     store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
     seeds = _patient_seeds(seed, len(manifests))
-    args = [(str(m), str(out), str(work), s) for m, s in zip(manifests, seeds, strict=True)]
+    args = [
+        (str(m), str(out), str(work), s, analyses) for m, s in zip(manifests, seeds, strict=True)
+    ]
     rows: list[dict[str, Any]] = []
     with Progress(disable=not show_progress, transient=True) as progress:
         task = progress.add_task("patients", total=len(args))
@@ -242,7 +253,12 @@ def run_cohort(
     return CohortRun(frame, store_path)
 
 
-def _run_dask(args: list[tuple[str, str, str, int]], *, workers: int, scheduler: str | None) -> Any:
+def _run_dask(
+    args: list[tuple[str, str, str, int, Sequence[str] | None]],
+    *,
+    workers: int,
+    scheduler: str | None,
+) -> Any:
     from ithkit._optional import import_optional
 
     import_optional("dask", extra="scale")
