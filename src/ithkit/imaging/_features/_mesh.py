@@ -158,8 +158,11 @@ def mask_mesh(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> M
     edges = tri[valid]  # (m, 3)
     allp = cubes[cube_of][:, None, :] + EDGE_POINTS[edges] - 1.0  # undo padding
     flat = allp.reshape(-1, 3)
-    key = np.round(flat * 2).astype(np.int64)
-    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+    key = np.round(flat * 2).astype(np.int64) + 2  # half-voxel grid, >= 0
+    dims = key.max(axis=0) + 1
+    lin = (key[:, 0] * dims[1] + key[:, 1]) * dims[2] + key[:, 2]
+    ulin, inverse = np.unique(lin, return_inverse=True)
+    uniq = np.stack(np.unravel_index(ulin, tuple(int(v) for v in dims)), axis=1) - 2
     vertices = uniq.astype(float) / 2 * np.asarray(spacing, dtype=float)
     faces = inverse.reshape(-1, 3).astype(np.int64)
     return Mesh(vertices, faces)

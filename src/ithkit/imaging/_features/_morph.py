@@ -35,31 +35,36 @@ def _moran_geary(
     Every pair sum is a convolution of a grid with the 1/distance kernel, done by FFT, so the
     cost is O(n log n) in the box size instead of O(N^2) in the voxels.
     """
-    from scipy.signal import fftconvolve
+    from scipy import fft
 
     idx = np.argwhere(mask)
     lo, hi = idx.min(axis=0), idx.max(axis=0) + 1
     box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
-    m = mask[box].astype(float)
-    x = np.where(mask[box], image[box], 0.0)
+    inside = mask[box]
+    m = inside.astype(float)
+    x = np.where(inside, image[box], 0.0)
     n = float(m.sum())
     mu = float(x.sum() / n)
-    dev = np.where(mask[box], x - mu, 0.0)
-    denom = float(np.sum(dev**2))
+    denom = float(np.sum(np.where(inside, x - mu, 0.0) ** 2))
     if n < 2 or denom == 0:
         return float("nan"), float("nan")
-    grids = np.meshgrid(
-        *[np.arange(-(s - 1), s) * sp for s, sp in zip(m.shape, spacing, strict=True)],
-        indexing="ij",
-    )
-    d = np.sqrt(sum(g**2 for g in grids))
+    # circular convolution on a grid of >= 2s - 1 points per axis never wraps onto the box
+    size = [fft.next_fast_len(2 * s - 1, real=True) for s in m.shape]
+    axes = [
+        np.minimum(np.arange(nn), nn - np.arange(nn)) * sp
+        for nn, sp in zip(size, spacing, strict=True)
+    ]
+    d2 = axes[0][:, None, None] ** 2 + axes[1][None, :, None] ** 2 + axes[2][None, None, :] ** 2
     with np.errstate(divide="ignore"):
-        k = np.where(d > 0, 1.0 / d, 0.0)
-    km = fftconvolve(m, k, mode="same")
+        k = np.where(d2 > 0, 1.0 / np.sqrt(d2), 0.0)
+    kf = fft.rfftn(k, size)
+    sl = tuple(slice(0, s) for s in m.shape)
+    km = fft.irfftn(fft.rfftn(m, size) * kf, size)[sl]
+    kx = fft.irfftn(fft.rfftn(x, size) * kf, size)[sl]
     wsum = float(np.sum(m * km))
-    moran = float(np.sum(dev * fftconvolve(dev, k, mode="same")))
-    x2 = np.where(mask[box], x**2, 0.0)
-    geary = 2 * float(np.sum(x2 * km)) - 2 * float(np.sum(x * fftconvolve(x, k, mode="same")))
+    dev = np.where(inside, x - mu, 0.0)
+    moran = float(np.sum(dev * (kx - mu * km)))
+    geary = 2 * float(np.sum(x**2 * km)) - 2 * float(np.sum(x * kx))
     return n / wsum * moran / denom, (n - 1) / (2 * wsum) * geary / denom
 
 

@@ -264,45 +264,78 @@ NGLDM_CODES = dict(zip(NGLDM_NAMES.values(), (
     "OKJI", "6XV8", "1PFV", "DNX2", "FCBV", "CAS9"), strict=True))  # fmt: skip
 
 
+@numba.njit(cache=True, nogil=True)
+def _components(q: NDArray[np.int64], three_d: bool) -> tuple[NDArray[np.int64], int]:
+    """Connected zones of equal grey level: 26-connected (3D) or 8-connected in-slice (2D)."""
+    nz, ny, nx = q.shape
+    lab = np.zeros(q.shape, dtype=np.int64)
+    stack = np.empty((q.size, 3), dtype=np.int64)
+    rz = 1 if three_d else 0
+    n = 0
+    for z0 in range(nz):
+        for y0 in range(ny):
+            for x0 in range(nx):
+                g = q[z0, y0, x0]
+                if g == 0 or lab[z0, y0, x0] != 0:
+                    continue
+                n += 1
+                lab[z0, y0, x0] = n
+                top = 0
+                stack[0, 0], stack[0, 1], stack[0, 2] = z0, y0, x0
+                top = 1
+                while top > 0:
+                    top -= 1
+                    z, y, x = stack[top, 0], stack[top, 1], stack[top, 2]
+                    for a in range(-rz, rz + 1):
+                        zz = z + a
+                        if zz < 0 or zz >= nz:
+                            continue
+                        for b in range(-1, 2):
+                            yy = y + b
+                            if yy < 0 or yy >= ny:
+                                continue
+                            for c in range(-1, 2):
+                                xx = x + c
+                                if xx < 0 or xx >= nx:
+                                    continue
+                                if q[zz, yy, xx] == g and lab[zz, yy, xx] == 0:
+                                    lab[zz, yy, xx] = n
+                                    stack[top, 0], stack[top, 1], stack[top, 2] = zz, yy, xx
+                                    top += 1
+    return lab, n
+
+
 def _zone_matrices(
-    q: NDArray[np.int64], ng: int, dist: NDArray[np.int64] | None, three_d: bool
-) -> Array:
-    """Size-zone (``dist`` None) or distance-zone counts.
+    q: NDArray[np.int64], ng: int, dist: NDArray[np.int64], three_d: bool
+) -> tuple[Array, Array]:
+    """Size-zone and distance-zone counts.
 
     2D (8-connected zones within each slice): (n_slices, Ng, J); 3D (26-connected): (1, Ng, J).
     """
-    from scipy import ndimage
-
-    structure = np.ones((3, 3, 3), dtype=bool)
-    if not three_d:
-        structure[0] = structure[2] = False
-    nz = q.shape[0] if not three_d else 1
-    triples: list[tuple[NDArray[np.int64], int, NDArray[np.int64]]] = []
-    zidx = np.broadcast_to(np.arange(q.shape[0])[:, None, None], q.shape)
-    for g in range(1, ng + 1):
-        sel = q == g
-        if not sel.any():
-            continue
-        lab, n_lab = ndimage.label(sel, structure=structure)
-        flat = lab[sel]
-        if dist is None:
-            value = np.bincount(flat, minlength=n_lab + 1)[1:]
-        else:
-            value = np.full(n_lab + 1, np.iinfo(np.int64).max)
-            np.minimum.at(value, flat, dist[sel])
-            value = value[1:]
-        if three_d:
-            zone_z = np.zeros(n_lab, dtype=np.int64)
-        else:
-            zone_z = np.zeros(n_lab + 1, dtype=np.int64)
-            zone_z[flat] = zidx[sel]
-            zone_z = zone_z[1:]
-        triples.append((zone_z, g - 1, value - 1))
-    width = max([int(t[2].max()) + 1 for t in triples] + [1])
-    out = np.zeros((nz, ng, width))
-    for zone_z, gi, vi in triples:
-        np.add.at(out, (zone_z, np.full(zone_z.shape, gi), vi), 1.0)
-    return out
+    lab, n_lab = _components(np.ascontiguousarray(q, dtype=np.int64), three_d)
+    sel = lab > 0
+    flat = lab[sel]
+    size = np.bincount(flat, minlength=n_lab + 1)[1:]
+    dmin = np.full(n_lab + 1, np.iinfo(np.int64).max)
+    np.minimum.at(dmin, flat, dist[sel])
+    dmin = dmin[1:]
+    level = np.zeros(n_lab + 1, dtype=np.int64)
+    level[flat] = q[sel]
+    level = level[1:] - 1
+    if three_d:
+        zone_z = np.zeros(n_lab, dtype=np.int64)
+        nz = 1
+    else:
+        zz = np.zeros(n_lab + 1, dtype=np.int64)
+        zz[flat] = np.broadcast_to(np.arange(q.shape[0])[:, None, None], q.shape)[sel]
+        zone_z = zz[1:]
+        nz = q.shape[0]
+    out = []
+    for value in (size, dmin):
+        m = np.zeros((nz, ng, int(value.max()) if value.size else 1))
+        np.add.at(m, (zone_z, level, value - 1), 1.0)
+        out.append(m)
+    return out[0], out[1]
 
 
 def _border_distance(roi: NDArray[np.bool_], three_d: bool) -> NDArray[np.int64]:
@@ -477,24 +510,24 @@ def texture_features(
     if not zagg:
         return rows
     slices = [z for z in range(q.shape[0]) if roi[z].any()]
-    # size zones and distance zones
-    for family, names, codes in (
-        ("glszm", GLSZM_NAMES, GLSZM_CODES),
-        ("gldzm", GLDZM_NAMES, GLDZM_CODES),
+    # size zones and distance zones (one labelling per connectivity serves both)
+    two = three = None
+    if "2d" in zagg or "2_5d" in zagg:
+        two = _zone_matrices(q, ng, _border_distance(roi, three_d=False), False)
+    if "3d" in zagg:
+        three = _zone_matrices(q, ng, _border_distance(roi, three_d=True), True)
+    for k, (family, names, codes) in enumerate(
+        (("glszm", GLSZM_NAMES, GLSZM_CODES), ("gldzm", GLDZM_NAMES, GLDZM_CODES))
     ):
         res: dict[str, dict[str, float]] = {}
-        d2 = _border_distance(roi, three_d=False) if family == "gldzm" else None
-        all2 = _zone_matrices(q, ng, d2, False)
-        per = [all2[z] for z in slices]
-        if "2d" in zagg:
-            res["2d"] = _mean_feats(
-                [_size_features(m, nv2d[z], names) for m, z in zip(per, slices, strict=True)]
-            )
-        if "2_5d" in zagg:
-            res["2_5d"] = _size_features(all2.sum(axis=0), nv3d, names)
-        if "3d" in zagg:
-            d3 = _border_distance(roi, three_d=True) if family == "gldzm" else None
-            res["3d"] = _size_features(_zone_matrices(q, ng, d3, True)[0], nv3d, names)
+        if two is not None:
+            all2 = two[k]
+            if "2d" in zagg:
+                res["2d"] = _mean_feats([_size_features(all2[z], nv2d[z], names) for z in slices])
+            if "2_5d" in zagg:
+                res["2_5d"] = _size_features(all2.sum(axis=0), nv3d, names)
+        if three is not None:
+            res["3d"] = _size_features(three[k][0], nv3d, names)
         emit(family, codes, res)
     qq = np.ascontiguousarray(q, dtype=np.int64)
     s2, n2, dep2 = _neighbourhood(qq, False, ng)

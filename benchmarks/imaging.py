@@ -1,0 +1,214 @@
+# ruff: noqa: E501
+"""ithkit.imaging vs PyRadiomics: IBSI features and voxel-wise maps on synthetic CT.
+
+Run:  .venv/bin/python benchmarks/imaging.py [--pyradiomics /tmp/bench_pyradiomics/bin/python]
+
+PyRadiomics lives in its own environment (never in the project's):
+
+    python3 -m venv /tmp/bench_pyradiomics
+    /tmp/bench_pyradiomics/bin/pip install numpy wheel setuptools
+    /tmp/bench_pyradiomics/bin/pip install --no-build-isolation pyradiomics==3.0.1
+
+Cases (synthetic CT from ``ithkit.imaging.synthetic_ct``, 1 mm voxels, 3 habitats):
+  * ROI in a 64^3 box: 64x64x64 CT, sphere of radius 28 mm;
+  * ROI in a 128^3 box: 128x128x64 CT, sphere of 57,777 voxels (the issue's reference case)
+    and 128x128x128 CT, sphere of radius 56 mm.
+Features: ithkit's full IBSI-1 set (all families, all aggregations) and its 3D-only subset vs
+PyRadiomics' default classes (shape, firstorder, glcm, glrlm, glszm, gldm, ngtdm), bin width
+25 HU for both. Maps: 5x5x5 kernel; PyRadiomics voxel-based with the same features (first
+order mean/variance/skewness/kurtosis/entropy/uniformity + GLCM contrast/joint entropy/ID/
+joint energy) (mean, variance and entropy maps are compared voxel by voxel). The image is shifted so the ROI minimum is a
+multiple of 25 HU: both tools then bin identically and values can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ithkit.imaging import (
+    FeatureConfig,
+    Volume,
+    extract_features,
+    feature_maps,
+    synthetic_ct,
+    write_volume,
+)
+
+PYRAD_SCRIPT = r"""
+import json, sys, time, logging
+import SimpleITK as sitk
+import radiomics
+from radiomics import featureextractor
+radiomics.logger.setLevel(logging.ERROR)
+img, msk, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+settings = {"binWidth": 25, "label": 1, "force2D": False}
+if mode == "features":
+    ex = featureextractor.RadiomicsFeatureExtractor(**settings)
+    ex.enableAllFeatures()
+    for c in ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm"):
+        ex.enableFeatureClassByName(c)
+    ex.execute(img, msk)  # warm-up
+    t = time.perf_counter(); res = ex.execute(img, msk); dt = time.perf_counter() - t
+    vals = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+    print(json.dumps({"seconds": dt, "n": len(vals), "values": vals}))
+else:
+    ex = featureextractor.RadiomicsFeatureExtractor(kernelRadius=2, maskedKernel=True, voxelBatch=10000, **settings)
+    ex.disableAllFeatures()
+    ex.enableFeaturesByName(firstorder=["Mean", "Variance", "Skewness", "Kurtosis", "Entropy", "Uniformity"],
+                            glcm=["Contrast", "JointEntropy", "Id", "JointEnergy"])
+    t = time.perf_counter(); res = ex.execute(img, msk, voxelBased=True); dt = time.perf_counter() - t
+    ref = sitk.ReadImage(img)  # voxel-based output covers the ROI box: put it back on the grid
+    maps = {k: sitk.GetArrayFromImage(sitk.Resample(v, ref, sitk.Transform(), sitk.sitkNearestNeighbor,
+            float("nan"), sitk.sitkFloat64)).tolist() for k, v in res.items() if isinstance(v, sitk.Image)}
+    out = sys.argv[4]
+    json.dump(maps, open(out, "w"))
+    print(json.dumps({"seconds": dt, "n": len(maps)}))
+"""
+
+# ithkit (feature, aggregation) -> PyRadiomics name; kurtosis differs by +3 in PyRadiomics
+COMPARE = {
+    ("volume", "none"): "original_shape_MeshVolume",
+    ("surface_area", "none"): "original_shape_SurfaceArea",
+    ("sphericity", "none"): "original_shape_Sphericity",
+    ("maximum_3d_diameter", "none"): "original_shape_Maximum3DDiameter",
+    ("mean", "none"): "original_firstorder_Mean",
+    ("variance", "none"): "original_firstorder_Variance",
+    ("skewness", "none"): "original_firstorder_Skewness",
+    ("energy", "none"): "original_firstorder_Energy",
+    ("entropy", "none"): "original_firstorder_Entropy",
+    ("uniformity", "none"): "original_firstorder_Uniformity",
+    ("joint_entropy", "3d_average"): "original_glcm_JointEntropy",
+    ("contrast", "3d_average"): "original_glcm_Contrast",
+    ("correlation", "3d_average"): "original_glcm_Correlation",
+    ("inverse_difference", "3d_average"): "original_glcm_Id",
+    ("short_runs_emphasis", "3d_average"): "original_glrlm_ShortRunEmphasis",
+    ("run_entropy", "3d_average"): "original_glrlm_RunEntropy",
+    ("small_zone_emphasis", "3d"): "original_glszm_SmallAreaEmphasis",
+    ("zone_size_entropy", "3d"): "original_glszm_ZoneEntropy",
+    ("coarseness", "3d"): "original_ngtdm_Coarseness",
+    ("busyness", "3d"): "original_ngtdm_Busyness",
+    ("dependence_count_entropy", "3d"): "original_gldm_DependenceEntropy",
+}
+
+
+def _case(shape: tuple[int, int, int], radius: float, seed: int) -> tuple[Volume, Volume]:
+    les = synthetic_ct(shape=shape, radius_mm=radius, n_habitats=3, seed=seed)
+    arr = les.image.array.astype(np.int32)
+    roi = les.mask.array > 0
+    arr = arr - (int(arr[roi].min()) % 25)  # ROI minimum on a bin edge of width 25
+    img = Volume(arr.astype(np.int16), les.image.spacing, les.image.origin, les.image.direction)
+    return img, les.mask
+
+
+def _time(fn, repeat: int = 2) -> tuple[float, object]:
+    fn()  # warm-up (numba compile / caches)
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pyradiomics", default="/tmp/bench_pyradiomics/bin/python")
+    ap.add_argument("--no-maps", action="store_true")
+    args = ap.parse_args()
+    pyrad = Path(args.pyradiomics)
+    have_pyrad = pyrad.exists()
+    cfg_all = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25})
+    cfg_3d = FeatureConfig(
+        discretisation={"method": "fixed_bin_size", "value": 25},
+        aggregation=("none", "3d_average", "3d_merged", "3d"),
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="ithkit_bench_"))
+    cases = [("64^3 box, r=28", (64, 64, 64), 28.0),
+             ("128x128x64, 57.8k vox", (64, 128, 128), 23.99),
+             ("128^3 box, r=56", (128, 128, 128), 56.0)]  # fmt: skip
+    print("## Whole-ROI features (seconds, best of 2 after warm-up)")
+    print(f"{'case':<24}{'voxels':>9}{'ithkit all':>12}{'n':>6}{'ithkit 3D':>11}{'n':>6}"
+          f"{'PyRad':>9}{'n':>6}{'speed-up':>10}")  # fmt: skip
+    agreement = []
+    for name, shape, radius in cases:
+        img, msk = _case(shape, radius, seed=1)
+        n_vox = int((msk.array > 0).sum())
+        t_all, f_all = _time(lambda i=img, m=msk: extract_features(i, m, config=cfg_all))
+        t_3d, f_3d = _time(lambda i=img, m=msk: extract_features(i, m, config=cfg_3d))
+        t_py, n_py, vals = float("nan"), 0, {}
+        if have_pyrad:
+            write_volume(img, tmp / "ct.nii.gz")
+            write_volume(msk, tmp / "mask.nii.gz")
+            res = subprocess.run(
+                [str(pyrad), "-c", PYRAD_SCRIPT, str(tmp / "ct.nii.gz"), str(tmp / "mask.nii.gz"), "features"],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            out = json.loads(res.stdout.strip().splitlines()[-1])
+            t_py, n_py, vals = out["seconds"], out["n"], out["values"]
+        print(f"{name:<24}{n_vox:>9}{t_all:>12.3f}{len(f_all):>6}{t_3d:>11.3f}{len(f_3d):>6}"
+              f"{t_py:>9.3f}{n_py:>6}{t_py / t_3d:>9.1f}x")  # fmt: skip
+        if vals:
+            for (feat, agg), key in COMPARE.items():
+                fam = f_3d["family"] != "intensity_histogram"  # "mean" etc. exist in both
+                sel = (f_3d["feature"] == feat) & (f_3d["aggregation"] == agg) & fam
+                if sel.sum() != 1 or key not in vals:
+                    continue
+                ours = float(f_3d.loc[sel, "value"].iloc[0])
+                rel = abs(ours - vals[key]) / max(abs(vals[key]), 1e-12)
+                agreement.append((name, feat, agg, ours, vals[key], rel))
+    if agreement:
+        print("\n## Agreement where the definitions coincide (relative difference)")
+        worst = {}
+        for name, feat, agg, ours, theirs, rel in agreement:
+            worst[(feat, agg)] = max(worst.get((feat, agg), 0.0), rel)
+            if name.startswith("128x128x64"):
+                print(f"{feat + ' [' + agg + ']':<42}{ours:>14.6g}{theirs:>14.6g}{rel:>10.2e}")
+        print(f"features compared: {len(worst)}; max relative difference over cases: "
+              f"{max(worst.values()):.2e}")  # fmt: skip
+    if args.no_maps:
+        return
+    print("\n## Voxel-wise maps, 5x5x5 kernel, 10 maps (seconds)")
+    print(
+        f"{'case':<24}{'voxels':>9}{'ithkit':>10}{'PyRad':>10}{'speed-up':>10}{'max rel diff':>14}"
+    )
+    for name, shape, radius, run_py in (("64^3 box, r=8", (64, 64, 64), 8.0, True),
+                                        ("128x128x64, 57.8k vox", (64, 128, 128), 23.99, True)):  # fmt: skip
+        img, msk = _case(shape, radius, seed=2)
+        n_vox = int((msk.array > 0).sum())
+        t_it, maps = _time(
+            lambda i=img, m=msk: feature_maps(i, m, kernel_voxels=5, config=cfg_all), 1
+        )
+        t_py, diff = float("nan"), float("nan")
+        if have_pyrad and run_py:
+            write_volume(img, tmp / "ct.nii.gz")
+            write_volume(msk, tmp / "mask.nii.gz")
+            res = subprocess.run(
+                [str(pyrad), "-c", PYRAD_SCRIPT, str(tmp / "ct.nii.gz"), str(tmp / "mask.nii.gz"),
+                 "maps", str(tmp / "maps.json")], capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            t_py = json.loads(res.stdout.strip().splitlines()[-1])["seconds"]
+            pm = json.loads((tmp / "maps.json").read_text())
+            roi = msk.array > 0
+            pairs = {"mean": "original_firstorder_Mean", "variance": "original_firstorder_Variance",
+                     "entropy": "original_firstorder_Entropy"}  # fmt: skip
+            diffs = []
+            for ours_name, key in pairs.items():
+                theirs = np.asarray(pm[key])
+                if theirs.shape != roi.shape:
+                    continue
+                a = np.asarray(maps[ours_name].array)[roi]
+                b = theirs[roi]
+                diffs.append(float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-9))))
+            diff = max(diffs) if diffs else float("nan")
+        print(f"{name:<24}{n_vox:>9}{t_it:>10.2f}{t_py:>10.2f}{t_py / t_it:>9.1f}x{diff:>14.2e}")
+
+
+if __name__ == "__main__":
+    main()
