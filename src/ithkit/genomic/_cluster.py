@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -135,6 +136,20 @@ def _option_prior(
     return np.where(valid, -np.log(valid.sum(axis=1, keepdims=True)), -np.inf)
 
 
+def _single_thread_blas() -> contextlib.AbstractContextManager[object]:
+    """Limit BLAS to one thread while fitting.
+
+    The products here are small (clones x mutations by mutations x grid); threaded BLAS only
+    adds synchronisation, and on a busy machine it made the fit 20x slower (measured).
+    threadpoolctl (a scikit-learn dependency) is used when installed.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - depends on the environment
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _kmeanspp(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     centres = [points[rng.integers(len(points))]]
     for _ in range(1, k):
@@ -188,17 +203,32 @@ def _fit(
             k = int(keep.sum())
         weights = np.maximum(counts - s / 2.0, 1e-12)
         weights /= weights.sum()
-        r = resp.reshape(n, k * n_mult) if n_mult == 1 else resp
+        # (K, N*M) @ (N*M, G): one BLAS product per sample
+        r = np.ascontiguousarray(resp.transpose(1, 0, 2)).reshape(k, n * n_mult)
+        before = grid_idx.copy()
         for j in range(s):
-            if n_mult == 1:
-                score = r.T @ flat[j]  # (K, G)
-            else:
-                score = np.einsum("nkm,nmg->kg", resp, loglik[:, j, :, :], optimize=True)
-            grid_idx[:, j] = np.argmax(score, axis=1)
-        if ll_total - prev < tol * abs(ll_total):
+            grid_idx[:, j] = np.argmax(r @ flat[j], axis=1)
+        change = ll_total - prev
+        if change < tol * abs(ll_total):
+            break
+        # the CCFs live on a grid: once they stop moving only the weights creep on
+        if np.array_equal(before, grid_idx) and change < 1e-4 * abs(ll_total):
             break
         prev = ll_total
     return grid_idx, weights, resp, ll_total
+
+
+def _merge_candidates(centres: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """The ``limit`` closest clone pairs (max CCF difference over samples <= 0.25)."""
+    k = len(centres)
+    pairs = []
+    for a in range(k):
+        for b in range(a + 1, k):
+            gap = float(np.max(np.abs(centres[a] - centres[b])))
+            if gap <= 0.25:
+                pairs.append((gap, a, b))
+    pairs.sort()
+    return [(a, b) for _, a, b in pairs[:limit]]
 
 
 def _fit_and_merge(
@@ -208,29 +238,34 @@ def _fit_and_merge(
     *,
     max_iter: int,
     tol: float,
+    max_candidates: int = 4,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Fit from ``init`` (K, S) CCFs, then greedily merge clone pairs while BIC improves."""
+    """Fit from ``init`` (K, S) CCFs, then greedily merge clone pairs while BIC improves.
+
+    Each round scores the ``max_candidates`` closest pairs with a short EM run (20 steps) and
+    refits only the best merge in full; it is kept if the full fit still improves the BIC.
+    """
     n, s, _, g = loglik.shape
     grid_idx, weights, resp, ll = _fit(loglik, log_prior_m, init, max_iter=max_iter, tol=tol)
+    per_param = np.log(n) * (s + 1) / 2.0
     while len(weights) > 1:
-        per_param = np.log(n) * (s + 1) / 2.0
         best: tuple[float, np.ndarray] | None = None
         centres = grid_idx / (g - 1)
-        for a in range(len(weights)):
-            for b in range(a + 1, len(weights)):
-                if np.max(np.abs(centres[a] - centres[b])) > 0.25:
-                    continue
-                merged = np.delete(centres, b, axis=0)
-                merged[a] = (centres[a] * weights[a] + centres[b] * weights[b]) / (
-                    weights[a] + weights[b]
-                )
-                _, w, _, ll_m = _fit(loglik, log_prior_m, merged, max_iter=max_iter, tol=tol)
-                gain = (ll - ll_m) - per_param * (len(weights) - len(w))
-                if gain < 0 and (best is None or gain < best[0]):
-                    best = (gain, merged)
+        for a, b in _merge_candidates(centres, max_candidates):
+            merged = np.delete(centres, b, axis=0)
+            merged[a] = (centres[a] * weights[a] + centres[b] * weights[b]) / (
+                weights[a] + weights[b]
+            )
+            _, w, _, ll_m = _fit(loglik, log_prior_m, merged, max_iter=20, tol=tol)
+            gain = (ll - ll_m) - per_param * (len(weights) - len(w))
+            if gain < 0 and (best is None or gain < best[0]):
+                best = (gain, merged)
         if best is None:
             break
-        grid_idx, weights, resp, ll = _fit(loglik, log_prior_m, best[1], max_iter=max_iter, tol=tol)
+        fit = _fit(loglik, log_prior_m, best[1], max_iter=max_iter, tol=tol)
+        if (ll - fit[3]) - per_param * (len(weights) - len(fit[1])) >= 0:
+            break
+        grid_idx, weights, resp, ll = fit
     return grid_idx, weights, resp, ll
 
 
@@ -243,7 +278,8 @@ def cluster_mutations(
     copy_number_model: Literal["both", "clonal", "mutant"] = "both",
     level: float = 0.95,
     max_iter: int = 200,
-    tol: float = 1e-7,
+    tol: float = 1e-6,
+    subsample: int | None = 500,
     seed: int | None = 0,
 ) -> ClusterResult:
     """Group mutations into clones from their read counts in all samples jointly.
@@ -279,6 +315,10 @@ def cluster_mutations(
         Probability mass of the clone CCF intervals.
     max_iter, tol
         EM stopping rule (relative change of the log-likelihood).
+    subsample
+        Above this many mutations the search for the number of clones (restarts, merges) runs
+        on a seeded random subset of this size, then a single EM fits every mutation from the
+        clones found (None: always search on all mutations).
     seed
         Seed of the initialisations.
 
@@ -331,17 +371,29 @@ def cluster_mutations(
     mult = np.clip(np.rint(copies), 1, arrays["major"])
     points = np.clip(copies / mult, 0, 1)
 
-    rng_seeds = np.random.SeedSequence(seed).spawn(max(n_restarts, 1))
+    rng_seeds = np.random.SeedSequence(seed).spawn(max(n_restarts, 1) + 1)
+    # model search (restarts, annihilation, merges) on at most `subsample` mutations, then one
+    # EM on all of them from the chosen clones: the search cost stops growing with N
+    pick = np.arange(n)
+    if subsample is not None and n > subsample:
+        pick = np.sort(np.random.default_rng(rng_seeds[-1]).choice(n, subsample, replace=False))
+    sub_ll, sub_prior, sub_points = loglik[pick], log_prior_m[pick], points[pick]
+    n_sub = len(pick)
     best = None
-    for ss in rng_seeds:
-        rng = np.random.default_rng(ss)
-        init = _kmeanspp(points, min(max_clones, n), rng)
-        gi, w, resp, ll = _fit_and_merge(loglik, log_prior_m, init, max_iter=max_iter, tol=tol)
-        bic = -2 * ll + (len(w) * (s + 1) - 1) * np.log(n)
-        if best is None or bic < best[0]:
-            best = (bic, gi, w, resp, ll)
-    assert best is not None
-    _, grid_idx, _, resp, ll = best
+    with _single_thread_blas():
+        for ss in rng_seeds[:-1]:
+            rng = np.random.default_rng(ss)
+            init = _kmeanspp(sub_points, min(max_clones, n_sub), rng)
+            gi, w, resp, ll = _fit_and_merge(sub_ll, sub_prior, init, max_iter=max_iter, tol=tol)
+            bic = -2 * ll + (len(w) * (s + 1) - 1) * np.log(n_sub)
+            if best is None or bic < best[0]:
+                best = (bic, gi, w, resp, ll)
+        assert best is not None
+        _, grid_idx, _, resp, ll = best
+        if n_sub < n:
+            grid_idx, _, resp, ll = _fit(
+                loglik, log_prior_m, grid_idx / (CCF_GRID.size - 1), max_iter=max_iter, tol=tol
+            )
 
     # order clones by decreasing mean CCF
     order = np.argsort(-grid_idx.mean(axis=1), kind="stable")
