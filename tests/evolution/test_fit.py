@@ -75,3 +75,15 @@ def test_bad_bounds_and_specs() -> None:
         fit(TRUTH, data, {"populations.S.growth_rate": (0.0, 0.3)})
     with pytest.raises(InputError, match="PATH=LOW:HIGH"):
         parse_free(["populations.S.growth_rate=fast"])
+
+
+def test_tied_parameter_follows_its_free_one() -> None:
+    data = _observed(noise=0.0, seed=0)
+    res = fit(TRUTH, data, {"populations.S.growth_rate": (0.003, 0.3)},
+              tied={"populations.R.growth_rate": ("populations.S.growth_rate", 0.5)},
+              n_starts=1)  # fmt: skip
+    assert res.params_["populations.S.growth_rate"] == pytest.approx(0.03, rel=0.01)
+    assert res.scenario.populations[1].growth_rate == pytest.approx(0.015, rel=0.01)
+    with pytest.raises(InputError, match="not free"):
+        fit(TRUTH, data, {"populations.S.growth_rate": (0.003, 0.3)},
+            tied={"populations.R.growth_rate": ("populations.R.initial", 0.5)})  # fmt: skip

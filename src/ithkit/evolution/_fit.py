@@ -108,6 +108,7 @@ def fit(
     data: pd.DataFrame,
     free: Mapping[str, tuple[float, float]],
     *,
+    tied: Mapping[str, tuple[str, float]] | None = None,
     floor: float | None = None,
     n_starts: int = 3,
     seed: int | None = 0,
@@ -125,6 +126,10 @@ def fit(
     free
         Key path -> (low, high) bounds, e.g. ``{"populations.S.growth_rate": (1e-3, 0.1)}``;
         all bounds must be > 0 (the search is in log space).
+    tied
+        Key path -> (free key path, factor): set to ``factor x`` that free parameter, e.g.
+        ``{"populations.R.growth_rate": ("populations.S.growth_rate", 0.583)}`` fits one rate
+        scale for both populations.
     floor
         Biomarker values below ``floor`` are raised to it before taking logs (default: half the
         smallest positive value).
@@ -181,8 +186,16 @@ def fit(
     base = load_scenario(raw, source=sc.source)
     # populations may not change the check grid: the trajectory is read at integer days + switches
 
+    links = dict(tied or {})
+    for path, (target, _factor) in links.items():
+        if target not in free:
+            raise InputError(f"tied parameter {path!r} follows {target!r}, which is not free",
+                             source="tied", fix="tie to a key of free")  # fmt: skip
+
     def model(theta: np.ndarray) -> tuple[np.ndarray, Scenario]:
         values = {k: float(v) for k, v in zip(names, np.exp(theta), strict=True)}
+        for path, (target, factor) in links.items():
+            values[path] = factor * values[target]
         candidate = base.with_values(values)
         pred = _predict(candidate, times)
         return np.log(np.maximum(pred, 1e-300)), candidate
@@ -229,6 +242,7 @@ def fit_many(
     free: Mapping[str, tuple[float, float]],
     *,
     by: str = "patient_id",
+    tied: Mapping[str, tuple[str, float]] | None = None,
     n_starts: int = 3,
     seed: int | None = 0,
     show_progress: bool = False,
@@ -245,8 +259,8 @@ def fit_many(
 
         iterator = track(groups, description="Fitting", transient=True)
     for key, g in iterator:
-        res = fit(scenario, g.reset_index(drop=True), free, n_starts=n_starts, seed=seed,
-                  source=str(key))  # fmt: skip
+        res = fit(scenario, g.reset_index(drop=True), free, tied=tied, n_starts=n_starts,
+                  seed=seed, source=str(key))  # fmt: skip
         rows.append({by: key, "n_obs": res.n_obs, "rmse_log10": res.rmse_log10,
                      "r2_log": res.r2_log, "scale": res.scale_, "success": res.success,
                      **res.params_})  # fmt: skip
