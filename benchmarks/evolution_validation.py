@@ -168,7 +168,8 @@ def main() -> None:
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         out = Path(f"/tmp/evolution_trial_fits{'_beta' if beta else ''}.tsv")
         table.to_csv(out, sep="\t", index=False)
-        rs, rr = table["populations.S.growth_rate"], table["populations.R.growth_rate"]
+        rs = table["populations.S.growth_rate"]
+        rr = table.get("populations.R.growth_rate", rs * TIED_BETA["populations.R.growth_rate"][1])
         print()
         print(f"median rmse(log10 PSA) {table['rmse_log10'].median():.3f}; "
               f"median r2(log) {table['r2_log'].median():.3f}; "
