@@ -156,7 +156,12 @@ def main() -> None:
               f"{t_py:>9.3f}{n_py:>6}{t_py / t_3d:>9.1f}x")  # fmt: skip
         if vals:
             for (feat, agg), key in COMPARE.items():
-                fam = f_3d["family"] != "intensity_histogram"  # "mean" etc. exist in both
+                # mean, variance, ... exist in both first-order families: take the statistics
+                fam = f_3d["family"] != (
+                    "intensity_statistics"
+                    if feat in ("entropy", "uniformity")
+                    else "intensity_histogram"
+                )
                 sel = (f_3d["feature"] == feat) & (f_3d["aggregation"] == agg) & fam
                 if sel.sum() != 1 or key not in vals:
                     continue

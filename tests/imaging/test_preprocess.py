@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from ithkit import InputError
-from ithkit.imaging import FeatureConfig, Volume, discretise, extract_features, resample
+from ithkit.imaging import (
+    FeatureConfig,
+    Volume,
+    discretise,
+    extract_features,
+    resample,
+    roi_features,
+)
 from ithkit.imaging._preprocess import intensity_mask
 
 ID = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
@@ -79,3 +86,21 @@ def test_resampling_keeps_centre_and_volume() -> None:
     t = extract_features(img, msk, config=FeatureConfig(resample_mm=(1.0, 1.0, 1.0)))
     mesh = float(t.loc[t.feature == "volume", "value"].iloc[0])
     assert abs(mesh - vol) / vol < 0.05
+
+
+def test_gldzm_distance_uses_the_morphological_mask() -> None:
+    # IBSI 3.9: distances to the ROI edge come from the morphological mask, so voxels removed
+    # by re-segmentation do not create new edges (this decides IBSI CT-phantom configs A/D/E)
+    img = np.full((5, 5, 5), 10.0)
+    img[2, 2, 2] = 50.0  # a one-voxel zone at the centre: 3 steps from the edge
+    img[2, 2, 1] = 1000.0  # re-segmented away, next to the centre
+    cfg = FeatureConfig(
+        resegment_range=(0.0, 100.0),
+        discretisation={"method": "fixed_bin_number", "value": 2},
+        aggregation=("3d",),
+    )
+    t = roi_features(img, np.ones(img.shape, bool), (1.0, 1.0, 1.0), config=cfg,
+                     families=("gldzm",))  # fmt: skip
+    lde = float(t.loc[t["feature"] == "large_distance_emphasis", "value"].iloc[0])
+    # zones: the shell (distance 1) and the centre (distance 3): LDE = (1 + 9) / 2
+    assert lde == pytest.approx(5.0)

@@ -126,7 +126,7 @@ def roi_features(
             add("intensity_volume_histogram", intensity_volume_histogram(q[imask], low=1, high=ng))
     tex = tuple(f for f in families if f in FAMILIES[5:])
     if tex:
-        for family, name, code, agg, value in texture_features(q, ng, aggs):
+        for family, name, code, agg, value in texture_features(q, ng, aggs, morph_roi=roi):
             if family in tex:
                 rows.append((name, code, family, agg, value))
     return pd.DataFrame(rows, columns=list(FEATURE_COLUMNS))

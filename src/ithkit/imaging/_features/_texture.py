@@ -475,11 +475,19 @@ def _matrix_family(
 
 
 def texture_features(
-    q: NDArray[np.int64], ng: int, aggregations: tuple[str, ...] = AGG_MATRIX + AGG_ZONE
+    q: NDArray[np.int64],
+    ng: int,
+    aggregations: tuple[str, ...] = AGG_MATRIX + AGG_ZONE,
+    morph_roi: NDArray[np.bool_] | None = None,
 ) -> list[tuple[str, str, str, str, float]]:
-    """All texture features as (family, feature, IBSI code, aggregation, value)."""
+    """All texture features as (family, feature, IBSI code, aggregation, value).
+
+    ``morph_roi`` is the morphological mask (before re-segmentation): GLDZM distances to the ROI
+    edge are measured on it (IBSI 3.9); default ``q > 0``.
+    """
     rows: list[tuple[str, str, str, str, float]] = []
     roi = q > 0
+    edge = roi if morph_roi is None else morph_roi
     nv2d = roi.sum(axis=(1, 2)).astype(float)
     nv3d = float(roi.sum())
     magg = tuple(a for a in aggregations if a in AGG_MATRIX)
@@ -513,9 +521,9 @@ def texture_features(
     # size zones and distance zones (one labelling per connectivity serves both)
     two = three = None
     if "2d" in zagg or "2_5d" in zagg:
-        two = _zone_matrices(q, ng, _border_distance(roi, three_d=False), False)
+        two = _zone_matrices(q, ng, _border_distance(edge, three_d=False), False)
     if "3d" in zagg:
-        three = _zone_matrices(q, ng, _border_distance(roi, three_d=True), True)
+        three = _zone_matrices(q, ng, _border_distance(edge, three_d=True), True)
     for k, (family, names, codes) in enumerate(
         (("glszm", GLSZM_NAMES, GLSZM_CODES), ("gldzm", GLDZM_NAMES, GLDZM_CODES))
     ):
