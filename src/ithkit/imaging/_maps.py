@@ -38,7 +38,7 @@ _DIRS = np.array(
 )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _kernel_features(
     img: NDArray[np.float64],
     q: NDArray[np.int64],
@@ -52,16 +52,14 @@ def _kernel_features(
     nz, ny, nx = img.shape
     n = centres.shape[0]
     out = np.full((n, 10), np.nan)
-    hist = np.zeros(ng + 1)
-    glcm = np.zeros((ng + 1, ng + 1))
-    for k in range(n):
+    for k in numba.prange(n):
+        hist = np.zeros(ng + 1)
         z0, y0, x0 = centres[k, 0], centres[k, 1], centres[k, 2]
         cnt = 0
         s1 = 0.0
         s2 = 0.0
         s3 = 0.0
         s4 = 0.0
-        hist[:] = 0.0
         za, zb = max(z0 - r, 0), min(z0 + r + 1, nz)
         ya, yb = max(y0 - r, 0), min(y0 + r + 1, ny)
         xa, xb = max(x0 - r, 0), min(x0 + r + 1, nx)
@@ -102,7 +100,7 @@ def _kernel_features(
         out[k, 5] = uni
         if not want_glcm:
             continue
-        glcm[:, :] = 0.0
+        glcm = np.zeros((ng + 1, ng + 1))
         total = 0.0
         for z in range(za, zb):
             for y in range(ya, yb):
