@@ -60,3 +60,18 @@ def test_mutation_flow_conserves_births() -> None:
     assert dx.sum() == pytest.approx(0.5 * 1e6)  # mutation moves births, it does not add any
     assert dx[1] == pytest.approx(0.5 * 1e6 * 1e-3)
     assert math.isinf(r.k_const[0, 0])
+
+
+def test_lesion_scenario_mean_follows_the_virtual_patient_formula() -> None:
+    from ithkit.evolution import lesion_scenario
+
+    f, kill, growth, cells = 0.05, 0.04, 0.015, 1e8
+    sc = lesion_scenario({"C1": 0.6, "C2": 0.35, "C3": f}, cells=cells, resistant=["C3"],
+                         kill_rate=kill, growth_rate=growth, horizon_days=120,
+                         parents={"C2": "C1", "C3": "C2"}, mutation_rate=0.0)  # fmt: skip
+    traj = simulate(sc, seed=3).trajectory.set_index("time_days")  # stochastic engine
+    t = np.array([30.0, 60.0, 120.0])
+    rel = traj.loc[t, ["C1", "C2", "C3"]].sum(axis=1).to_numpy() / cells
+    expected = (1 - f) * np.exp(-kill * t) + f * np.exp(growth * t)
+    assert np.allclose(rel, expected, rtol=2e-3)
+    assert set(traj["therapy"]) == {"therapy"}

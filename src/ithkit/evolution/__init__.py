@@ -6,6 +6,7 @@ Virtual patients with known truth (the demo and test data generator) live here t
 from __future__ import annotations
 
 from ithkit.evolution._fit import FitResult, fit, fit_many, fit_series_file
+from ithkit.evolution._lesion import lesion_scenario
 from ithkit.evolution._scenario import Scenario, load_scenario
 from ithkit.evolution._simulate import Comparison, Simulation, compare, simulate
 from ithkit.evolution.virtual_patient import VirtualPatient, virtual_patient
@@ -20,6 +21,7 @@ __all__ = [
     "fit",
     "fit_many",
     "fit_series_file",
+    "lesion_scenario",
     "load_scenario",
     "simulate",
     "virtual_patient",
