@@ -94,6 +94,7 @@ def test_patient_run_shows_sections(tmp_path: Path, h5ad: Path) -> None:
     page = run.report.read_text()
     assert "Single-cell heterogeneity" in page and "Spatial heterogeneity" in page
     assert "CNV heatmap" in page and "Neighbourhood enrichment" in page
+    assert "Subclone tree" in page
     assert (tmp_path / "out" / "singlecell" / "subclones.tsv").exists()
     assert (tmp_path / "out" / "spatial" / "summary.tsv").exists()
 

@@ -157,3 +157,14 @@ def test_bad_input_is_one_line(scrna: Any, case: str) -> None:
         infer_cnv(a, source="in.h5ad", **kw)
     message = str(info.value)
     assert "\n" not in message and message.startswith("in.h5ad")
+
+
+def test_subclone_tree_has_planted_trunk(cnv: Any) -> None:
+    from ithkit.singlecell import subclone_tree
+
+    tree = subclone_tree(cnv_result(cnv).subclones).set_index("node")
+    trunk = set(tree.loc["trunk", "events"].split(","))
+    assert {"+7p", "+7q", "-10q"} <= trunk
+    assert tree.loc["trunk", "parent"] == "normal"
+    # every subclone adds its own planted events below the trunk
+    assert (tree.drop(index="trunk")["events"] != "").all()

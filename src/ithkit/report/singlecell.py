@@ -72,6 +72,40 @@ def arm_heatmap(arm_profile: pd.DataFrame) -> Figure:
     return fig
 
 
+def subclone_tree_figure(tree: pd.DataFrame) -> Figure:
+    """The CNV subclone tree (``node, parent, events``): nodes left to right by depth."""
+    fig, ax = new_figure(7.5, 0.8 + 0.55 * max(2, len(tree)))
+    children: dict[str, list[str]] = {}
+    for node, parent in zip(tree["node"], tree["parent"], strict=True):
+        children.setdefault(str(parent), []).append(str(node))
+    label = dict(zip(tree["node"].astype(str), tree["events"].astype(str), strict=True))
+    pos: dict[str, tuple[float, float]] = {}
+    leaf = [0.0]
+
+    def place(node: str, depth: int) -> float:
+        kids = children.get(node, [])
+        y = float(np.mean([place(k, depth + 1) for k in kids])) if kids else leaf[0]
+        if not kids:
+            leaf[0] += 1
+        pos[node] = (float(depth), y)
+        return y
+
+    place("normal", 0)
+    for node, (x, y) in pos.items():
+        for kid in children.get(node, []):
+            kx, ky = pos[kid]
+            ax.plot([x, x, kx], [y, ky, ky], color="#8a94a6", lw=1)
+            ax.text((x + kx) / 2, ky + 0.12, label.get(kid, ""), fontsize=7, ha="center",
+                    va="bottom", color="#444444")  # fmt: skip
+    for i, (node, (x, y)) in enumerate(pos.items()):
+        ax.scatter([x], [y], s=120, color=PALETTE[i % len(PALETTE)], zorder=3)
+        ax.text(x + 0.08, y - 0.12, node, fontsize=8, va="top")
+    ax.set_axis_off()
+    ax.set_title("CNV subclone tree (edges: arm events gained)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def singlecell_section(
     adata: Any, metrics: pd.DataFrame, *, max_cells: int = 400, seed: int = 0
 ) -> Section:
@@ -81,7 +115,7 @@ def singlecell_section(
     at most ``max_cells`` cells are shown, drawn per group in proportion.
     """
     from ithkit.report.sections import _figure
-    from ithkit.singlecell import cnv_result
+    from ithkit.singlecell import cnv_result, subclone_tree
 
     items: list[Item] = []
     values = dict(zip(metrics["metric"], metrics["value"], strict=True))
@@ -111,6 +145,9 @@ def singlecell_section(
         "CNV heatmap", lambda: cnv_heatmap(mat, res.windows, group.iloc[rows]),
         f"{len(rows)} of {adata.n_obs} cells; rows grouped by subclone, normal cells last.",
     ))  # fmt: skip
+    if len(res.subclones):
+        tree = subclone_tree(res.subclones)
+        items.append(_figure("Subclone tree", lambda: subclone_tree_figure(tree)))
     if len(res.arm_profile):
         items.append(_figure("Subclone arm-level events", lambda: arm_heatmap(res.arm_profile)))
     items.append(Table("CNV subclones", res.subclones,

@@ -23,6 +23,7 @@ from ithkit.singlecell._cnv import (
     gene_positions_from_gtf,
     infer_cnv,
     smoothing_matrix,
+    subclone_tree,
 )
 from ithkit.singlecell._data import read_h5ad
 from ithkit.singlecell._ith import ith_scores, shannon, simpson
@@ -46,4 +47,5 @@ __all__ = [
     "simulate_scdna",
     "simulate_scrna",
     "smoothing_matrix",
+    "subclone_tree",
 ]

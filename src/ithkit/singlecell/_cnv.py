@@ -627,3 +627,41 @@ def _subclones(
     arm_profile = pd.DataFrame(profile_rows).T
     arm_profile.index.name = "subclone"
     return labels_out, table, arm_profile
+
+
+def subclone_tree(subclones: pd.DataFrame) -> pd.DataFrame:
+    """A tree of CNV subclones from their arm-level events (nested event sets).
+
+    The root ``normal`` has one child, ``trunk``, carrying the events every subclone shares;
+    each subclone hangs below the subclone whose events are the largest proper subset of its
+    own (or below the trunk). Returns ``node, parent, events`` where ``events`` are the events
+    gained on the edge into the node (``+1q``, ``-3p``...).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"subclone": ["C1", "C2"], "gains": ["7p,1q", "7p"],
+    ...                   "losses": ["10q", "10q"]})
+    >>> subclone_tree(t)[["node", "parent", "events"]].values.tolist()
+    [['trunk', 'normal', '+7p,-10q'], ['C1', 'C2', '+1q'], ['C2', 'trunk', '']]
+    """
+
+    def events(row: pd.Series) -> set[str]:
+        gains = {f"+{a}" for a in str(row["gains"]).split(",") if a and a != "nan"}
+        losses = {f"-{a}" for a in str(row["losses"]).split(",") if a and a != "nan"}
+        return gains | losses
+
+    sets = {str(r["subclone"]): events(r) for _, r in subclones.iterrows()}
+    if not sets:
+        return pd.DataFrame(columns=["node", "parent", "events"])
+    trunk = set.intersection(*sets.values())
+
+    def fmt(ev: set[str]) -> str:
+        return ",".join(sorted(ev, key=lambda e: (e[0] == "-", _arm_sort_key(e[1:]))))
+
+    rows = [("trunk", "normal", fmt(trunk))]
+    for name, ev in sets.items():
+        parents = [(len(o), other) for other, o in sets.items() if other != name and o < ev]
+        parent = max(parents)[1] if parents else "trunk"
+        base = sets[parent] if parent != "trunk" else trunk
+        rows.append((name, parent, fmt(ev - base)))
+    return pd.DataFrame(rows, columns=["node", "parent", "events"])
