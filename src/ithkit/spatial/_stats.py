@@ -347,9 +347,16 @@ def _perm_counts(
     rng = np.random.default_rng(seed_seq)
     total = np.zeros(k * k)
     total_sq = np.zeros(k * k)
+    # the smallest integer type that holds a * k + b: gathers and bincount run faster
+    small = np.uint8 if k * k <= 256 else np.uint16 if k * k <= 65536 else np.int64
+    labels = codes.astype(small)
+    r32, c32 = rows.astype(np.int32), cols.astype(np.int32)
     for _ in range(n_perms):
-        perm = rng.permutation(codes)
-        c = np.bincount(perm[rows] * k + perm[cols], minlength=k * k).astype(float)
+        perm = rng.permutation(labels)
+        pair = perm[r32]
+        pair *= small(k)
+        pair += perm[c32]
+        c = np.bincount(pair, minlength=k * k).astype(float)
         total += c
         total_sq += c * c
     return total, total_sq
