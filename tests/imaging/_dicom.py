@@ -21,6 +21,16 @@ def _base(modality: str, sop_class: str) -> object:
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.Modality = modality
     ds.PatientID = "P1"
+    ds.PatientName = "Test^Patient"
+    ds.PatientBirthDate = "19700101"
+    ds.PatientSex = "O"
+    ds.StudyDate = "20260101"
+    ds.StudyTime = "090000"
+    ds.StudyID = "1"
+    ds.AccessionNumber = "1"
+    ds.ReferringPhysicianName = ""
+    ds.SeriesNumber = 1
+    ds.Manufacturer = "ithkit-test"
     ds.StudyInstanceUID = "1.2.3.4"
     ds.FrameOfReferenceUID = "1.2.3.4.5"
     return ds

@@ -101,3 +101,37 @@ def test_rtstruct_rasterised_on_reference(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         read_image(tmp_path / "nope.nii.gz")
+
+
+def test_dicom_seg_placed_on_reference(tmp_path: Path) -> None:
+    import highdicom as hd
+    import pydicom
+
+    write_series(tmp_path / "ct", np.zeros((3, 8, 8), dtype=np.int16), spacing=(1.0, 1.0, 2.0))
+    sources = [pydicom.dcmread(str(f)) for f in sorted((tmp_path / "ct").glob("*.dcm"))]
+    truth = np.zeros((3, 8, 8), dtype=bool)
+    truth[1, 2:5, 3:7] = True
+    truth[2, 2:4, 3:5] = True
+    desc = hd.seg.SegmentDescription(
+        segment_number=1,
+        segment_label="GTV",
+        segmented_property_category=hd.sr.CodedConcept("91723000", "SCT", "Anatomical Structure"),
+        segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Tumor"),
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+    )
+    seg = hd.seg.Segmentation(
+        source_images=sources, pixel_array=truth,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=[desc],
+        series_instance_uid=hd.UID(), series_number=2, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="x", manufacturer_model_name="x",
+        software_versions="1", device_serial_number="1",
+    )  # fmt: skip
+    seg.save_as(str(tmp_path / "seg.dcm"))
+    ref = read_image(tmp_path / "ct")
+    m = read_mask(tmp_path / "seg.dcm", reference=ref)
+    assert np.array_equal(m.array > 0, truth)
+    assert np.array_equal(
+        read_mask(tmp_path / "seg.dcm", reference=ref, roi="GTV").array > 0, truth
+    )
+    with pytest.raises(InputError, match="needs its reference image"):
+        read_mask(tmp_path / "seg.dcm")

@@ -192,13 +192,22 @@ def _read_seg(path: Path, ref: Volume, roi: str | int | None) -> Volume:
         if not numbers:
             raise InputError(f"segment {roi!r} not in the DICOM-SEG", source=path)
     inv = np.linalg.inv(np.asarray(ref.direction).reshape(3, 3))
-    arr = seg.pixel_array  # (frames, rows, cols)
+    arr = np.asarray(seg.pixel_array)  # (frames, rows, cols)
+    if arr.ndim == 2:
+        arr = arr[None]
     frames = seg.PerFrameFunctionalGroupsSequence
+    shared = seg.SharedFunctionalGroupsSequence[0]
+
+    def item(fg: Any, name: str) -> Any:
+        return getattr(fg, name, None) or getattr(shared, name)
+
     for label, number in enumerate(numbers, start=1):
         for f, fg in enumerate(frames):
-            if int(fg.SegmentIdentificationSequence[0].ReferencedSegmentNumber) != number:
+            ident = item(fg, "SegmentIdentificationSequence")[0]
+            if int(ident.ReferencedSegmentNumber) != number:
                 continue
-            pos = np.asarray(fg.PlanePositionSequence[0].ImagePositionPatient, dtype=float)
+            plane = item(fg, "PlanePositionSequence")[0]
+            pos = np.asarray(plane.ImagePositionPatient, dtype=float)
             k = (inv @ (pos - np.asarray(ref.origin)))[2] / ref.spacing[2]
             z = round(float(k))
             if 0 <= z < nz:
