@@ -186,3 +186,35 @@ def test_newick_matches_the_parent_table() -> None:
     for cid in vp.clones["clone_id"]:
         assert cid in newick
     assert newick.count("(") == newick.count(")")
+
+
+def test_stochastic_dynamics_reuse_the_engine() -> None:
+    closed = virtual_patient(seed=3)
+    stoch = virtual_patient(seed=3, dynamics="stochastic")
+    # same tumour, same sequencing; lesions now come from the stochastic engine
+    pd.testing.assert_frame_equal(closed.variants, stoch.variants)
+    assert stoch.params["dynamics"] == "stochastic"
+    # 1e8 cells per ml: demographic noise is negligible, the mean is the closed form
+    assert np.allclose(stoch.burden["sum_volume_ml"], closed.burden["sum_volume_ml"], rtol=0.01)
+    again = virtual_patient(seed=3, dynamics="stochastic")
+    pd.testing.assert_frame_equal(stoch.lesions, again.lesions)
+    pd.testing.assert_frame_equal(stoch.ctdna, again.ctdna)
+
+
+def test_few_cells_make_the_course_stochastic() -> None:
+    runs = [
+        virtual_patient(seed=s, dynamics="stochastic", cells_per_ml=50.0, n_followups=4)
+        for s in (1, 1)
+    ]
+    pd.testing.assert_frame_equal(runs[0].burden, runs[1].burden)  # seeded
+    closed = virtual_patient(seed=1, n_followups=4)
+    # with ~1e3 cells per lesion the resistant clone's fate is random: the course departs
+    # from the deterministic mean
+    assert not np.allclose(
+        runs[0].burden["sum_volume_ml"], closed.burden["sum_volume_ml"], rtol=0.01
+    )
+
+
+def test_unknown_dynamics() -> None:
+    with pytest.raises(InputError, match="use closed_form or stochastic"):
+        virtual_patient(seed=0, dynamics="magic")  # type: ignore[arg-type]

@@ -58,7 +58,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -317,6 +317,8 @@ def virtual_patient(
     ctdna_depth: float = 5000.0,
     ctdna_error_rate: float = 5e-4,
     start_date: str = "2026-01-05",
+    dynamics: Literal["closed_form", "stochastic"] = "closed_form",
+    cells_per_ml: float = 1e8,
 ) -> VirtualPatient:
     """Generate one virtual patient with a known clone tree and its observable data.
 
@@ -362,6 +364,15 @@ def virtual_patient(
         Plasma background error rate (fraction) after error suppression.
     start_date
         ISO date of baseline.
+    dynamics
+        ``closed_form``: each lesion's sensitive and resistant cells follow exponentials
+        (fast, the default). ``stochastic``: each lesion's clones are simulated by the
+        stochastic engine of :func:`ithkit.evolution.simulate` (birth-death with tau-leaping,
+        see :func:`ithkit.evolution.lesion_scenario`), so lesion sizes and plasma clone shares
+        come from one evolving tumour with demographic noise; the same seed gives the same
+        patient, and the sequencing data are the same as with ``closed_form``.
+    cells_per_ml
+        Cancer cells per ml of lesion volume (stochastic dynamics).
 
     Returns
     -------
@@ -624,6 +635,22 @@ def virtual_patient(
     # -- lesions and therapy ----------------------------------------------------------------
     kill_rate = float(rng.uniform(0.01, 0.03))
     growth_rate = float(rng.uniform(0.006, 0.015))
+    simulate_lesions = None
+    if dynamics == "stochastic":
+        simulate_lesions = _lesion_simulator(
+            seed=seed,
+            prevalence=prevalence,
+            resistant=resistant,
+            clone_ids=clone_ids,
+            kill_rate=kill_rate,
+            growth_rate=growth_rate,
+            horizon_days=n_followups * assessment_interval_days,
+            cells_per_ml=cells_per_ml,
+        )
+    elif dynamics != "closed_form":
+        raise InputError(
+            f"dynamics is {dynamics!r}", source="dynamics", fix="use closed_form or stochastic"
+        )
     lesion_out = _lesions(
         rng,
         pid,
@@ -634,6 +661,7 @@ def virtual_patient(
         n_followups=n_followups,
         interval=assessment_interval_days,
         start=pd.Timestamp(start_date),
+        simulate_lesions=simulate_lesions,
     )
     lesions, lesion_truth, burden, burden_fn = lesion_out
 
@@ -675,6 +703,8 @@ def virtual_patient(
         "ctdna_depth": ctdna_depth,
         "ctdna_error_rate": ctdna_error_rate,
         "start_date": start_date,
+        "dynamics": dynamics,
+        "cells_per_ml": cells_per_ml,
         "kill_rate_per_day": kill_rate,
         "resistant_growth_rate_per_day": growth_rate,
     }
@@ -776,8 +806,13 @@ def _lesions(
     n_followups: int,
     interval: int,
     start: pd.Timestamp,
+    simulate_lesions: Any = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
-    """Lesion diameters under continuous therapy: sensitive cells die, resistant ones grow."""
+    """Lesion diameters under continuous therapy: sensitive cells die, resistant ones grow.
+
+    ``simulate_lesions(v0_ml, resistant_fraction)`` (optional) returns a :class:`_Simulated`
+    whose cell counts replace the closed form.
+    """
     sites = [("primary", False)] + [
         METASTATIC_SITES[int(i)] for i in rng.permutation(len(METASTATIC_SITES))
     ]
@@ -791,7 +826,11 @@ def _lesions(
     classes = ["target" if i < 5 else "non_target" for i in range(n_lesions)]
     v0 = math.pi / 6 * d0**3 / 1000.0  # ml
 
+    simulated = None if simulate_lesions is None else simulate_lesions(v0, resistant_frac)
+
     def relative_burden(day: np.ndarray | float) -> np.ndarray:
+        if simulated is not None:
+            return simulated.relative(float(day))
         t = np.asarray(day, dtype=float)[..., None]
         rel = (1 - resistant_frac) * np.exp(-kill_rate * t) + resistant_frac * np.exp(
             growth_rate * t
@@ -800,6 +839,9 @@ def _lesions(
 
     def burden_fn(day: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """Total volume (ml) and resistant share of it at the given days."""
+        if simulated is not None:
+            rel = simulated.relative(float(day))
+            return np.asarray((v0 * rel).sum()), np.asarray(simulated.resistant_share(float(day)))
         t = np.asarray(day, dtype=float)[..., None]
         sens = v0 * (1 - resistant_frac) * np.exp(-kill_rate * t)
         res = v0 * resistant_frac * np.exp(growth_rate * t)
@@ -861,7 +903,94 @@ def _lesions(
     burden = pd.DataFrame(
         burden_rows, columns=["timepoint", "day", "date", "sum_volume_ml", "resistant_fraction"]
     )
+    if simulated is not None:
+        burden_fn.clone_share = simulated.clone_share  # type: ignore[attr-defined]
     return lesions, truth, burden, burden_fn
+
+
+@dataclass(frozen=True)
+class _Simulated:
+    """Cell counts of every lesion's clones over days, from the stochastic engine."""
+
+    days: np.ndarray  # (T,)
+    counts: np.ndarray  # (lesions, T, clones)
+    resistant: int
+
+    def _at(self, day: float) -> np.ndarray:
+        """(lesions, clones) counts at ``day`` (linear interpolation between samples)."""
+        idx = np.searchsorted(self.days, day)
+        if idx <= 0:
+            return self.counts[:, 0, :]
+        if idx >= self.days.size:
+            return self.counts[:, -1, :]
+        t0, t1 = self.days[idx - 1], self.days[idx]
+        w = (day - t0) / (t1 - t0)
+        return (1 - w) * self.counts[:, idx - 1, :] + w * self.counts[:, idx, :]
+
+    def relative(self, day: float) -> np.ndarray:
+        start = self.counts[:, 0, :].sum(axis=1)
+        return np.asarray(self._at(day).sum(axis=1) / start)
+
+    def resistant_share(self, day: float) -> float:
+        now = self._at(day)
+        return float(now[:, self.resistant].sum() / max(now.sum(), 1e-300))
+
+    def clone_share(self, day: float) -> np.ndarray:
+        now = self._at(day).sum(axis=0)
+        return np.asarray(now / max(now.sum(), 1e-300))
+
+
+def _lesion_simulator(
+    *,
+    seed: int,
+    prevalence: np.ndarray,
+    resistant: int,
+    clone_ids: list[str],
+    kill_rate: float,
+    growth_rate: float,
+    horizon_days: int,
+    cells_per_ml: float,
+) -> Any:
+    """A function (v0_ml, resistant_fraction) -> _Simulated running one scenario per lesion."""
+
+    def run(v0: np.ndarray, resistant_frac: np.ndarray) -> _Simulated:
+        from ithkit.evolution._lesion import lesion_scenario
+        from ithkit.evolution._simulate import simulate
+
+        base = prevalence.mean(axis=1)
+        sensitive = base.copy()
+        sensitive[resistant] = 0.0
+        sensitive /= sensitive.sum()
+        # seeds from a child of the patient's seed: the main random stream is untouched
+        children = np.random.SeedSequence(seed).spawn(1)[0].spawn(len(v0))
+        days = np.arange(0, horizon_days + 1, dtype=float)
+        counts = np.zeros((len(v0), days.size, len(clone_ids)))
+        for lesion, (vol, frac) in enumerate(zip(v0, resistant_frac, strict=True)):
+            share = (1 - frac) * sensitive
+            share[resistant] = frac
+            keep = {clone_ids[k]: float(share[k]) for k in range(len(clone_ids)) if share[k] > 0}
+            total = sum(keep.values())
+            scenario = lesion_scenario(
+                {c: v / total for c, v in keep.items()},
+                cells=float(vol) * cells_per_ml,
+                resistant=[clone_ids[resistant]],
+                kill_rate=kill_rate,
+                growth_rate=growth_rate,
+                horizon_days=float(max(horizon_days, 1)),
+            )
+            traj = simulate(
+                scenario, seed=int(children[lesion].generate_state(1)[0]), engine="stochastic"
+            ).trajectory
+            t = traj["time_days"].to_numpy(dtype=float)
+            for k, cid in enumerate(clone_ids):
+                if cid in traj.columns:
+                    counts[lesion, :, k] = np.interp(days, t, traj[cid].to_numpy(dtype=float))
+        # the closed form's cap: a lesion stops growing at 30x its baseline cell number
+        totals = counts.sum(axis=2, keepdims=True)
+        counts *= np.minimum(1.0, 30.0 * totals[:, :1, :] / np.maximum(totals, 1e-300))
+        return _Simulated(days, counts, resistant)
+
+    return run
 
 
 def _ctdna(
@@ -907,8 +1036,11 @@ def _ctdna(
         rel = float(total[()] / b0[()])
         tf = tf0 * rel / (1 + tf0 * (rel - 1))
         total, res_share = burden_fn(float(day))
-        share = (1.0 - float(res_share)) * sensitive
-        share[resistant] = float(res_share)
+        if hasattr(burden_fn, "clone_share"):  # simulated: every clone's own trajectory
+            share = burden_fn.clone_share(float(day))
+        else:
+            share = (1.0 - float(res_share)) * sensitive
+            share[resistant] = float(res_share)
         clone_ccf = np.array([share[list(desc[k])].sum() for k in range(n_clones)])
         date = start + pd.Timedelta(days=int(day))
         cfdna = float(rng.lognormal(np.log(8.0 + 20.0 * tf), 0.3))

@@ -40,7 +40,10 @@ def run_demo(
     from ithkit.report import sections
 
     out = Path(out_dir)
-    vp = virtual_patient(seed=seed, n_regions=n_regions, patient_id=f"DEMO-{seed}")
+    # lesions and plasma from the stochastic engine: one evolving tumour behind every modality
+    vp = virtual_patient(
+        seed=seed, n_regions=n_regions, patient_id=f"DEMO-{seed}", dynamics="stochastic"
+    )
     files = vp.to_files(out / "data")
     truth = sections.truth_section(vp.clones, vp.clone_ccf, vp.tree_newick())
     return run_patient(
