@@ -61,62 +61,84 @@ def _entropy(p: NDArray[Any]) -> float:
     return float(-np.sum(nz * np.log2(nz)))
 
 
-def glcm_features(m: Array, ng: int) -> dict[str, float]:
-    """GLCM features of one count matrix (IBSI 3.6)."""
-    p = m / m.sum()
-    i = np.arange(1, ng + 1, dtype=float)[:, None]
-    j = i.T
-    pi, pj = p.sum(axis=1), p.sum(axis=0)
+def _entropy_b(p: Array) -> Array:
+    """Entropy (bits) along the trailing axes of a batch (B, ...)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return -t.reshape(t.shape[0], -1).sum(axis=1)
+
+
+def glcm_features_batch(m: Array, ng: int) -> dict[str, Array]:
+    """GLCM features (IBSI 3.6) of a batch of count matrices (B, Ng, Ng)."""
+    p = m / m.sum(axis=(1, 2), keepdims=True)
     lv = np.arange(1, ng + 1, dtype=float)
-    mui, muj = float(np.sum(lv * pi)), float(np.sum(lv * pj))
-    sdi = np.sqrt(np.sum((lv - mui) ** 2 * pi))
-    sdj = np.sqrt(np.sum((lv - muj) ** 2 * pj))
+    i = lv[:, None]
+    j = lv[None, :]
+    pi, pj = p.sum(axis=2), p.sum(axis=1)
+    mui, muj = pi @ lv, pj @ lv
+    sdi = np.sqrt(np.sum((lv[None] - mui[:, None]) ** 2 * pi, axis=1))
+    sdj = np.sqrt(np.sum((lv[None] - muj[:, None]) ** 2 * pj, axis=1))
     diff = np.abs(i - j).astype(int)
-    pd_ = np.bincount(diff.ravel(), weights=p.ravel(), minlength=ng)
+    one_d = (diff[None] == np.arange(ng)[:, None, None]).astype(float)  # (Ng, Ng, Ng)
+    pd_ = np.einsum("bij,kij->bk", p, one_d)
     k_d = np.arange(ng, dtype=float)
     sm = (i + j).astype(int)
-    ps = np.bincount(sm.ravel(), weights=p.ravel(), minlength=2 * ng + 1)
+    one_s = (sm[None] == np.arange(2 * ng + 1)[:, None, None]).astype(float)
+    ps = np.einsum("bij,kij->bk", p, one_s)
     k_s = np.arange(2 * ng + 1, dtype=float)
-    mu = float(np.sum(i * p))
-    d_avg = float(np.sum(k_d * pd_))
-    s_avg = float(np.sum(k_s * ps))
-    hxy = _entropy(p)
-    pipj = pi[:, None] * pj[None, :]
+
+    def tot(x: Array) -> Array:
+        return x.reshape(x.shape[0], -1).sum(axis=1)
+
+    mu = tot(i * p)
+    d_avg = pd_ @ k_d
+    s_avg = ps @ k_s
+    hxy = _entropy_b(p)
+    pipj = pi[:, :, None] * pj[:, None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        logpp = np.where(pipj > 0, np.log2(pipj), 0.0)
-    hxy1 = float(-np.sum(p * logpp))
-    hxy2 = float(-np.sum(pipj * logpp))
-    hx = _entropy(pi)
+        logpp = np.where(pipj > 0, np.log2(np.where(pipj > 0, pipj, 1.0)), 0.0)
+    hxy1 = -tot(p * logpp)
+    hxy2 = -tot(pipj * logpp)
+    hx = _entropy_b(pi)
     off = diff > 0
+    inv_var_w = np.where(off, 1.0 / np.where(off, (i - j) ** 2, 1.0), 0.0)
+    cm = (i + j)[None] - (mui + muj)[:, None, None]
+    sd = sdi * sdj
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.where(sd > 0, (tot(i * j * p) - mui * muj) / np.where(sd > 0, sd, 1.0), np.nan)
+        ic1 = np.where(hx > 0, (hxy - hxy1) / np.where(hx > 0, hx, 1.0), np.nan)
     return {
-        "joint_maximum": float(p.max()),
+        "joint_maximum": p.reshape(p.shape[0], -1).max(axis=1),
         "joint_average": mu,
-        "joint_variance": float(np.sum((i - mu) ** 2 * p)),
+        "joint_variance": tot((i - mu[:, None, None]) ** 2 * p),
         "joint_entropy": hxy,
         "difference_average": d_avg,
-        "difference_variance": float(np.sum((k_d - d_avg) ** 2 * pd_)),
-        "difference_entropy": _entropy(pd_),
+        "difference_variance": np.sum((k_d[None] - d_avg[:, None]) ** 2 * pd_, axis=1),
+        "difference_entropy": _entropy_b(pd_),
         "sum_average": s_avg,
-        "sum_variance": float(np.sum((k_s - s_avg) ** 2 * ps)),
-        "sum_entropy": _entropy(ps),
-        "angular_second_moment": float(np.sum(p**2)),
-        "contrast": float(np.sum((i - j) ** 2 * p)),
-        "dissimilarity": float(np.sum(np.abs(i - j) * p)),
-        "inverse_difference": float(np.sum(p / (1 + np.abs(i - j)))),
-        "normalised_inverse_difference": float(np.sum(p / (1 + np.abs(i - j) / ng))),
-        "inverse_difference_moment": float(np.sum(p / (1 + (i - j) ** 2))),
-        "normalised_inverse_difference_moment": float(np.sum(p / (1 + (i - j) ** 2 / ng**2))),
-        "inverse_variance": float(np.sum(p[off] / ((i - j)[off] ** 2))),
-        "correlation": float((np.sum(i * j * p) - mui * muj) / (sdi * sdj))
-        if sdi * sdj > 0
-        else float("nan"),
-        "autocorrelation": float(np.sum(i * j * p)),
-        "cluster_tendency": float(np.sum((i + j - mui - muj) ** 2 * p)),
-        "cluster_shade": float(np.sum((i + j - mui - muj) ** 3 * p)),
-        "cluster_prominence": float(np.sum((i + j - mui - muj) ** 4 * p)),
-        "information_correlation_1": (hxy - hxy1) / hx if hx > 0 else float("nan"),
-        "information_correlation_2": float(np.sqrt(max(0.0, 1 - np.exp(-2 * (hxy2 - hxy))))),
+        "sum_variance": np.sum((k_s[None] - s_avg[:, None]) ** 2 * ps, axis=1),
+        "sum_entropy": _entropy_b(ps),
+        "angular_second_moment": tot(p**2),
+        "contrast": tot((i - j) ** 2 * p),
+        "dissimilarity": tot(np.abs(i - j) * p),
+        "inverse_difference": tot(p / (1 + np.abs(i - j))),
+        "normalised_inverse_difference": tot(p / (1 + np.abs(i - j) / ng)),
+        "inverse_difference_moment": tot(p / (1 + (i - j) ** 2)),
+        "normalised_inverse_difference_moment": tot(p / (1 + (i - j) ** 2 / ng**2)),
+        "inverse_variance": tot(p * inv_var_w),
+        "correlation": corr,
+        "autocorrelation": tot(i * j * p),
+        "cluster_tendency": tot(cm**2 * p),
+        "cluster_shade": tot(cm**3 * p),
+        "cluster_prominence": tot(cm**4 * p),
+        "information_correlation_1": ic1,
+        "information_correlation_2": np.sqrt(np.maximum(0.0, 1 - np.exp(-2 * (hxy2 - hxy)))),
     }
+
+
+def glcm_features(m: Array, ng: int) -> dict[str, float]:
+    """GLCM features of one count matrix (IBSI 3.6)."""
+    return {k: float(v[0]) for k, v in glcm_features_batch(m[None], ng).items()}
 
 
 GLCM_CODES = {
@@ -164,41 +186,52 @@ def glrlm_matrices(q: NDArray[np.int64], ng: int, dirs: tuple[tuple[int, int, in
     return np.stack([_runs(qq, d[0], d[1], d[2], ng, maxlen) for d in dirs], axis=1)
 
 
-def _size_features(m: Array, n_voxels: float, names: dict[str, str]) -> dict[str, float]:
+def _size_features_batch(m: Array, n_voxels: Array, names: dict[str, str]) -> dict[str, Array]:
     """Features shared by run-length, size-zone, distance-zone and dependence matrices.
 
-    ``m`` is (Ng, J) with grey level i = 1..Ng and size/length/distance j = 1..J.
+    ``m`` is a batch (B, Ng, J) with grey level i = 1..Ng and size/length/distance j = 1..J;
+    ``n_voxels`` (B,).
     """
-    used = np.flatnonzero(m.sum(axis=0))
-    m = m[:, : used[-1] + 1] if used.size else m[:, :1]
-    ns = m.sum()
-    ng, nj = m.shape
+    used = np.flatnonzero(m.sum(axis=(0, 1)))
+    m = m[:, :, : used[-1] + 1] if used.size else m[:, :, :1]
+    _, ng, nj = m.shape
+    ns = m.sum(axis=(1, 2))
     i = np.arange(1, ng + 1, dtype=float)[:, None]
     j = np.arange(1, nj + 1, dtype=float)[None, :]
-    p = m / ns
-    mi, mj = m.sum(axis=1), m.sum(axis=0)
-    mu_i = float(np.sum(i * p))
-    mu_j = float(np.sum(j * p))
+    p = m / ns[:, None, None]
+    mi, mj = m.sum(axis=2), m.sum(axis=1)
+
+    def tot(x: Array) -> Array:
+        return x.sum(axis=(1, 2))
+
+    mu_i = tot(i * p)
+    mu_j = tot(j * p)
     out = {
-        "se": np.sum(m / j**2) / ns,
-        "le": np.sum(m * j**2) / ns,
-        "lge": np.sum(m / i**2) / ns,
-        "hge": np.sum(m * i**2) / ns,
-        "slge": np.sum(m / (i**2 * j**2)) / ns,
-        "shge": np.sum(m * i**2 / j**2) / ns,
-        "llge": np.sum(m * j**2 / i**2) / ns,
-        "lhge": np.sum(m * i**2 * j**2) / ns,
-        "glnu": np.sum(mi**2) / ns,
-        "glnu_norm": np.sum(mi**2) / ns**2,
-        "snu": np.sum(mj**2) / ns,
-        "snu_norm": np.sum(mj**2) / ns**2,
+        "se": tot(m / j**2) / ns,
+        "le": tot(m * j**2) / ns,
+        "lge": tot(m / i**2) / ns,
+        "hge": tot(m * i**2) / ns,
+        "slge": tot(m / (i**2 * j**2)) / ns,
+        "shge": tot(m * i**2 / j**2) / ns,
+        "llge": tot(m * j**2 / i**2) / ns,
+        "lhge": tot(m * i**2 * j**2) / ns,
+        "glnu": np.sum(mi**2, axis=1) / ns,
+        "glnu_norm": np.sum(mi**2, axis=1) / ns**2,
+        "snu": np.sum(mj**2, axis=1) / ns,
+        "snu_norm": np.sum(mj**2, axis=1) / ns**2,
         "perc": ns / n_voxels,
-        "gl_var": np.sum((i - mu_i) ** 2 * p),
-        "s_var": np.sum((j - mu_j) ** 2 * p),
-        "s_entr": _entropy(p),
-        "energy": np.sum(p**2),
+        "gl_var": tot((i - mu_i[:, None, None]) ** 2 * p),
+        "s_var": tot((j - mu_j[:, None, None]) ** 2 * p),
+        "s_entr": _entropy_b(p),
+        "energy": tot(p**2),
     }
-    return {names[k]: float(v) for k, v in out.items() if k in names}
+    return {names[k]: v for k, v in out.items() if k in names}
+
+
+def _size_features(m: Array, n_voxels: float, names: dict[str, str]) -> dict[str, float]:
+    """:func:`_size_features_batch` of one matrix (Ng, J)."""
+    res = _size_features_batch(m[None], np.array([float(n_voxels)]), names)
+    return {k: float(v[0]) for k, v in res.items()}
 
 
 GLRLM_NAMES = {
@@ -426,51 +459,51 @@ def _mean_feats(dicts: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([d[k] for d in dicts])) for k in keys}
 
 
+def _mean_b(res: dict[str, Array]) -> dict[str, float]:
+    return {k: float(np.mean(v)) for k, v in res.items()}
+
+
+def _one_b(res: dict[str, Array]) -> dict[str, float]:
+    return {k: float(v[0]) for k, v in res.items()}
+
+
 def _matrix_family(
     mats2d: Array,
     mats3d: Array,
     nv2d: Array,
     nv3d: float,
-    feature: Callable[[Array, float], dict[str, float]],
+    feature: Callable[[Array, Array], dict[str, Array]],
     aggregations: tuple[str, ...],
 ) -> dict[str, dict[str, float]]:
-    """IBSI aggregation for direction-based matrices (GLCM, GLRLM).
+    """IBSI aggregation for direction-based matrices (GLCM, GLRLM), features batched.
 
     ``mats2d`` (slices, dirs, ...) and ``nv2d`` (slices,) voxels per slice; ``mats3d`` (dirs, ...).
     """
     out: dict[str, dict[str, float]] = {}
-    nd2 = mats2d.shape[1]
-    has = mats2d.reshape(mats2d.shape[0], nd2, -1).sum(axis=2) > 0
+    nz, nd2 = mats2d.shape[:2]
+    has = mats2d.reshape(nz, nd2, -1).sum(axis=2) > 0
+    nv_zd = np.broadcast_to(nv2d[:, None], (nz, nd2))
     if "2d_average" in aggregations:
-        out["2d_average"] = _mean_feats(
-            [
-                feature(mats2d[z, d], nv2d[z])
-                for z in range(mats2d.shape[0])
-                for d in range(nd2)
-                if has[z, d]
-            ]
-        )
+        out["2d_average"] = _mean_b(feature(mats2d[has], nv_zd[has]))
     if "2d_slice_merged" in aggregations:  # per slice, directions merged (IBSI SUJT)
-        out["2d_slice_merged"] = _mean_feats(
-            [
-                feature(mats2d[z].sum(axis=0), nd2 * nv2d[z])
-                for z in range(mats2d.shape[0])
-                if has[z].any()
-            ]
-        )
+        zs = has.any(axis=1)
+        out["2d_slice_merged"] = _mean_b(feature(mats2d[zs].sum(axis=1), nd2 * nv2d[zs]))
     if "2_5d_direction_merged" in aggregations:  # per direction, slices merged (IBSI JJUI)
-        out["2_5d_direction_merged"] = _mean_feats(
-            [feature(mats2d[:, d].sum(axis=0), nv2d.sum()) for d in range(nd2) if has[:, d].any()]
+        ds = has.any(axis=0)
+        merged = mats2d.sum(axis=0)[ds]
+        out["2_5d_direction_merged"] = _mean_b(
+            feature(merged, np.full(merged.shape[0], nv2d.sum()))
         )
     if "2_5d_merged" in aggregations:
-        out["2_5d_merged"] = feature(mats2d.sum(axis=(0, 1)), nd2 * nv2d.sum())
+        out["2_5d_merged"] = _one_b(
+            feature(mats2d.sum(axis=(0, 1))[None], np.array([nd2 * nv2d.sum()]))
+        )
     nd3 = mats3d.shape[0]
     if "3d_average" in aggregations:
-        out["3d_average"] = _mean_feats(
-            [feature(mats3d[d], nv3d) for d in range(nd3) if mats3d[d].sum() > 0]
-        )
+        keep = mats3d.reshape(nd3, -1).sum(axis=1) > 0
+        out["3d_average"] = _mean_b(feature(mats3d[keep], np.full(int(keep.sum()), nv3d)))
     if "3d_merged" in aggregations:
-        out["3d_merged"] = feature(mats3d.sum(axis=0), nd3 * nv3d)
+        out["3d_merged"] = _one_b(feature(mats3d.sum(axis=0)[None], np.array([nd3 * nv3d])))
     return out
 
 
@@ -504,7 +537,7 @@ def texture_features(
         emit(
             "glcm",
             GLCM_CODES,
-            _matrix_family(c2, c3, nv2d, nv3d, lambda m, _nv: glcm_features(m, ng), magg),
+            _matrix_family(c2, c3, nv2d, nv3d, lambda m, _nv: glcm_features_batch(m, ng), magg),
         )
         r2 = glrlm_matrices(q, ng, DIRS_2D)
         r3 = glrlm_matrices(q, ng, DIRS_3D).sum(axis=0)
@@ -512,7 +545,7 @@ def texture_features(
             "glrlm",
             GLRLM_CODES,
             _matrix_family(
-                r2, r3, nv2d, nv3d, lambda m, nv: _size_features(m, nv, GLRLM_NAMES), magg
+                r2, r3, nv2d, nv3d, lambda m, nv: _size_features_batch(m, nv, GLRLM_NAMES), magg
             ),
         )
     if not zagg:
@@ -531,7 +564,7 @@ def texture_features(
         if two is not None:
             all2 = two[k]
             if "2d" in zagg:
-                res["2d"] = _mean_feats([_size_features(all2[z], nv2d[z], names) for z in slices])
+                res["2d"] = _mean_b(_size_features_batch(all2[slices], nv2d[slices], names))
             if "2_5d" in zagg:
                 res["2_5d"] = _size_features(all2.sum(axis=0), nv3d, names)
         if three is not None:
@@ -543,7 +576,7 @@ def texture_features(
     res_d: dict[str, dict[str, float]] = {}
     if "2d" in zagg:
         res_t["2d"] = _mean_feats([ngtdm_features(s2[z], n2[z]) for z in slices])
-        res_d["2d"] = _mean_feats([_size_features(dep2[z], nv2d[z], NGLDM_NAMES) for z in slices])
+        res_d["2d"] = _mean_b(_size_features_batch(dep2[slices], nv2d[slices], NGLDM_NAMES))
     if "2_5d" in zagg:
         res_t["2_5d"] = ngtdm_features(s2.sum(axis=0), n2.sum(axis=0))
         res_d["2_5d"] = _size_features(dep2.sum(axis=0), nv3d, NGLDM_NAMES)
