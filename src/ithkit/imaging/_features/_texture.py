@@ -7,7 +7,6 @@ the ROI and 0 outside. 2D matrices are built per slice (first axis), 3D over the
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numba
 import numpy as np
@@ -54,11 +53,6 @@ def glcm_matrices(q: NDArray[np.int64], ng: int, dirs: tuple[tuple[int, int, int
         m = np.bincount(idx, minlength=nz * ng * ng).reshape(nz, ng, ng).astype(float)
         out[:, k] = m + m.transpose(0, 2, 1)
     return out
-
-
-def _entropy(p: NDArray[Any]) -> float:
-    nz = p[p > 0]
-    return float(-np.sum(nz * np.log2(nz)))
 
 
 def _entropy_b(p: Array) -> Array:
