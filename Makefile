@@ -9,9 +9,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# demo: install ithkit with the report extra and run the demo patient end to end
+# demo: install ithkit with the extras the demo shows (figures, single-cell/spatial) and run it
 demo: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[report]"
+	$(BIN)/python -m pip install --quiet -e ".[report,singlecell]"
 	$(BIN)/ithkit demo --out demo_out
 	@echo "open demo_out/report.html"
 

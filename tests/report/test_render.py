@@ -89,7 +89,9 @@ def test_demo_report_is_valid_and_self_contained(demo_dir: Path) -> None:
     page = (demo_dir / "report.html").read_text(encoding="utf-8")
     checker = check_html(page)
     assert EXTERNAL.search(page) is None
-    for anchor in ("patient", "truth", "regions", "lesions", "ctdna"):
+    anchors = ("patient", "truth", "regions", "lesions", "ctdna", "genomic", "response",
+               "liquid", "singlecell", "spatial")  # fmt: skip
+    for anchor in anchors:
         assert f'id="{anchor}"' in page
     assert checker.tags.count("svg") >= 4  # tree, VAF, lesions, ctDNA figures
     assert "DEMO-3" in page

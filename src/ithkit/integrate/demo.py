@@ -45,6 +45,7 @@ def run_demo(
         seed=seed, n_regions=n_regions, patient_id=f"DEMO-{seed}", dynamics="stochastic"
     )
     files = vp.to_files(out / "data")
+    _add_cell_level_data(files["manifest"], seed=seed)
     truth = sections.truth_section(vp.clones, vp.clone_ccf, vp.tree_newick())
     return run_patient(
         files["manifest"],
@@ -60,3 +61,27 @@ def run_demo(
             _names.TRUTH_CTDNA: vp.ctdna_truth,
         },
     )
+
+
+def _add_cell_level_data(manifest: Path, *, seed: int) -> None:
+    """Give the demo patient scRNA-seq and a spatial section when anndata is installed.
+
+    The cells are simulated by :mod:`ithkit.singlecell` and :mod:`ithkit.spatial` (planted
+    arm-level subclones; an immune-excluded tumour), so the report shows those sections too.
+    Without the ``[singlecell]`` extra the demo runs on the bulk modalities alone.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("anndata") is None:
+        return
+    import yaml
+
+    from ithkit.singlecell import simulate_scrna
+    from ithkit.spatial import simulate_tissue
+
+    folder = manifest.parent
+    simulate_scrna(1500, 2000, n_subclones=3, seed=seed).write_h5ad(folder / "singlecell.h5ad")
+    simulate_tissue("immune_excluded", 3000, seed=seed).write_h5ad(folder / "spatial.h5ad")
+    data = yaml.safe_load(manifest.read_text())
+    data.update({"singlecell": "singlecell.h5ad", "spatial": "spatial.h5ad"})
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
