@@ -11,7 +11,7 @@ $(BIN)/python:
 
 # demo: install ithkit with the extras the demo shows (figures, single-cell/spatial) and run it
 demo: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[report,singlecell]"
+	$(BIN)/python -m pip install --quiet -e ".[report,singlecell,imaging]"
 	$(BIN)/ithkit demo --out demo_out
 	@echo "open demo_out/report.html"
 

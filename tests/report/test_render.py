@@ -90,7 +90,7 @@ def test_demo_report_is_valid_and_self_contained(demo_dir: Path) -> None:
     checker = check_html(page)
     assert EXTERNAL.search(page) is None
     anchors = ("patient", "truth", "regions", "lesions", "ctdna", "genomic", "response",
-               "liquid", "singlecell", "spatial")  # fmt: skip
+               "liquid", "singlecell", "spatial", "imaging")  # fmt: skip
     for anchor in anchors:
         assert f'id="{anchor}"' in page
     assert checker.tags.count("svg") >= 4  # tree, VAF, lesions, ctDNA figures

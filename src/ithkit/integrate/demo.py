@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ithkit import _names
 from ithkit.integrate.patient import PatientRun, run_patient
@@ -46,6 +47,7 @@ def run_demo(
     )
     files = vp.to_files(out / "data")
     _add_cell_level_data(files["manifest"], seed=seed)
+    _add_images(files["manifest"], vp.lesions, seed=seed)
     truth = sections.truth_section(vp.clones, vp.clone_ccf, vp.tree_newick())
     return run_patient(
         files["manifest"],
@@ -84,4 +86,52 @@ def _add_cell_level_data(manifest: Path, *, seed: int) -> None:
     simulate_tissue("immune_excluded", 3000, seed=seed).write_h5ad(folder / "spatial.h5ad")
     data = yaml.safe_load(manifest.read_text())
     data.update({"singlecell": "singlecell.h5ad", "spatial": "spatial.h5ad"})
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _add_images(manifest: Path, lesions: Any, *, seed: int) -> None:
+    """CT of each target lesion at baseline and at the last assessment (needs ``[imaging]``).
+
+    Each image is a synthetic CT (2 mm voxels) of a lesion of the measured diameter made of
+    three habitats of known extent (:func:`ithkit.imaging.synthetic_ct`), so the report shows
+    the imaging section: features, maps, habitats and volumes over time.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("SimpleITK") is None:
+        return
+    import math
+
+    import pandas as pd
+    import yaml
+
+    from ithkit.imaging import synthetic_ct, write_volume
+    from ithkit.io import write_table
+
+    folder = manifest.parent
+    (folder / "images").mkdir(exist_ok=True)
+    last = int(lesions["timepoint"].max())
+    chosen = lesions[
+        (lesions["lesion_class"].astype(str) == "target")
+        & lesions["timepoint"].isin([0, last])
+        & (lesions["diameter_mm"] >= 5)
+    ]
+    rows = []
+    for i, r in enumerate(chosen.itertuples(index=False)):
+        radius = float(r.diameter_mm) / 2
+        n = math.ceil(radius) + 8  # voxels of 2 mm across the lesion, plus a margin
+        lesion = synthetic_ct(
+            shape=(n, n, n), spacing=(2.0, 2.0, 2.0), radius_mm=radius, seed=seed + i
+        )
+        stem = f"{r.lesion_id}_t{int(r.timepoint)}"
+        write_volume(lesion.image, folder / "images" / f"{stem}_ct.nii.gz")
+        write_volume(lesion.mask, folder / "images" / f"{stem}_mask.nii.gz")
+        rows.append(
+            (r.patient_id, r.lesion_id, int(r.timepoint), f"images/{stem}_ct.nii.gz",
+             f"images/{stem}_mask.nii.gz", 1)
+        )  # fmt: skip
+    columns = ["patient_id", "lesion_id", "timepoint", "image", "mask", "label"]
+    write_table(pd.DataFrame(rows, columns=columns), folder / "images.csv")
+    data = yaml.safe_load(manifest.read_text())
+    data["images"] = "images.csv"
     manifest.write_text(yaml.safe_dump(data, sort_keys=False))
