@@ -203,7 +203,7 @@ def feature_maps(
     want_glcm = any(f.startswith("glcm_") for f in features)
     values = np.empty((centres.shape[0], len(MAP_FEATURES)))
     starts = range(0, centres.shape[0], chunk)
-    from ithkit.imaging._progress import progress
+    from ithkit._progress import progress
 
     with progress(show_progress, "feature maps", len(starts)) as advance:
         for s in starts:

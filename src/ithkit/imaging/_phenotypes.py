@@ -238,8 +238,8 @@ def manifest_features(
     """
     import pandas as pd
 
+    from ithkit._progress import progress
     from ithkit.imaging._extract import extract_features
-    from ithkit.imaging._progress import progress
     from ithkit.io import read_image_manifest
 
     frame = read_image_manifest(manifest)

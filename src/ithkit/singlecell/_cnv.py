@@ -406,7 +406,7 @@ def infer_cnv(
     chunks = [(lo, min(n, lo + chunk_size)) for lo in range(0, n, chunk_size)]
     profile = np.empty((n, smooth.shape[1]), dtype=np.float32)
 
-    from ithkit.singlecell._progress import progress
+    from ithkit._progress import progress
 
     with progress(show_progress, "CNV: smoothing chunks", len(chunks)) as advance:
         for lo, hi in chunks:

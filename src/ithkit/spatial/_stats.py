@@ -406,7 +406,7 @@ def nhood_enrichment(
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     total = np.zeros(k * k)
     total_sq = np.zeros(k * k)
-    from ithkit.singlecell._progress import progress
+    from ithkit._progress import progress
 
     with progress(show_progress, "neighbourhood permutations", len(sizes)) as advance:
         if n_jobs > 1:

@@ -1,4 +1,4 @@
-"""A rich progress bar that does nothing when switched off."""
+"""A rich progress bar shared by every module; it does nothing when switched off."""
 
 from __future__ import annotations
 
