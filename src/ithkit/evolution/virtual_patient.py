@@ -173,19 +173,9 @@ class VirtualPatient:
 
     def tree_newick(self) -> str:
         """The true clone tree in Newick format, e.g. ``((C3)C2,C4)C1;``."""
-        children: dict[str, list[str]] = {}
-        root = ""
-        for cid, parent in zip(self.clones["clone_id"], self.clones["parent"], strict=True):
-            if pd.isna(parent):
-                root = str(cid)
-            else:
-                children.setdefault(str(parent), []).append(str(cid))
+        from ithkit._trees import newick
 
-        def node(c: str) -> str:
-            kids = children.get(c, [])
-            return (f"({','.join(node(k) for k in kids)})" if kids else "") + c
-
-        return node(root) + ";"
+        return newick(self.clones["clone_id"], self.clones["parent"])
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers of the patient (for reports and the cohort store)."""

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ithkit._errors import InputError
+from ithkit._trees import newick
 
 
 @dataclass(frozen=True)
@@ -76,21 +77,7 @@ class TreeResult:
 
 def tree_to_newick(tree: pd.DataFrame) -> str:
     """Newick string of a ``clone_id, parent`` table, children in table order."""
-    children: dict[str, list[str]] = {}
-    roots = []
-    for cid, parent in zip(tree["clone_id"].astype(str), tree["parent"], strict=True):
-        if pd.isna(parent):
-            roots.append(cid)
-        else:
-            children.setdefault(str(parent), []).append(cid)
-
-    def node(c: str) -> str:
-        kids = children.get(c, [])
-        return (f"({','.join(node(k) for k in kids)})" if kids else "") + c
-
-    if len(roots) == 1:
-        return node(roots[0]) + ";"
-    return "(" + ",".join(node(r) for r in roots) + ");"
+    return newick(tree["clone_id"], tree["parent"])
 
 
 def _wide(clones: pd.DataFrame) -> tuple[list[str], np.ndarray]:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ithkit._optional import import_optional
+from ithkit._trees import children_of, preorder
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -51,13 +52,8 @@ def to_svg(fig: Figure) -> str:
 
 def _tree_layout(clones: pd.DataFrame) -> dict[str, tuple[float, float]]:
     """x = depth, y = leaf order (parents centred over their children)."""
-    children: dict[str, list[str]] = {}
-    root = None
-    for cid, parent in zip(clones["clone_id"], clones["parent"], strict=True):
-        if pd.isna(parent):
-            root = str(cid)
-        else:
-            children.setdefault(str(parent), []).append(str(cid))
+    roots, children = children_of(clones["clone_id"], clones["parent"])
+    root = roots[0] if roots else None
     pos: dict[str, tuple[float, float]] = {}
     counter = [0.0]
 
@@ -78,20 +74,7 @@ def _tree_layout(clones: pd.DataFrame) -> dict[str, tuple[float, float]]:
 
 def _preorder(clones: pd.DataFrame) -> list[str]:
     """Clone ids parent-first, children in table order (rows of the CCF heatmap)."""
-    children: dict[str, list[str]] = {}
-    roots = []
-    for cid, parent in zip(clones["clone_id"].astype(str), clones["parent"], strict=True):
-        if pd.isna(parent):
-            roots.append(cid)
-        else:
-            children.setdefault(str(parent), []).append(cid)
-    order: list[str] = []
-    stack = list(reversed(roots))
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        stack.extend(reversed(children.get(node, [])))
-    return order
+    return preorder(clones["clone_id"], clones["parent"])
 
 
 def clone_tree(
