@@ -148,6 +148,12 @@ def read_image(path: str | Path, *, suv: bool = True) -> Volume:
 def _dicom_modality(path: Path) -> str:
     if path.is_dir():
         return ""
+    # a DICOM Part-10 file carries "DICM" after its 128-byte preamble: NIfTI/NRRD masks need
+    # no pydicom (the [dicom] extra)
+    with open(path, "rb") as fh:
+        head = fh.read(132)
+    if head[128:132] != b"DICM":
+        return ""
     pydicom = import_optional("pydicom", extra="dicom")
     try:
         ds = pydicom.dcmread(str(path), stop_before_pixels=True)
