@@ -25,6 +25,7 @@ AGGREGATIONS = (
 )
 INTERPOLATIONS = ("nearest", "linear", "bspline")
 DISCRETISATIONS = ("none", "fixed_bin_number", "fixed_bin_size")
+IVH_DISCRETISATIONS = ("texture", "none", "fixed_bin_number", "fixed_bin_size")
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,15 @@ class FeatureConfig:
     aggregation
         ``"all"`` or a list of aggregation names (see :data:`AGGREGATIONS`).
     ivh_discretisation
-        Intensity-volume histogram: ``"none"`` uses the (rounded) intensities, anything else
-        reuses the texture discretisation.
+        Discretisation of the intensity-volume histogram (IBSI 3.5), which IBSI sets apart from
+        the texture one: ``"texture"`` (the ``discretisation`` above), ``"none"`` (calibrated
+        discrete intensities, e.g. CT in HU: rounded intensities, unit steps, range = the
+        re-segmentation range), or ``{"method": "fixed_bin_size", "value": w}`` (calibrated
+        continuous intensities, e.g. PET: bins of width ``w`` from the lower re-segmentation
+        bound, IVH on the bin centres) or ``{"method": "fixed_bin_number", "value": n}``
+        (arbitrary units, e.g. MR: ``n`` bins over the ROI range, IVH on bin numbers 1..n;
+        IBSI recommends 1000). ``{"method": "none"}`` and ``{"method": "texture"}`` are the
+        same as the strings.
 
     Examples
     --------
@@ -66,7 +74,7 @@ class FeatureConfig:
         default_factory=lambda: {"method": "fixed_bin_number", "value": 32}
     )
     aggregation: str | tuple[str, ...] = "all"
-    ivh_discretisation: str = "texture"
+    ivh_discretisation: str | dict[str, Any] = "texture"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> FeatureConfig:
@@ -124,6 +132,8 @@ class FeatureConfig:
                 fix="give a bin number (>= 1) or a bin width (> 0)",
             )
         kw["discretisation"] = dict(disc)
+        if "ivh_discretisation" in kw:
+            kw["ivh_discretisation"] = _check_ivh(kw["ivh_discretisation"], source)
         agg = kw.get("aggregation", "all")
         if agg != "all":
             agg = tuple([agg] if isinstance(agg, str) else agg)
@@ -154,6 +164,8 @@ class FeatureConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping (YAML-ready)."""
         out = asdict(self)
+        if isinstance(out["ivh_discretisation"], dict):
+            out["ivh_discretisation"] = dict(out["ivh_discretisation"])
         for k in ("resample_mm", "resegment_range"):
             if out[k] is not None:
                 out[k] = [float(v) for v in out[k]]
@@ -170,10 +182,75 @@ class FeatureConfig:
         with atomic_path(path) as tmp:
             tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
 
+    def ivh_settings(self) -> tuple[str, float | None]:
+        """IVH discretisation as ``(method, value)``, ``"texture"`` resolved.
+
+        Examples
+        --------
+        >>> FeatureConfig().ivh_settings()
+        ('fixed_bin_number', 32.0)
+        >>> ivh = {"method": "fixed_bin_size", "value": 2.5}
+        >>> FeatureConfig(ivh_discretisation=ivh).ivh_settings()
+        ('fixed_bin_size', 2.5)
+        """
+        ivh = _check_ivh(self.ivh_discretisation, "config")
+        if ivh == "texture":
+            method = str(self.discretisation["method"])
+            value = self.discretisation.get("value")
+            return method, (None if method == "none" or value is None else float(value))
+        if ivh == "none":
+            return "none", None
+        assert isinstance(ivh, dict)
+        return str(ivh["method"]), float(ivh["value"])
+
     @property
     def aggregations(self) -> tuple[str, ...]:
         """The aggregation names in use."""
         return AGGREGATIONS if self.aggregation == "all" else tuple(self.aggregation)
+
+
+def _check_ivh(ivh: Any, source: str) -> str | dict[str, Any]:
+    """Validate ``ivh_discretisation``; canonical form: "texture", "none" or {method, value}."""
+    fix = (
+        "give texture, none, {method: fixed_bin_size, value: width > 0} or "
+        "{method: fixed_bin_number, value: integer >= 1}"
+    )
+    if isinstance(ivh, str):
+        ivh = {"method": ivh}
+    if not isinstance(ivh, dict):
+        raise InputError(f"ivh_discretisation is {ivh!r}", source=source, fix=fix)
+    extra = set(ivh) - {"method", "value"}
+    if extra:
+        raise InputError(
+            f"ivh_discretisation has unknown key {sorted(extra)[0]!r}", source=source, fix=fix
+        )
+    method = ivh.get("method")
+    if method not in IVH_DISCRETISATIONS:
+        raise InputError(f"ivh_discretisation method is {method!r}", source=source, fix=fix)
+    if method in ("texture", "none"):
+        if ivh.get("value") is not None:
+            raise InputError(
+                f"ivh_discretisation {method!r} takes no value (got {ivh['value']!r})",
+                source=source,
+                fix=fix,
+            )
+        return str(method)
+    value = ivh.get("value")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value):
+        raise InputError(
+            f"ivh_discretisation value is {value!r} for {method}", source=source, fix=fix
+        )
+    if method == "fixed_bin_number":
+        if not (value >= 1 and float(value).is_integer()):
+            raise InputError(
+                f"ivh_discretisation value is {value!r} for {method}", source=source, fix=fix
+            )
+        return {"method": str(method), "value": int(value)}
+    if not value > 0:
+        raise InputError(
+            f"ivh_discretisation value is {value!r} for {method}", source=source, fix=fix
+        )
+    return {"method": str(method), "value": value}
 
 
 def intensity_mask(

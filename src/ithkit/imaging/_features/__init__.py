@@ -12,6 +12,7 @@ from ithkit.imaging._features._firstorder import (
     intensity_histogram,
     intensity_statistics,
     intensity_volume_histogram,
+    ivh_levels,
     local_intensity,
 )
 from ithkit.imaging._features._morph import morphology
@@ -114,16 +115,12 @@ def roi_features(
     if "intensity_histogram" in families and "none" in aggs:
         add("intensity_histogram", intensity_histogram(q[imask], ng))
     if "intensity_volume_histogram" in families and "none" in aggs:
-        if cfg.ivh_discretisation == "none":
-            lo_hi = cfg.resegment_range or (None, None)
-            lo = lo_hi[0] if lo_hi[0] is not None and np.isfinite(lo_hi[0]) else None
-            hi = lo_hi[1] if lo_hi[1] is not None and np.isfinite(lo_hi[1]) else None
-            add(
-                "intensity_volume_histogram",
-                intensity_volume_histogram(np.round(vals), low=lo, high=hi),
-            )
-        else:
-            add("intensity_volume_histogram", intensity_volume_histogram(q[imask], low=1, high=ng))
+        method, value = cfg.ivh_settings()
+        idx, start, step, g_min, g_max = ivh_levels(vals, method, value, cfg.resegment_range)
+        add(
+            "intensity_volume_histogram",
+            intensity_volume_histogram(idx, start=start, step=step, g_min=g_min, g_max=g_max),
+        )
     tex = tuple(f for f in families if f in FAMILIES[5:])
     if tex:
         for family, name, code, agg, value in texture_features(q, ng, aggs, morph_roi=roi):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -111,30 +109,120 @@ def intensity_histogram(levels: NDArray[np.int64], n_levels: int) -> list[Feat]:
     return feats
 
 
-def intensity_volume_histogram(
-    values: NDArray[Any], *, low: float | None = None, high: float | None = None
-) -> list[Feat]:
-    """IBSI 3.5 intensity-volume histogram on discrete intensities ``values`` (unit steps).
+def ivh_levels(
+    values: NDArray[np.float64],
+    method: str,
+    value: float | None,
+    resegment_range: tuple[float, float] | None,
+) -> tuple[NDArray[np.int64], float, float, float, float]:
+    """Discretise ROI intensities for the intensity-volume histogram (IBSI 3.5).
 
-    ``low``/``high`` are the intensity range (the re-segmentation range when one was set),
-    else the ROI minimum and maximum. The area under the IVH curve is not computed (IBSI gives
-    no reference value for it).
+    Returns ``(index, start, step, g_min, g_max)``: the discretised intensity of voxel ``k``
+    is ``start + index[k] * step`` (``index >= 0``) and ``[g_min, g_max]`` is IBSI's total
+    range G.
+
+    * ``none`` (calibrated discrete intensities, e.g. CT): intensities rounded to integers,
+      step 1, G = the re-segmentation range (a missing or infinite bound: the ROI minimum or
+      maximum).
+    * ``fixed_bin_size`` ``w`` (calibrated continuous, e.g. PET): bins of width ``w`` from
+      ``X_min`` (the lower re-segmentation bound, else the ROI minimum), replaced by their
+      centres ``X_min + (X_d - 0.5) w``; step ``w``; G = [X_min + w/2, X_max - w/2] with
+      ``X_max`` the upper re-segmentation bound, else the ROI maximum.
+    * ``fixed_bin_number`` ``n`` (arbitrary units, e.g. MR): ``n`` bins over the ROI minimum to
+      maximum, bin numbers 1..n kept as intensities; step 1, G = [1, n].
+
+    Examples
+    --------
+    >>> idx, start, step, lo, hi = ivh_levels(np.array([-1000.0, -998.0, 0.0]),
+    ...                                       "fixed_bin_size", 2.5, (-1000.0, 400.0))
+    >>> (start + idx * step).tolist(), lo, hi
+    ([-998.75, -998.75, 1.25], -998.75, 398.75)
     """
-    x = np.sort(values.astype(float))
-    lo = float(x[0]) if low is None else float(low)
-    hi = float(x[-1]) if high is None else float(high)
-    grey = np.arange(np.floor(lo), np.floor(hi) + 1.0)  # every level of the range, unit step
-    n = x.size
-    # volume fraction of voxels with intensity >= each grey level
-    frac = 1.0 - np.searchsorted(x, grey, side="left") / n
+    x = np.asarray(values, dtype=float)
+    rlo, rhi = resegment_range if resegment_range is not None else (-np.inf, np.inf)
+    lo = float(rlo) if np.isfinite(rlo) else float(x.min())
+    hi = float(rhi) if np.isfinite(rhi) else float(x.max())
+    if method == "none":
+        r = np.round(x)
+        start = min(float(np.ceil(lo - 1e-9)), float(r.min()))
+        return (r - start).astype(np.int64), start, 1.0, lo, hi
+    if value is None:
+        raise ValueError(f"IVH discretisation {method} needs a value")
+    if method == "fixed_bin_size":
+        w = float(value)
+        idx = np.maximum(np.floor((x - lo) / w), 0).astype(np.int64)
+        return idx, lo + 0.5 * w, w, lo + 0.5 * w, hi - 0.5 * w
+    if method == "fixed_bin_number":
+        n = int(value)
+        xmin, xmax = float(x.min()), float(x.max())
+        if xmax == xmin:
+            idx = np.zeros(x.shape, dtype=np.int64)
+        else:
+            idx = np.minimum(np.floor(n * (x - xmin) / (xmax - xmin)), n - 1).astype(np.int64)
+        return idx, 1.0, 1.0, 1.0, float(n)
+    raise ValueError(f"unknown IVH discretisation {method!r}")
 
-    def v_at(f: float) -> float:
-        above = x >= lo + f * (hi - lo)
-        return float(above.mean())
+
+def intensity_volume_histogram(
+    index: NDArray[np.int64], *, start: float, step: float, g_min: float, g_max: float
+) -> list[Feat]:
+    """IBSI 3.5 intensity-volume histogram features (see :func:`ivh_levels` for the input).
+
+    The IVH is evaluated at every discretised intensity ``i_k = start + k * step`` from
+    ``start`` up to the end of G or the largest ROI intensity (present or not): volume fraction
+    ``nu_k`` = fraction of voxels with intensity >= ``i_k``, intensity fraction
+    ``gamma_k = (i_k - g_min) / (g_max - g_min)``. ``V_x`` is the largest ``nu`` with
+    ``gamma >= x``; ``I_x`` the smallest ``i`` with ``nu <= x`` (the next intensity after the
+    largest, ``i_max + step``, when there is none).
+
+    The area under the IVH curve (IBSI code 9CMM) is the trapezoidal integral of ``nu`` over
+    ``gamma`` in [0, 1] (``0`` when G holds a single intensity). IBSI gives **no reference
+    value** for it (no consensus; the IBSI manual says it "should not be used"), so it is not
+    validated against IBSI, only against hand-computed examples.
+
+    Examples
+    --------
+    >>> feats = dict((n, v) for n, _, v in intensity_volume_histogram(
+    ...     np.array([0, 0, 1, 3]), start=1.0, step=1.0, g_min=1.0, g_max=4.0))
+    >>> feats["volume_at_intensity_fraction_10"], feats["intensity_at_volume_fraction_10"]
+    (0.5, 5.0)
+    >>> round(feats["area_under_ivh_curve"], 6)  # nu = 1, .5, .25, .25 at gamma 0, 1/3, 2/3, 1
+    0.458333
+    """
+    idx = np.asarray(index, dtype=np.int64)
+    n = idx.size
+    top = int(idx.max())
+    if g_max > g_min:  # evaluate up to the end of G even where no voxel is (nu = 0 there)
+        top = max(top, int(np.ceil((g_max - start) / step - 1e-9)))
+    counts = np.bincount(idx, minlength=top + 1).astype(float)
+    below = np.concatenate(([0.0], np.cumsum(counts)[:-1]))
+    nu = 1.0 - below / n  # nu_k for k = 0..top
+    grey = start + np.arange(top + 1) * step
+    span = g_max - g_min
+    if span > 0:
+        gamma = (grey - g_min) / span
+        # a few 1e-12 of slack so that gamma exactly 0.1 (or 0.9) is not lost to rounding
+        tol = 1e-9
+
+        def v_at(f: float) -> float:
+            ok = nu[gamma >= f - tol]
+            return float(ok.max()) if ok.size else 0.0  # no intensity that high: no volume
+
+        inside = (gamma >= -tol) & (gamma <= 1 + tol)
+        if inside.sum() > 1:
+            auc = float(np.trapezoid(nu[inside], gamma[inside]))
+        else:
+            auc = 0.0
+    else:  # a single intensity in G
+
+        def v_at(f: float) -> float:
+            return 1.0
+
+        auc = 0.0
 
     def i_at(f: float) -> float:
-        ok = grey[frac <= f]
-        return float(ok.min()) if ok.size else float(hi + 1)
+        ok = np.flatnonzero(nu <= f + 1e-12)
+        return float(grey[ok[0]]) if ok.size else float(start + (top + 1) * step)
 
     v10, v90, i10, i90 = v_at(0.1), v_at(0.9), i_at(0.1), i_at(0.9)
     return [
@@ -144,4 +232,5 @@ def intensity_volume_histogram(
         ("intensity_at_volume_fraction_90", "GBPN", i90),
         ("volume_fraction_difference_10_90", "DDTU", v10 - v90),
         ("intensity_fraction_difference_10_90", "CNV2", i10 - i90),
+        ("area_under_ivh_curve", "9CMM", auc),
     ]
