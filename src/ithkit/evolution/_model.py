@@ -7,7 +7,8 @@ For population ``i`` under the drugs on::
 
 The stochastic engine uses per-cell birth ``r_i max(g_i, 0)`` and death
 ``d_i + kill_i + r_i max(-g_i, 0)``, so its mean follows the ODE. A birth of ``i`` is a cell of
-``j`` with probability ``mu_ij`` (``transitions``); the ODE moves the same flow.
+``j`` with probability ``mu_ij`` (``transitions``; a drug's own ``transitions`` replace the rows it
+names while it is on); the ODE moves the same flow.
 """
 
 from __future__ import annotations
@@ -74,6 +75,17 @@ def rates_for(scenario: Scenario, therapy: tuple[str, ...]) -> Rates:
             growth[idx[pop]] *= factor
         for pop, cap in drug.capacity:
             candidates[idx[pop]].append(cap)
+    transitions = np.array(scenario.transitions, dtype=float)
+    switched: set[int] = set()
+    for name in therapy:
+        # drug-induced switching replaces a source's row; several drugs on: the largest
+        for pop, row in by_name[name].transitions:
+            i = idx[pop]
+            values = np.zeros(n)
+            for target, prob in row:
+                values[idx[target]] = prob
+            transitions[i] = np.maximum(transitions[i], values) if i in switched else values
+            switched.add(i)
     for i, p in enumerate(scenario.populations):
         if not candidates[i]:
             candidates[i].append(p.capacity)
@@ -91,7 +103,7 @@ def rates_for(scenario: Scenario, therapy: tuple[str, ...]) -> Rates:
         k_const=k_const,
         k_coef=k_coef,
         competition=np.asarray(scenario.competition, dtype=float),
-        transitions=np.asarray(scenario.transitions, dtype=float),
+        transitions=transitions,
         floor=floor,
     )
 

@@ -4,7 +4,7 @@ A :class:`Controller` holds the policy's state (the drugs on, the baseline, the 
 therapy) and offers *triggers*: functions of the state whose crossing from negative to positive
 switches therapy. The ODE engine hands them to ``solve_ivp`` as events (so switches fall at the
 exact crossing); the stochastic engine tests them at every check. Time-based policies
-(intermittent, schedule, a user function) give the next time they must be asked.
+(intermittent, alternating, schedule, a user function) give the next time they must be asked.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class Controller:
         self.line = 0
         self.phase_end = math.inf
         self.on_phase = True
+        self.phase = 0
         self.n_switches = 0
         self.progressed_at: float | None = None
         self.finished = False
@@ -75,7 +76,7 @@ class Controller:
             return math.inf
         if self.kind == "user":
             return t + self.scenario.check_interval_days
-        if self.kind == "intermittent":
+        if self.kind in ("intermittent", "alternating"):
             return self.phase_end
         if self.kind == "schedule":
             times = self.spec["times_days"]
@@ -112,6 +113,10 @@ class Controller:
         if kind == "intermittent":
             self.on_phase = True
             self.phase_end = t + float(self.spec["on_days"])
+        elif kind == "alternating":
+            self.phase = 0
+            self.therapy = (self.spec["drugs"][0],)
+            self.phase_end = t + float(self.spec["days"][0])
 
     def _scheduled(self, t: float) -> tuple[str, ...]:
         times = self.spec["times_days"]
@@ -153,6 +158,11 @@ class Controller:
             length = self.spec["on_days"] if self.on_phase else self.spec["off_days"]
             self.phase_end = t + float(length)
             self._set(tuple(self.spec["drugs"]) if self.on_phase else ())
+        elif self.kind == "alternating" and t >= self.phase_end - 1e-9:
+            drugs = self.spec["drugs"]
+            self.phase = (self.phase + 1) % len(drugs)
+            self.phase_end = t + float(self.spec["days"][self.phase])
+            self._set((drugs[self.phase],))
 
     def events(self) -> list[Event]:
         """The triggers active in the current state (policy switches, then progression)."""

@@ -30,6 +30,7 @@ POLICY_KINDS = (
     "adaptive",
     "sequential",
     "double_bind",
+    "alternating",
     "schedule",
 )
 
@@ -50,7 +51,7 @@ _TOP_KEYS = {
     "description",
 }
 _POP_KEYS = {"initial", "growth_rate", "death_rate", "capacity", "floor"}
-_DRUG_KEYS = {"kill_rate", "capacity", "dose", "growth_factor"}
+_DRUG_KEYS = {"kill_rate", "capacity", "dose", "growth_factor", "transitions"}
 _BIOMARKER_KEYS = {"name", "production", "decay", "initial"}
 _PROGRESSION_KEYS = {"biomarker_fold", "total_fold", "population_fraction"}
 _STOCHASTIC_KEYS = {"gillespie_below", "tau_epsilon"}
@@ -85,13 +86,18 @@ class Population:
 
 @dataclass(frozen=True)
 class Drug:
-    """What a drug does while it is on: extra death, changed capacity, scaled growth."""
+    """What a drug does while it is on: extra death, changed capacity, scaled growth.
+
+    ``transitions``: drug-induced switching; each ``(source, ((target, probability), ...))``
+    replaces the scenario's transition row of ``source`` while the drug is on.
+    """
 
     name: str
     kill_rate: tuple[tuple[str, float], ...] = ()
     capacity: tuple[tuple[str, Capacity], ...] = ()
     growth_factor: tuple[tuple[str, float], ...] = ()
     dose: float = 1.0
+    transitions: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -287,6 +293,27 @@ class _Ctx:
         return Capacity(number)
 
 
+def _transition_rows(
+    ctx: _Ctx, value: Any, path: str, names: tuple[str, ...]
+) -> tuple[tuple[str, tuple[tuple[str, float], ...]], ...]:
+    """``{X: {Y: probability}}`` validated: known populations, no self-switch, row sums <= 1."""
+    rows = []
+    for a, row_any in ctx.mapping(value, path).items():
+        src = ctx.population(a, f"{path}.{a}", names)
+        row = []
+        for b, prob in ctx.mapping(row_any, f"{path}.{a}").items():
+            dst = ctx.population(b, f"{path}.{a}.{b}", names)
+            if dst == src:
+                raise ctx.fail(f"{path}.{a}.{b}", "a population cannot mutate to itself",
+                               "remove this entry")  # fmt: skip
+            row.append((dst, ctx.number(prob, f"{path}.{a}.{b}", maximum=1.0)))
+        if sum(p for _, p in row) > 1.0:
+            raise ctx.fail(f"{path}.{a}", "probabilities of one population sum above 1",
+                           "they are per division; keep each row's sum <= 1")  # fmt: skip
+        rows.append((src, tuple(row)))
+    return tuple(rows)
+
+
 def _read_raw(scenario: str | Path | Mapping[str, Any], source: str | None) -> tuple[dict, str]:
     import yaml
 
@@ -397,18 +424,9 @@ def load_scenario(
             competition[i, j] = ctx.number(coef, f"competition.{a}.{b}", minimum=None)
 
     transitions = np.zeros((n, n))
-    trans = ctx.mapping(raw.get("transitions"), "transitions")
-    for a, row in trans.items():
-        i = index[ctx.population(a, f"transitions.{a}", names)]
-        for b, prob in ctx.mapping(row, f"transitions.{a}").items():
-            j = index[ctx.population(b, f"transitions.{a}.{b}", names)]
-            if i == j:
-                raise ctx.fail(f"transitions.{a}.{b}", "a population cannot mutate to itself",
-                               "remove this entry")  # fmt: skip
-            transitions[i, j] = ctx.number(prob, f"transitions.{a}.{b}", maximum=1.0)
-    if np.any(transitions.sum(axis=1) > 1.0):
-        raise ctx.fail("transitions", "probabilities of one population sum above 1",
-                       "they are per division; keep each row's sum <= 1")  # fmt: skip
+    for a, row in _transition_rows(ctx, raw.get("transitions"), "transitions", names):
+        for b, prob in row:
+            transitions[index[a], index[b]] = prob
 
     drugs = []
     for dname, spec_any in ctx.mapping(raw.get("drugs"), "drugs").items():
@@ -433,7 +451,8 @@ def load_scenario(
             for p, v in ctx.mapping(spec.get("growth_factor"), f"{path}.growth_factor").items()
         )  # fmt: skip
         dose = ctx.number(spec.get("dose", 1.0), f"{path}.dose")
-        drugs.append(Drug(dname, kill, caps, growth, dose))
+        switching = _transition_rows(ctx, spec.get("transitions"), f"{path}.transitions", names)
+        drugs.append(Drug(dname, kill, caps, growth, dose, switching))
     drug_names = tuple(d.name for d in drugs)
 
     biomarker = None
@@ -529,6 +548,7 @@ _POLICY_KEYS: dict[str, set[str]] = {
     "adaptive": {"drug", "drugs", "off_below", "on_above"},
     "sequential": {"drugs"},
     "double_bind": {"drugs", "monitor", "to_second_above", "to_first_below"},
+    "alternating": {"drugs", "days"},
     "schedule": {"times_days", "therapy"},
 }
 
@@ -593,7 +613,13 @@ def _validate_policy(
         if out["off_below"] >= out["on_above"]:
             raise ctx.fail("policy.off_below", "off_below must be below on_above",
                            "e.g. off_below: 0.5, on_above: 1.0")  # fmt: skip
-    elif kind in ("sequential", "double_bind") and len(drugs) < 2:
+    elif kind == "alternating":
+        days = spec.get("days")
+        if not isinstance(days, list) or len(days) != len(drugs):
+            raise ctx.fail("policy.days", "alternating needs one duration per drug",
+                           "e.g. drugs: [A, B], days: [14, 14]")  # fmt: skip
+        out["days"] = [ctx.number(v, f"policy.days[{i}]", strict=True) for i, v in enumerate(days)]
+    if kind in ("sequential", "double_bind", "alternating") and len(drugs) < 2:
         raise ctx.fail("policy.drugs", f"{kind} needs at least two drugs", "list two drugs")
     if kind == "double_bind":
         if len(drugs) != 2:
