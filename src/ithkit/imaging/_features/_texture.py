@@ -55,11 +55,61 @@ def glcm_matrices(q: NDArray[np.int64], ng: int, dirs: tuple[tuple[int, int, int
     return out
 
 
+_DIRS_3D_ARR = np.array(DIRS_3D, dtype=np.int64)
+# index of each 3D direction among the in-slice 2D directions (-1: crosses slices)
+_SLOT_2D = np.array([DIRS_2D.index(d) if d in DIRS_2D else -1 for d in DIRS_3D], dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _cooc_counts(
+    q: NDArray[np.int64], ng: int, dirs: NDArray[np.int64], slot2: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """One pass over the volume: (v, v + d) pair counts for every direction ``d``.
+
+    In-slice directions are counted per slice into ``c2`` (slices, 4, Ng, Ng) at their 2D slot;
+    the others into ``c3`` (dirs, Ng, Ng), summed over the volume. Not yet symmetric.
+    """
+    nz, ny, nx = q.shape
+    nd = dirs.shape[0]
+    c2 = np.zeros((nz, 4, ng, ng), dtype=np.int64)
+    c3 = np.zeros((nd, ng, ng), dtype=np.int64)
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                a = q[z, y, x]
+                if a == 0:
+                    continue
+                for k in range(nd):
+                    zz, yy, xx = z + dirs[k, 0], y + dirs[k, 1], x + dirs[k, 2]
+                    if 0 <= zz < nz and 0 <= yy < ny and 0 <= xx < nx:
+                        b = q[zz, yy, xx]
+                        if b > 0:
+                            s = slot2[k]
+                            if s >= 0:
+                                c2[z, s, a - 1, b - 1] += 1
+                            else:
+                                c3[k, a - 1, b - 1] += 1
+    return c2, c3
+
+
+def glcm_all(q: NDArray[np.int64], ng: int) -> tuple[Array, Array]:
+    """Symmetric GLCM counts: per slice for :data:`DIRS_2D` (slices, 4, Ng, Ng) and per
+    direction over the volume for :data:`DIRS_3D` (13, Ng, Ng), from one pass (the in-slice 3D
+    matrices are the sums of the 2D slice matrices)."""
+    c2i, c3i = _cooc_counts(np.ascontiguousarray(q, dtype=np.int64), ng, _DIRS_3D_ARR, _SLOT_2D)
+    for k, s in enumerate(_SLOT_2D):
+        if s >= 0:
+            c3i[k] = c2i[:, s].sum(axis=0)
+    c2 = c2i.astype(float)
+    c3 = c3i.astype(float)
+    return c2 + c2.transpose(0, 1, 3, 2), c3 + c3.transpose(0, 2, 1)
+
+
 def _entropy_b(p: Array) -> Array:
     """Entropy (bits) along the trailing axes of a batch (B, ...)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return -t.reshape(t.shape[0], -1).sum(axis=1)
+    return -t.reshape(t.shape[0], t[0].size if t.shape[0] else 0).sum(axis=1)
 
 
 def glcm_features_batch(m: Array, ng: int) -> dict[str, Array]:
@@ -82,7 +132,7 @@ def glcm_features_batch(m: Array, ng: int) -> dict[str, Array]:
     k_s = np.arange(2 * ng + 1, dtype=float)
 
     def tot(x: Array) -> Array:
-        return x.reshape(x.shape[0], -1).sum(axis=1)
+        return x.sum(axis=tuple(range(1, x.ndim)))
 
     mu = tot(i * p)
     d_avg = pd_ @ k_d
@@ -102,7 +152,7 @@ def glcm_features_batch(m: Array, ng: int) -> dict[str, Array]:
         corr = np.where(sd > 0, (tot(i * j * p) - mui * muj) / np.where(sd > 0, sd, 1.0), np.nan)
         ic1 = np.where(hx > 0, (hxy - hxy1) / np.where(hx > 0, hx, 1.0), np.nan)
     return {
-        "joint_maximum": p.reshape(p.shape[0], -1).max(axis=1),
+        "joint_maximum": p.max(axis=(1, 2), initial=0.0),
         "joint_average": mu,
         "joint_variance": tot((i - mu[:, None, None]) ** 2 * p),
         "joint_entropy": hxy,
@@ -180,51 +230,122 @@ def glrlm_matrices(q: NDArray[np.int64], ng: int, dirs: tuple[tuple[int, int, in
     return np.stack([_runs(qq, d[0], d[1], d[2], ng, maxlen) for d in dirs], axis=1)
 
 
-def _size_features_batch(m: Array, n_voxels: Array, names: dict[str, str]) -> dict[str, Array]:
+@numba.njit(cache=True, nogil=True)
+def _runs_all(
+    qp: NDArray[np.int32], ng: int, offs: NDArray[np.int64], slot2: NDArray[np.int64], maxlen: int
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """Run lengths for every direction in one raster pass over ``qp`` (zero-padded by one).
+
+    ``offs`` are the directions as flat offsets, all positive, so ``v - d`` precedes ``v``: the
+    length of the run reaching ``v`` comes from a ring buffer and is counted where the run
+    ends (``v + d`` of another grey level). Branch-free inner loop. In-slice directions are
+    counted per slice into (slices, 4, Ng, maxlen) at their 2D slot, the others into
+    (dirs, Ng, maxlen).
+    """
+    nz = qp.shape[0] - 2
+    sz = qp.shape[1] * qp.shape[2]
+    qf = qp.ravel()
+    nd = offs.shape[0]
+    base = np.empty(nd, dtype=np.int64)
+    zstride = np.empty(nd, dtype=np.int64)
+    n2 = nz * 4 * ng * maxlen
+    for k in range(nd):
+        if slot2[k] >= 0:
+            base[k] = slot2[k] * ng * maxlen
+            zstride[k] = 4 * ng * maxlen
+        else:
+            base[k] = n2 + k * ng * maxlen
+            zstride[k] = 0
+    cnt = np.zeros(n2 + nd * ng * maxlen, dtype=np.int32)
+    ring = 1
+    while ring < 2 * sz:
+        ring *= 2
+    mask = ring - 1
+    run = np.zeros((nd, ring), dtype=np.int32)
+    for z in range(nz):
+        for v in range((z + 1) * sz, (z + 2) * sz):
+            g = qf[v]
+            if g == 0:
+                continue
+            vm = v & mask
+            cell = (g - 1) * maxlen - 1
+            for k in range(nd):
+                o = offs[k]
+                length = 1 + (qf[v - o] == g) * run[k, (v - o) & mask]
+                run[k, vm] = length
+                cnt[base[k] + z * zstride[k] + cell + length] += qf[v + o] != g
+    return cnt[:n2].reshape(nz, 4, ng, maxlen), cnt[n2:].reshape(nd, ng, maxlen)
+
+
+def glrlm_all(q: NDArray[np.int64], ng: int) -> tuple[Array, Array]:
+    """Run-length counts per slice for :data:`DIRS_2D` (slices, 4, Ng, L) and per direction
+    over the volume for :data:`DIRS_3D` (13, Ng, L), from one pass."""
+    qp = np.pad(q.astype(np.int32), 1)
+    sy, sx = qp.shape[1], qp.shape[2]
+    offs = np.array([d[0] * sy * sx + d[1] * sx + d[2] for d in DIRS_3D], dtype=np.int64)
+    r2i, r3i = _runs_all(qp, ng, offs, _SLOT_2D, max(q.shape))
+    r2, r3 = r2i.astype(float), r3i.astype(float)
+    for k, s in enumerate(_SLOT_2D):
+        if s >= 0:
+            r3[k] = r2[:, s].sum(axis=0)
+    return r2, r3
+
+
+def _size_features_batch(
+    m: Array, n_voxels: Array, names: dict[str, str], j: Array | None = None
+) -> dict[str, Array]:
     """Features shared by run-length, size-zone, distance-zone and dependence matrices.
 
-    ``m`` is a batch (B, Ng, J) with grey level i = 1..Ng and size/length/distance j = 1..J;
-    ``n_voxels`` (B,).
+    ``m`` is a batch (B, Ng, J) with grey level i = 1..Ng and size/length/distance
+    ``j`` (default 1..J; pass the values when the columns hold only the sizes that occur);
+    ``n_voxels`` (B,). Columns without counts do not change any feature and are dropped.
     """
-    used = np.flatnonzero(m.sum(axis=(0, 1)))
-    m = m[:, :, : used[-1] + 1] if used.size else m[:, :, :1]
-    _, ng, nj = m.shape
-    ns = m.sum(axis=(1, 2))
-    i = np.arange(1, ng + 1, dtype=float)[:, None]
-    j = np.arange(1, nj + 1, dtype=float)[None, :]
-    p = m / ns[:, None, None]
+    jv = np.arange(1.0, m.shape[2] + 1) if j is None else np.asarray(j, dtype=float)
+    cols = np.flatnonzero(m.sum(axis=(0, 1)))
+    if cols.size == 0:
+        cols = np.zeros(1, dtype=np.int64)
+    if cols.size < m.shape[2]:
+        m, jv = m[:, :, cols], jv[cols]
+    b, ng, _ = m.shape
+    iv = np.arange(1.0, ng + 1)
+    i2, j2 = iv**2, jv**2
     mi, mj = m.sum(axis=2), m.sum(axis=1)
-
-    def tot(x: Array) -> Array:
-        return x.sum(axis=(1, 2))
-
-    mu_i = tot(i * p)
-    mu_j = tot(j * p)
+    ns = mi.sum(axis=1)
+    m_sj = m @ (1.0 / j2)  # (B, Ng): sum over j of m / j^2
+    m_lj = m @ j2
+    mu_i = (mi @ iv) / ns
+    mu_j = (mj @ jv) / ns
+    # entropy and energy over the non-zero cells only
+    flat = m.reshape(b, -1)
+    row, cell = np.nonzero(flat)
+    pv = flat[row, cell] / ns[row]
     out = {
-        "se": tot(m / j**2) / ns,
-        "le": tot(m * j**2) / ns,
-        "lge": tot(m / i**2) / ns,
-        "hge": tot(m * i**2) / ns,
-        "slge": tot(m / (i**2 * j**2)) / ns,
-        "shge": tot(m * i**2 / j**2) / ns,
-        "llge": tot(m * j**2 / i**2) / ns,
-        "lhge": tot(m * i**2 * j**2) / ns,
+        "se": (mj @ (1.0 / j2)) / ns,
+        "le": (mj @ j2) / ns,
+        "lge": (mi @ (1.0 / i2)) / ns,
+        "hge": (mi @ i2) / ns,
+        "slge": (m_sj @ (1.0 / i2)) / ns,
+        "shge": (m_sj @ i2) / ns,
+        "llge": (m_lj @ (1.0 / i2)) / ns,
+        "lhge": (m_lj @ i2) / ns,
         "glnu": np.sum(mi**2, axis=1) / ns,
         "glnu_norm": np.sum(mi**2, axis=1) / ns**2,
         "snu": np.sum(mj**2, axis=1) / ns,
         "snu_norm": np.sum(mj**2, axis=1) / ns**2,
         "perc": ns / n_voxels,
-        "gl_var": tot((i - mu_i[:, None, None]) ** 2 * p),
-        "s_var": tot((j - mu_j[:, None, None]) ** 2 * p),
-        "s_entr": _entropy_b(p),
-        "energy": tot(p**2),
+        "gl_var": np.sum((iv[None] - mu_i[:, None]) ** 2 * mi, axis=1) / ns,
+        "s_var": np.sum((jv[None] - mu_j[:, None]) ** 2 * mj, axis=1) / ns,
+        "s_entr": -np.bincount(row, weights=pv * np.log2(pv), minlength=b),
+        "energy": np.bincount(row, weights=pv * pv, minlength=b),
     }
     return {names[k]: v for k, v in out.items() if k in names}
 
 
-def _size_features(m: Array, n_voxels: float, names: dict[str, str]) -> dict[str, float]:
+def _size_features(
+    m: Array, n_voxels: float, names: dict[str, str], j: Array | None = None
+) -> dict[str, float]:
     """:func:`_size_features_batch` of one matrix (Ng, J)."""
-    res = _size_features_batch(m[None], np.array([float(n_voxels)]), names)
+    res = _size_features_batch(m[None], np.array([float(n_voxels)]), names, j)
     return {k: float(v[0]) for k, v in res.items()}
 
 
@@ -292,91 +413,151 @@ NGLDM_CODES = dict(zip(NGLDM_NAMES.values(), (
 
 
 @numba.njit(cache=True, nogil=True)
-def _components(q: NDArray[np.int64], three_d: bool) -> tuple[NDArray[np.int64], int]:
-    """Connected zones of equal grey level: 26-connected (3D) or 8-connected in-slice (2D)."""
-    nz, ny, nx = q.shape
-    lab = np.zeros(q.shape, dtype=np.int64)
-    stack = np.empty((q.size, 3), dtype=np.int64)
-    rz = 1 if three_d else 0
+def _zones(
+    qp: NDArray[np.int32], dp: NDArray[np.int64], offs: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Connected zones of equal grey level in ``qp`` (zero-padded by one voxel).
+
+    ``offs``: flat offsets of the neighbours already visited in raster order (13 for 26-
+    connectivity, 4 for in-slice 8-connectivity). One raster pass with union-find; returns per
+    zone its grey level, size, smallest ``dp`` and slice (of its first voxel).
+    """
+    qf, df = qp.ravel(), dp.ravel()
+    sz = qp.shape[1] * qp.shape[2]
+    nz = qp.shape[0] - 2
+    nvox = 0
+    for v in range(qf.size):
+        if qf[v] > 0:
+            nvox += 1
+    lab = np.empty(qf.size, dtype=np.int32)
+    parent = np.empty(nvox + 1, dtype=np.int32)
+    level = np.empty(nvox + 1, dtype=np.int64)
+    size = np.zeros(nvox + 1, dtype=np.int64)
+    dmin = np.empty(nvox + 1, dtype=np.int64)
+    zs = np.empty(nvox + 1, dtype=np.int64)
     n = 0
-    for z0 in range(nz):
-        for y0 in range(ny):
-            for x0 in range(nx):
-                g = q[z0, y0, x0]
-                if g == 0 or lab[z0, y0, x0] != 0:
+    for z in range(nz):
+        for v in range((z + 1) * sz, (z + 2) * sz):
+            g = qf[v]
+            if g == 0:
+                continue
+            cur = 0
+            for k in range(offs.shape[0]):
+                u = v - offs[k]
+                if qf[u] != g:
                     continue
+                other = lab[u]
+                while parent[other] != other:
+                    parent[other] = parent[parent[other]]
+                    other = parent[other]
+                if cur == 0:
+                    cur = other
+                elif other < cur:
+                    parent[cur] = other
+                    cur = other
+                elif other > cur:
+                    parent[other] = cur
+            if cur == 0:
                 n += 1
-                lab[z0, y0, x0] = n
-                top = 0
-                stack[0, 0], stack[0, 1], stack[0, 2] = z0, y0, x0
-                top = 1
-                while top > 0:
-                    top -= 1
-                    z, y, x = stack[top, 0], stack[top, 1], stack[top, 2]
-                    for a in range(-rz, rz + 1):
-                        zz = z + a
-                        if zz < 0 or zz >= nz:
-                            continue
-                        for b in range(-1, 2):
-                            yy = y + b
-                            if yy < 0 or yy >= ny:
-                                continue
-                            for c in range(-1, 2):
-                                xx = x + c
-                                if xx < 0 or xx >= nx:
-                                    continue
-                                if q[zz, yy, xx] == g and lab[zz, yy, xx] == 0:
-                                    lab[zz, yy, xx] = n
-                                    stack[top, 0], stack[top, 1], stack[top, 2] = zz, yy, xx
-                                    top += 1
-    return lab, n
+                cur = n
+                parent[n] = n
+                level[n] = g
+                zs[n] = z
+                dmin[n] = df[v]
+            lab[v] = cur
+            size[cur] += 1
+            if df[v] < dmin[cur]:
+                dmin[cur] = df[v]
+    # fold every provisional label into its root (the zone's smallest label, so a parent
+    # always precedes its children)
+    m = 0
+    for i in range(1, n + 1):
+        r = parent[i]
+        while parent[r] != r:
+            r = parent[r]
+        parent[i] = r
+        if r != i:
+            size[r] += size[i]
+            if dmin[i] < dmin[r]:
+                dmin[r] = dmin[i]
+    for i in range(1, n + 1):
+        if parent[i] == i:
+            level[m], size[m], dmin[m], zs[m] = level[i], size[i], dmin[i], zs[i]
+            m += 1
+    return level[:m], size[:m], dmin[:m], zs[:m]
 
 
 def _zone_matrices(
     q: NDArray[np.int64], ng: int, dist: NDArray[np.int64], three_d: bool
-) -> tuple[Array, Array]:
-    """Size-zone and distance-zone counts.
+) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
+    """Size-zone and distance-zone counts, each as (matrix, column values).
 
-    2D (8-connected zones within each slice): (n_slices, Ng, J); 3D (26-connected): (1, Ng, J).
+    The columns hold only the sizes (distances) that occur. 2D (8-connected zones within each
+    slice): (n_slices, Ng, J); 3D (26-connected): (1, Ng, J).
     """
-    lab, n_lab = _components(np.ascontiguousarray(q, dtype=np.int64), three_d)
-    sel = lab > 0
-    flat = lab[sel]
-    size = np.bincount(flat, minlength=n_lab + 1)[1:]
-    dmin = np.full(n_lab + 1, np.iinfo(np.int64).max)
-    np.minimum.at(dmin, flat, dist[sel])
-    dmin = dmin[1:]
-    level = np.zeros(n_lab + 1, dtype=np.int64)
-    level[flat] = q[sel]
-    level = level[1:] - 1
-    if three_d:
-        zone_z = np.zeros(n_lab, dtype=np.int64)
-        nz = 1
-    else:
-        zz = np.zeros(n_lab + 1, dtype=np.int64)
-        zz[flat] = np.broadcast_to(np.arange(q.shape[0])[:, None, None], q.shape)[sel]
-        zone_z = zz[1:]
-        nz = q.shape[0]
+    qp = np.pad(q.astype(np.int32), 1)
+    sy, sx = qp.shape[1], qp.shape[2]
+    offs = np.array(
+        [d[0] * sy * sx + d[1] * sx + d[2] for d in (DIRS_3D if three_d else DIRS_2D)],
+        dtype=np.int64,
+    )
+    level, size, dmin, zs = _zones(qp, np.pad(dist.astype(np.int64), 1), offs)
+    nz = 1 if three_d else q.shape[0]
+    row = (level - 1) if three_d else zs * ng + (level - 1)
     out = []
     for value in (size, dmin):
-        m = np.zeros((nz, ng, int(value.max()) if value.size else 1))
-        np.add.at(m, (zone_z, level, value - 1), 1.0)
-        out.append(m)
+        uniq, inv = np.unique(value, return_inverse=True)
+        if uniq.size == 0:
+            uniq, inv = np.ones(1, dtype=np.int64), inv
+        nu = uniq.size
+        m = np.bincount(row * nu + inv, minlength=nz * ng * nu).reshape(nz, ng, nu)
+        out.append((m.astype(float), uniq.astype(float)))
     return out[0], out[1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _taxicab(roi: NDArray[np.bool_], three_d: bool) -> NDArray[np.int64]:
+    """Two-pass city-block distance of each ROI voxel to the nearest non-ROI voxel, outside
+    the array counting as non-ROI (in-slice only when not ``three_d``)."""
+    nz, ny, nx = roi.shape
+    d = np.zeros(roi.shape, dtype=np.int64)
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                if not roi[z, y, x]:
+                    continue
+                v = (d[z, y - 1, x] if y > 0 else 0) + 1
+                w = (d[z, y, x - 1] if x > 0 else 0) + 1
+                if w < v:
+                    v = w
+                if three_d:
+                    w = (d[z - 1, y, x] if z > 0 else 0) + 1
+                    if w < v:
+                        v = w
+                d[z, y, x] = v
+    for z in range(nz - 1, -1, -1):
+        for y in range(ny - 1, -1, -1):
+            for x in range(nx - 1, -1, -1):
+                if not roi[z, y, x]:
+                    continue
+                v = d[z, y, x]
+                w = (d[z, y + 1, x] if y < ny - 1 else 0) + 1
+                if w < v:
+                    v = w
+                w = (d[z, y, x + 1] if x < nx - 1 else 0) + 1
+                if w < v:
+                    v = w
+                if three_d:
+                    w = (d[z + 1, y, x] if z < nz - 1 else 0) + 1
+                    if w < v:
+                        v = w
+                d[z, y, x] = v
+    return d
 
 
 def _border_distance(roi: NDArray[np.bool_], three_d: bool) -> NDArray[np.int64]:
     """Taxicab distance of each ROI voxel to the ROI edge (edge voxels = 1)."""
-    from scipy import ndimage
-
-    if three_d:
-        padded = np.pad(roi, 1)
-        d = ndimage.distance_transform_cdt(padded, metric="taxicab")[1:-1, 1:-1, 1:-1]
-    else:
-        padded = np.pad(roi, ((0, 0), (1, 1), (1, 1)))
-        d = np.stack([ndimage.distance_transform_cdt(s, metric="taxicab") for s in padded])
-        d = d[:, 1:-1, 1:-1]
-    return np.where(roi, d, 0).astype(np.int64)
+    return _taxicab(np.ascontiguousarray(roi, dtype=np.bool_), three_d)
 
 
 @numba.njit(cache=True)
@@ -454,7 +635,8 @@ def _mean_feats(dicts: list[dict[str, float]]) -> dict[str, float]:
 
 
 def _mean_b(res: dict[str, Array]) -> dict[str, float]:
-    return {k: float(np.mean(v)) for k, v in res.items()}
+    """Mean over the batch (NaN for an empty batch, e.g. no in-slice pairs)."""
+    return {k: float(np.mean(v)) if v.size else float("nan") for k, v in res.items()}
 
 
 def _one_b(res: dict[str, Array]) -> dict[str, float]:
@@ -526,15 +708,13 @@ def texture_features(
                 rows.append((family, name, codes[name], agg, value))
 
     if magg:
-        c2 = glcm_matrices(q, ng, DIRS_2D)
-        c3 = glcm_matrices(q, ng, DIRS_3D).sum(axis=0)
+        c2, c3 = glcm_all(q, ng)
         emit(
             "glcm",
             GLCM_CODES,
             _matrix_family(c2, c3, nv2d, nv3d, lambda m, _nv: glcm_features_batch(m, ng), magg),
         )
-        r2 = glrlm_matrices(q, ng, DIRS_2D)
-        r3 = glrlm_matrices(q, ng, DIRS_3D).sum(axis=0)
+        r2, r3 = glrlm_all(q, ng)
         emit(
             "glrlm",
             GLRLM_CODES,
@@ -556,18 +736,20 @@ def texture_features(
     ):
         res: dict[str, dict[str, float]] = {}
         if two is not None:
-            all2 = two[k]
+            all2, j2 = two[k]
             if "2d" in zagg:
-                res["2d"] = _mean_b(_size_features_batch(all2[slices], nv2d[slices], names))
+                res["2d"] = _mean_b(_size_features_batch(all2[slices], nv2d[slices], names, j2))
             if "2_5d" in zagg:
-                res["2_5d"] = _size_features(all2.sum(axis=0), nv3d, names)
+                res["2_5d"] = _size_features(all2.sum(axis=0), nv3d, names, j2)
         if three is not None:
-            res["3d"] = _size_features(three[k][0], nv3d, names)
+            m3, j3 = three[k]
+            res["3d"] = _size_features(m3[0], nv3d, names, j3)
         emit(family, codes, res)
     qq = np.ascontiguousarray(q, dtype=np.int64)
-    s2, n2, dep2 = _neighbourhood(qq, False, ng)
     res_t: dict[str, dict[str, float]] = {}
     res_d: dict[str, dict[str, float]] = {}
+    if "2d" in zagg or "2_5d" in zagg:
+        s2, n2, dep2 = _neighbourhood(qq, False, ng)
     if "2d" in zagg:
         res_t["2d"] = _mean_feats([ngtdm_features(s2[z], n2[z]) for z in slices])
         res_d["2d"] = _mean_b(_size_features_batch(dep2[slices], nv2d[slices], NGLDM_NAMES))
