@@ -26,114 +26,139 @@ MAP_FEATURES = (
 )
 _N_FIRST = 6
 
-_DIRS = np.array(
-    [
-        (a, b, c)
-        for a in (-1, 0, 1)
-        for b in (-1, 0, 1)
-        for c in (-1, 0, 1)
-        if (a, b, c) > (0, 0, 0)
-    ],
-    dtype=np.int64,
+_DIRS = tuple(
+    (a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1) if (a, b, c) > (0, 0, 0)
 )
+
+
+def _kernel_layout(
+    r: int, shape: tuple[int, int, int]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Flat offsets of the (2r+1)^3 kernel voxels in an array of ``shape`` (raster order), and
+    the GLCM pairs inside the kernel as kernel-voxel indices (v, v + d), d in the 13 directions.
+    """
+    w = 2 * r + 1
+    _, sy, sx = shape
+    zz, yy, xx = np.meshgrid(*(np.arange(-r, r + 1),) * 3, indexing="ij")
+    offs = (zz * sy * sx + yy * sx + xx).ravel().astype(np.int64)
+    idx = np.arange(w**3).reshape(w, w, w)
+    first, second = [], []
+    for dz, dy, dx in _DIRS:
+        src = idx[
+            max(0, -dz) : w - max(0, dz), max(0, -dy) : w - max(0, dy), max(0, -dx) : w - max(0, dx)
+        ]
+        first.append(src.ravel())
+        second.append((src + (dz * w + dy) * w + dx).ravel())
+    return offs, np.concatenate(first).astype(np.int64), np.concatenate(second).astype(np.int64)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _kernel_features(
     img: NDArray[np.float64],
     q: NDArray[np.int64],
-    roi: NDArray[np.bool_],
     centres: NDArray[np.int64],
-    r: int,
+    offs: NDArray[np.int64],
+    pa: NDArray[np.int64],
+    pb: NDArray[np.int64],
     ng: int,
     want_glcm: bool,
-    dirs: NDArray[np.int64],
 ) -> NDArray[np.float64]:
-    nz, ny, nx = img.shape
+    """Map features of the kernel around each centre.
+
+    ``img`` and ``q`` are flat, padded by the kernel radius, with ``q`` = 0 outside the ROI;
+    ``centres`` are flat indices, ``offs`` the kernel's flat offsets and (``pa``, ``pb``) its
+    GLCM pairs as kernel-voxel indices. Each block of centres reuses its buffers and touches
+    only the grey levels present in the kernel.
+    """
     n = centres.shape[0]
+    nk = offs.shape[0]
+    npair = pa.shape[0]
+    st = ng + 1
     out = np.full((n, 10), np.nan)
-    for k in numba.prange(n):
-        hist = np.zeros(ng + 1)
-        z0, y0, x0 = centres[k, 0], centres[k, 1], centres[k, 2]
-        cnt = 0
-        s1 = 0.0
-        s2 = 0.0
-        s3 = 0.0
-        s4 = 0.0
-        za, zb = max(z0 - r, 0), min(z0 + r + 1, nz)
-        ya, yb = max(y0 - r, 0), min(y0 + r + 1, ny)
-        xa, xb = max(x0 - r, 0), min(x0 + r + 1, nx)
-        for z in range(za, zb):
-            for y in range(ya, yb):
-                for x in range(xa, xb):
-                    if roi[z, y, x]:
-                        v = img[z, y, x]
-                        cnt += 1
-                        s1 += v
-                        hist[q[z, y, x]] += 1.0
-        mu = s1 / cnt
-        for z in range(za, zb):
-            for y in range(ya, yb):
-                for x in range(xa, xb):
-                    if roi[z, y, x]:
-                        d = img[z, y, x] - mu
-                        s2 += d * d
-                        s3 += d * d * d
-                        s4 += d * d * d * d
-        var = s2 / cnt
-        out[k, 0] = mu
-        out[k, 1] = var
-        if var > 0:
-            out[k, 2] = (s3 / cnt) / var**1.5
-            out[k, 3] = (s4 / cnt) / (var * var) - 3.0
-        else:
-            out[k, 2] = 0.0
-            out[k, 3] = 0.0
-        ent = 0.0
-        uni = 0.0
-        for g in range(1, ng + 1):
-            p = hist[g] / cnt
-            if p > 0:
-                ent -= p * np.log2(p)
-                uni += p * p
-        out[k, 4] = ent
-        out[k, 5] = uni
-        if not want_glcm:
-            continue
-        glcm = np.zeros((ng + 1, ng + 1))
-        total = 0.0
-        for z in range(za, zb):
-            for y in range(ya, yb):
-                for x in range(xa, xb):
-                    if not roi[z, y, x]:
-                        continue
-                    a = q[z, y, x]
-                    for t in range(dirs.shape[0]):
-                        zz, yy, xx = z + dirs[t, 0], y + dirs[t, 1], x + dirs[t, 2]
-                        if za <= zz < zb and ya <= yy < yb and xa <= xx < xb and roi[zz, yy, xx]:
-                            b = q[zz, yy, xx]
-                            glcm[a, b] += 1.0
-                            glcm[b, a] += 1.0
-                            total += 2.0
-        if total == 0:
-            continue
-        con = 0.0
-        jent = 0.0
-        idf = 0.0
-        asm = 0.0
-        for i in range(1, ng + 1):
-            for j in range(1, ng + 1):
-                p = glcm[i, j] / total
+    nblock = min(n, 64)
+    for blk in numba.prange(nblock):
+        hist = np.zeros(st)
+        glcm = np.zeros(st * st)
+        vals = np.empty(nk)
+        lv = np.empty(nk, dtype=np.int64)
+        for k in range(blk * n // nblock, (blk + 1) * n // nblock):
+            c = centres[k]
+            cnt = 0
+            s1 = 0.0
+            gmin, gmax = st, 0
+            for t in range(nk):
+                g = q[c + offs[t]]
+                lv[t] = g
+                if g > 0:
+                    v = img[c + offs[t]]
+                    vals[cnt] = v
+                    cnt += 1
+                    s1 += v
+                    hist[g] += 1.0
+                    gmin = min(gmin, g)
+                    gmax = max(gmax, g)
+            mu = s1 / cnt
+            s2 = 0.0
+            s3 = 0.0
+            s4 = 0.0
+            for t in range(cnt):
+                d = vals[t] - mu
+                s2 += d * d
+                s3 += d * d * d
+                s4 += d * d * d * d
+            var = s2 / cnt
+            out[k, 0] = mu
+            out[k, 1] = var
+            if var > 0:
+                out[k, 2] = (s3 / cnt) / var**1.5
+                out[k, 3] = (s4 / cnt) / (var * var) - 3.0
+            else:
+                out[k, 2] = 0.0
+                out[k, 3] = 0.0
+            ent = 0.0
+            uni = 0.0
+            for g in range(gmin, gmax + 1):
+                p = hist[g] / cnt
+                hist[g] = 0.0
                 if p > 0:
-                    d = abs(i - j)
-                    con += d * d * p
-                    jent -= p * np.log2(p)
-                    idf += p / (1.0 + d)
-                    asm += p * p
-        out[k, 6] = con
-        out[k, 7] = jent
-        out[k, 8] = idf
-        out[k, 9] = asm
+                    ent -= p * np.log2(p)
+                    uni += p * p
+            out[k, 4] = ent
+            out[k, 5] = uni
+            if not want_glcm:
+                continue
+            # branch-free counting: pairs with a voxel outside the ROI land in row/column 0
+            total = 0.0
+            for t in range(npair):
+                a = lv[pa[t]]
+                b = lv[pb[t]]
+                glcm[a * st + b] += 1.0
+                total += 1.0 if a > 0 and b > 0 else 0.0
+            con = 0.0
+            jent = 0.0
+            idf = 0.0
+            asm = 0.0
+            if total > 0:
+                total2 = 2.0 * total
+                for i in range(gmin, gmax + 1):
+                    for j in range(gmin, gmax + 1):
+                        p = (glcm[i * st + j] + glcm[j * st + i]) / total2
+                        if p > 0:
+                            d = abs(i - j)
+                            con += d * d * p
+                            jent -= p * np.log2(p)
+                            idf += p / (1.0 + d)
+                            asm += p * p
+                out[k, 6] = con
+                out[k, 7] = jent
+                out[k, 8] = idf
+                out[k, 9] = asm
+            for i in range(gmin, gmax + 1):
+                glcm[i * st] = 0.0
+                for j in range(gmin, gmax + 1):
+                    glcm[i * st + j] = 0.0
+            for j in range(gmax + 1):
+                glcm[j] = 0.0
     return out
 
 
@@ -199,16 +224,24 @@ def feature_maps(
     if kernel_voxels < 3 or kernel_voxels % 2 == 0:
         raise InputError(f"kernel of {kernel_voxels} voxels", fix="use an odd size >= 3")
     q, ng = discretise(img, roi, config or FeatureConfig())
-    centres = np.argwhere(roi).astype(np.int64)
+    r = kernel_voxels // 2
+    # crop to the ROI box and pad by the kernel radius: no bounds checks in the kernel loop
+    box = tuple(slice(int(i.min()), int(i.max()) + 1) for i in np.nonzero(roi))
+    roi_b = roi[box]
+    q_p = np.pad(np.where(roi_b, q[box], 0).astype(np.int64), r)
+    img_p = np.pad(img[box], r)
+    offs, pa, pb = _kernel_layout(r, q_p.shape)
+    centres = np.flatnonzero(np.pad(roi_b, r)).astype(np.int64)
     want_glcm = any(f.startswith("glcm_") for f in features)
     values = np.empty((centres.shape[0], len(MAP_FEATURES)))
     starts = range(0, centres.shape[0], chunk)
     from ithkit._progress import progress
 
+    qf, imgf = q_p.ravel(), img_p.ravel()
     with progress(show_progress, "feature maps", len(starts)) as advance:
         for s in starts:
             values[s : s + chunk] = _kernel_features(
-                img, q, roi, centres[s : s + chunk], kernel_voxels // 2, ng, want_glcm, _DIRS
+                imgf, qf, centres[s : s + chunk], offs, pa, pb, ng, want_glcm
             )
             advance()
     out: dict[str, Volume] = {}
