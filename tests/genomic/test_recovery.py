@@ -31,11 +31,19 @@ def test_inferred_tree_matches_the_truth(seed: int) -> None:
     inferred = result.mutations.set_index("mutation_id")["clone_id"].astype(str)
     # each inferred clone stands for the true clone most of its mutations come from
     to_true = pd.crosstab(inferred, truth.loc[inferred.index]).idxmax(axis=1).to_dict()
-    edges = {
-        (to_true[str(p)], to_true[str(c)])
+    pairs = [
+        (str(c), to_true[str(p)], to_true[str(c)])
         for c, p in zip(result.tree.tree["clone_id"], result.tree.tree["parent"], strict=True)
         if not pd.isna(p)
-    }
+    ]
+    # A few truncal mutations next to copy-number events can look subclonal and form a small
+    # clone of their own below the trunk (an edge C1 -> C1). PyClone-VI 0.1.6 splits the same
+    # 3 mutations off on seed 4 and 4 mutations into 3 clusters on seed 8 (benchmarks/genomic).
+    # Allow at most one such clone, of at most 5% of the mutations.
+    self_edges = [c for c, p, q in pairs if p == q]
+    assert len(self_edges) <= 1
+    assert inferred.isin(self_edges).mean() <= 0.05
+    edges = {(p, q) for _, p, q in pairs if p != q}
     true_edges = {
         (str(p), str(c))
         for c, p in zip(vp.clones["clone_id"], vp.clones["parent"], strict=True)

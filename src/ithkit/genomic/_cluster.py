@@ -93,6 +93,10 @@ def _log_likelihood_grid(
     normal = arrays["normal"][..., None]
     error = arrays["error"][..., None]
     phi = grid[None, None, :]
+    # the binomial coefficient does not depend on the CCF: compute it once per (mutation, sample)
+    log_choose = (
+        special.gammaln(depth + 1) - special.gammaln(alt + 1) - special.gammaln(depth - alt + 1)
+    )
     for o, (scenario, m) in enumerate(options):
         mult = np.minimum(m, arrays["major"])[..., None]
         if scenario == "clonal":
@@ -102,7 +106,10 @@ def _log_likelihood_grid(
             v = np.clip(v, 0.0, 1.0)
             f = v * (1 - error) + (1 - v) * error
         if precision is None:
-            out[:, :, o, :] = stats.binom.logpmf(alt, depth, f)
+            # binomial log-pmf without scipy's per-call overhead (f lies strictly in (0, 1)
+            # whenever the error rate is positive; clip keeps error 0 finite)
+            f = np.clip(f, 1e-300, 1.0 - 1e-16)
+            out[:, :, o, :] = log_choose + alt * np.log(f) + (depth - alt) * np.log1p(-f)
         else:
             f = np.clip(f, 1e-6, 1 - 1e-6)
             out[:, :, o, :] = stats.betabinom.logpmf(alt, depth, f * precision, (1 - f) * precision)
@@ -136,6 +143,14 @@ def _option_prior(
     return np.where(valid, -np.log(valid.sum(axis=1, keepdims=True)), -np.inf)
 
 
+def _logsumexp_rows(x: np.ndarray) -> np.ndarray:
+    """log(sum(exp(x))) over the last axis; a lean version of scipy's (called ~10^4 times)."""
+    top = x.max(axis=-1)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.exp(x - safe[..., None]).sum(axis=-1))
+
+
 def _single_thread_blas() -> contextlib.AbstractContextManager[object]:
     """Limit BLAS to one thread while fitting.
 
@@ -161,9 +176,59 @@ def _kmeanspp(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarra
     return np.array(centres)
 
 
+def _annihilation_size(n_samples: int) -> float:
+    """Members a clone must hold to survive EM (Figueiredo & Jain 2002 use half its S params).
+
+    Capped at 3: with 10 regions the uncapped rule deletes every clone of <= 5 mutations,
+    however distinct its CCFs (a 5-mutation clone was lost at 100 mutations x 10 regions);
+    the merge step (:func:`_criterion`) removes spurious ones.
+    """
+    return min(n_samples / 2.0, 3.0)
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The (mutation, option) pairs with a finite prior, laid out for the EM.
+
+    Most mutations sit on normal copy number and have a single valid option; dropping the
+    impossible pairs makes the EM's products ~(n_options) times smaller than the full grid.
+    """
+
+    mutation: np.ndarray  # (P,) mutation index of each pair, sorted
+    option: np.ndarray  # (P,) option index of each pair
+    log_prior: np.ndarray  # (P,)
+    starts: np.ndarray  # (N,) first pair of each mutation
+    by_grid: np.ndarray  # (S, G, P) log-likelihood, gathered in the E-step
+    flat: np.ndarray  # (P, S * G) log-likelihood, multiplied in the M-step
+    shape: tuple[int, int, int, int]  # N, S, M, G of the full grid
+
+    @classmethod
+    def build(cls, loglik: np.ndarray, log_prior_m: np.ndarray) -> _Pairs:
+        n, s, n_mult, g = loglik.shape
+        mutation, option = np.nonzero(np.isfinite(log_prior_m))  # row-major: sorted by mutation
+        values = loglik[mutation, :, option, :]  # (P, S, G)
+        starts = np.searchsorted(mutation, np.arange(n))
+        return cls(
+            mutation=mutation,
+            option=option,
+            log_prior=log_prior_m[mutation, option],
+            starts=starts,
+            by_grid=np.ascontiguousarray(values.transpose(1, 2, 0)),
+            flat=values.reshape(len(mutation), s * g),
+            shape=(n, s, n_mult, g),
+        )
+
+    def expand(self, resp: np.ndarray) -> np.ndarray:
+        """(K, P) pair responsibilities as the (N, K, M) array of the full grid."""
+        n, _, n_mult, _ = self.shape
+        k = resp.shape[0]
+        full = np.zeros((n, k, n_mult))
+        full[self.mutation[:, None], np.arange(k)[None, :], self.option[:, None]] = resp.T
+        return full
+
+
 def _fit(
-    loglik: np.ndarray,
-    log_prior_m: np.ndarray,
+    pairs: _Pairs,
     init: np.ndarray,
     *,
     max_iter: int,
@@ -174,40 +239,37 @@ def _fit(
     Returns grid indices (K, S), weights (K,), responsibilities (N, K, M) and the
     log-likelihood.
     """
-    n, s, n_mult, g = loglik.shape
+    _, s, _, g = pairs.shape
+    min_size = _annihilation_size(s)
     grid_idx = np.clip(np.rint(init * (g - 1)).astype(int), 0, g - 1)
     k = grid_idx.shape[0]
     weights = np.full(k, 1.0 / k)
     prev = -np.inf
     sample_ix = np.arange(s)
-    flat = loglik.transpose(1, 0, 2, 3).reshape(s, n * n_mult, g)  # per sample: (N*M, G)
     ll_total = -np.inf
-    resp = np.zeros((n, k, n_mult))
+    resp = np.zeros((k, len(pairs.mutation)))
     for _ in range(max_iter):
-        # E-step: log P(data_i, clone k, multiplicity m)
-        per_clone = loglik[:, sample_ix[None, :], :, grid_idx].sum(axis=1)  # (K, N, M)
-        log_joint = (
-            np.log(weights)[:, None, None] + per_clone + log_prior_m[None, :, :]
-        ).transpose(1, 0, 2)  # (N, K, M)
-        norm = special.logsumexp(log_joint.reshape(n, -1), axis=1)
-        ll_total = float(norm.sum())
-        resp = np.exp(log_joint - norm[:, None, None])
-        # M-step: weights with annihilation of components too small to pay for their S params
-        counts = resp.sum(axis=(0, 2))
-        keep = counts - s / 2.0 > 0
+        # E-step: log P(data_i, clone k, option o) for every valid pair (K, P)
+        per_clone = pairs.by_grid[sample_ix[None, :], grid_idx].sum(axis=1)
+        log_joint = np.log(weights)[:, None] + per_clone + pairs.log_prior[None, :]
+        top = np.maximum.reduceat(log_joint.max(axis=0), pairs.starts)  # (N,)
+        unnorm = np.exp(log_joint - top[pairs.mutation][None, :])
+        total = np.add.reduceat(unnorm.sum(axis=0), pairs.starts)  # (N,)
+        ll_total = float((top + np.log(total)).sum())
+        resp = unnorm / total[pairs.mutation][None, :]
+        # M-step: weights with annihilation of components too small to pay for their params
+        counts = resp.sum(axis=1)
+        keep = counts - min_size > 0
         if not keep.any():
             keep = counts == counts.max()
         if not keep.all():
-            grid_idx, resp = grid_idx[keep], resp[:, keep, :]
-            counts = counts[keep]
+            grid_idx, resp, counts = grid_idx[keep], resp[keep], counts[keep]
             k = int(keep.sum())
-        weights = np.maximum(counts - s / 2.0, 1e-12)
+        weights = np.maximum(counts - min_size, 1e-12)
         weights /= weights.sum()
-        # (K, N*M) @ (N*M, G): one BLAS product per sample
-        r = np.ascontiguousarray(resp.transpose(1, 0, 2)).reshape(k, n * n_mult)
+        # every clone's CCF in every sample at once: (K, P) @ (P, S*G), best grid point
         before = grid_idx.copy()
-        for j in range(s):
-            grid_idx[:, j] = np.argmax(r @ flat[j], axis=1)
+        grid_idx = (resp @ pairs.flat).reshape(k, s, g).argmax(axis=2)
         change = ll_total - prev
         if change < tol * abs(ll_total):
             break
@@ -215,7 +277,7 @@ def _fit(
         if np.array_equal(before, grid_idx) and change < 1e-4 * abs(ll_total):
             break
         prev = ll_total
-    return grid_idx, weights, resp, ll_total
+    return grid_idx, weights, pairs.expand(resp), ll_total
 
 
 def _merge_candidates(centres: np.ndarray, limit: int) -> list[tuple[int, int]]:
@@ -231,23 +293,46 @@ def _merge_candidates(centres: np.ndarray, limit: int) -> list[tuple[int, int]]:
     return [(a, b) for _, a, b in pairs[:limit]]
 
 
+# Weight of the classification entropy in the model choice. 1 is the ICL of Biernacki et al.
+# (2000); measured on virtual patients (6 seeds; 2, 4, 10 regions): 0 let one clone of 80
+# mutations split in two at 10 regions (ARI 0.92), 1 merged a near-clonal subclone into the
+# trunk at 2 regions (truncal specificity 0.88); 0.5 avoided both.
+_ENTROPY_WEIGHT = 0.5
+
+
+def _criterion(ll: float, resp: np.ndarray, n: int, s: int) -> float:
+    """Model-choice score (lower is better): -log L + BIC penalty + weighted entropy.
+
+    The entropy term (the ICL of Biernacki et al. 2000) is what stops one cloud of mutations
+    from being split in two: a split chosen by the data always gains likelihood, but its
+    members' clone is uncertain; real clones are well separated and pay almost nothing.
+    """
+    k = resp.shape[1]
+    post = resp.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -float(np.nansum(post * np.log(post)))
+    penalty = np.log(n) * (k * (s + 1) - 1) / 2.0
+    # one sample: clones' VAF clouds overlap by nature and the entropy would merge them all
+    return -ll + penalty + (_ENTROPY_WEIGHT * entropy if s > 1 else 0.0)
+
+
 def _fit_and_merge(
-    loglik: np.ndarray,
-    log_prior_m: np.ndarray,
+    pairs: _Pairs,
     init: np.ndarray,
     *,
     max_iter: int,
     tol: float,
     max_candidates: int = 4,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Fit from ``init`` (K, S) CCFs, then greedily merge clone pairs while BIC improves.
+    """Fit from ``init`` (K, S) CCFs, then greedily merge clone pairs while ICL improves.
 
     Each round scores the ``max_candidates`` closest pairs with a short EM run (20 steps) and
-    refits only the best merge in full; it is kept if the full fit still improves the BIC.
+    refits only the best merge in full; it is kept if the full fit still improves the
+    criterion (:func:`_criterion`).
     """
-    n, s, _, g = loglik.shape
-    grid_idx, weights, resp, ll = _fit(loglik, log_prior_m, init, max_iter=max_iter, tol=tol)
-    per_param = np.log(n) * (s + 1) / 2.0
+    n, s, _, g = pairs.shape
+    grid_idx, weights, resp, ll = _fit(pairs, init, max_iter=max_iter, tol=tol)
+    current = _criterion(ll, resp, n, s)
     while len(weights) > 1:
         best: tuple[float, np.ndarray] | None = None
         centres = grid_idx / (g - 1)
@@ -256,16 +341,18 @@ def _fit_and_merge(
             merged[a] = (centres[a] * weights[a] + centres[b] * weights[b]) / (
                 weights[a] + weights[b]
             )
-            _, w, _, ll_m = _fit(loglik, log_prior_m, merged, max_iter=20, tol=tol)
-            gain = (ll - ll_m) - per_param * (len(weights) - len(w))
-            if gain < 0 and (best is None or gain < best[0]):
-                best = (gain, merged)
+            _, _, r_m, ll_m = _fit(pairs, merged, max_iter=20, tol=tol)
+            score = _criterion(ll_m, r_m, n, s)
+            if score < current and (best is None or score < best[0]):
+                best = (score, merged)
         if best is None:
             break
-        fit = _fit(loglik, log_prior_m, best[1], max_iter=max_iter, tol=tol)
-        if (ll - fit[3]) - per_param * (len(weights) - len(fit[1])) >= 0:
+        fit = _fit(pairs, best[1], max_iter=max_iter, tol=tol)
+        score = _criterion(fit[3], fit[2], n, s)
+        if score >= current:
             break
         grid_idx, weights, resp, ll = fit
+        current = score
     return grid_idx, weights, resp, ll
 
 
@@ -292,8 +379,10 @@ def cluster_mutations(
     :func:`ithkit.genomic.expected_vaf`. The mixture is fitted by EM with the CCFs on a 0.01
     grid, starting from ``max_clones`` k-means++ centres on the point CCFs; the number of clones
     is chosen automatically: components that cannot pay for their parameters are annihilated
-    during EM (minimum message length, Figueiredo & Jain 2002), then close clones are merged
-    while that improves the BIC. The best of ``n_restarts`` runs (by BIC) is kept.
+    during EM (minimum message length, Figueiredo & Jain 2002, needing at most 3 members),
+    then close clones are merged while that improves the BIC plus half the classification
+    entropy (ICL, Biernacki et al. 2000, at half weight; BIC alone with one sample). The best
+    of ``n_restarts`` runs by the same criterion is kept.
 
     Parameters
     ----------
@@ -377,23 +466,23 @@ def cluster_mutations(
     pick = np.arange(n)
     if subsample is not None and n > subsample:
         pick = np.sort(np.random.default_rng(rng_seeds[-1]).choice(n, subsample, replace=False))
-    sub_ll, sub_prior, sub_points = loglik[pick], log_prior_m[pick], points[pick]
+    sub_pairs, sub_points = _Pairs.build(loglik[pick], log_prior_m[pick]), points[pick]
     n_sub = len(pick)
     best = None
     with _single_thread_blas():
         for ss in rng_seeds[:-1]:
             rng = np.random.default_rng(ss)
             init = _kmeanspp(sub_points, min(max_clones, n_sub), rng)
-            gi, w, resp, ll = _fit_and_merge(sub_ll, sub_prior, init, max_iter=max_iter, tol=tol)
-            bic = -2 * ll + (len(w) * (s + 1) - 1) * np.log(n_sub)
-            if best is None or bic < best[0]:
-                best = (bic, gi, w, resp, ll)
+            gi, w, resp, ll = _fit_and_merge(sub_pairs, init, max_iter=max_iter, tol=tol)
+            score = _criterion(ll, resp, n_sub, s)
+            if best is None or score < best[0]:
+                best = (score, gi, w, resp, ll)
         assert best is not None
         _, grid_idx, _, resp, ll = best
         if n_sub < n:
-            grid_idx, _, resp, ll = _fit(
-                loglik, log_prior_m, grid_idx / (CCF_GRID.size - 1), max_iter=max_iter, tol=tol
-            )
+            all_pairs = _Pairs.build(loglik, log_prior_m)
+            init = grid_idx / (CCF_GRID.size - 1)
+            grid_idx, _, resp, ll = _fit(all_pairs, init, max_iter=max_iter, tol=tol)
 
     # order clones by decreasing mean CCF
     order = np.argsort(-grid_idx.mean(axis=1), kind="stable")
