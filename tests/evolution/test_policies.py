@@ -158,3 +158,23 @@ def test_compare_table_and_default_policies() -> None:
     assert cmp.simulations["intermittent"].scenario.policy["on_days"] == 30.0
     with pytest.raises(InputError, match="double_bind needs"):
         compare(EXAMPLE, ["double_bind"])
+
+
+def test_alternating_by_name_cycles_every_drug_for_30_days() -> None:
+    from ithkit.evolution import load_scenario
+    from ithkit.evolution._simulate import policy_from_name
+
+    scenario = load_scenario(
+        {
+            "engine": "ode",
+            "horizon_days": 100,
+            "populations": {"S": {"initial": 100, "growth_rate": 0.01, "capacity": 1000}},
+            "drugs": {"A": {"kill_rate": {"S": 0.02}}, "B": {"kill_rate": {"S": 0.02}}},
+            "policy": {"kind": "continuous", "drugs": ["A"]},
+        }
+    )
+    policy = policy_from_name(scenario, "alternating")
+    assert policy == {"kind": "alternating", "drugs": ["A", "B"], "days": [30.0, 30.0]}
+    one_drug = load_scenario({**scenario.raw, "drugs": {"A": {"kill_rate": {"S": 0.02}}}})
+    with pytest.raises(InputError, match="alternating needs two drugs"):
+        policy_from_name(one_drug, "alternating")

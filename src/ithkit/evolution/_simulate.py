@@ -240,7 +240,8 @@ def policy_from_name(scenario: Scenario, name: str) -> dict[str, Any]:
 
     Settings come from the scenario's own policy when it is of the same kind; otherwise the
     defaults are: the scenario policy's drugs (or all drugs), adaptive ``off_below 0.5,
-    on_above 1.0``, intermittent ``on_days 30, off_days 30``. ``double_bind`` needs the
+    on_above 1.0``, intermittent ``on_days 30, off_days 30``, alternating every drug for 30
+    days in turn. ``double_bind`` needs the
     scenario's policy to be a double bind (it names the monitored population).
 
     Examples
@@ -270,13 +271,19 @@ def policy_from_name(scenario: Scenario, name: str) -> dict[str, Any]:
             raise InputError("sequential needs two drugs", source=scenario.source,
                              fix="define a second drug")  # fmt: skip
         return {"kind": "sequential", "drugs": list(scenario.drug_names)}
+    if name == "alternating":
+        if len(scenario.drug_names) < 2:
+            raise InputError("alternating needs two drugs", source=scenario.source,
+                             fix="define a second drug")  # fmt: skip
+        names = list(scenario.drug_names)
+        return {"kind": "alternating", "drugs": names, "days": [30.0] * len(names)}
     if name == "double_bind":
         raise InputError("double_bind needs its monitored population and thresholds",
                          source=scenario.source,
                          fix="set policy: {kind: double_bind, ...} in the scenario")  # fmt: skip
     raise InputError(f"unknown policy {name!r}", source="policies",
                      fix="use none, continuous, combination, intermittent, adaptive, "
-                         "sequential or double_bind")  # fmt: skip
+                         "sequential, alternating or double_bind")  # fmt: skip
 
 
 def compare(
