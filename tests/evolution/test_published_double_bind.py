@@ -220,3 +220,15 @@ def test_alternating_validation(policy: dict, message: str) -> None:
     with pytest.raises(InputError) as info:
         load_scenario(_tiny(policy))
     assert message in str(info.value)
+
+
+def test_monitored_double_bind_on_the_published_model() -> None:
+    # a switch within a day of the previous one used to crash the ODE engine (scipy returns
+    # lists when an event fires before the first output time); values in docs/evolution.md
+    policy = {"kind": "double_bind", "drugs": ["A", "B"], "monitor": "RA",
+              "to_second_above": 0.5, "to_first_below": 0.3}  # fmt: skip
+    table = compare(SCENARIO, ["sequential", "alternating", policy]).table
+    sequential, alternating, double_bind = table["time_to_progression_days"]
+    assert sequential < double_bind < alternating
+    assert double_bind == pytest.approx(30.74, abs=0.05)
+    assert table["n_switches"].iloc[2] > 10

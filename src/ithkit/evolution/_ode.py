@@ -119,9 +119,14 @@ def run_ode(
             rtol=1e-7, atol=1e-12, max_step=max_step,
         )  # fmt: skip
         label = therapy_label(therapy)
-        for k in range(sol.t.size):
-            xx, bb = split(sol.y[:, k])
-            record.add(float(sol.t[k]), np.maximum(xx, floor), bb, label)
+        # scipy returns empty lists, not arrays, when an event ends the step before the first
+        # output time (a double bind switching within a day of the last switch)
+        t_out = np.asarray(sol.t, dtype=float)
+        y_out = np.asarray(sol.y, dtype=float).reshape(len(y), -1) if t_out.size else None
+        for k in range(t_out.size):
+            assert y_out is not None
+            xx, bb = split(y_out[:, k])
+            record.add(float(t_out[k]), np.maximum(xx, floor), bb, label)
         fired: Event | None = None
         if sol.status == 1:
             for e, te, ye in zip(events, sol.t_events, sol.y_events, strict=True):
