@@ -298,6 +298,9 @@ def _merge_candidates(centres: np.ndarray, limit: int) -> list[tuple[int, int]]:
 # mutations split in two at 10 regions (ARI 0.92), 1 merged a near-clonal subclone into the
 # trunk at 2 regions (truncal specificity 0.88); 0.5 avoided both.
 _ENTROPY_WEIGHT = 0.5
+# EM steps that score a candidate merge before the best one is refitted in full (10 and 20
+# gave the same ARI on 30 virtual patients, 5 lost accuracy at 300 x 10; 10 is cheaper)
+_CANDIDATE_ITER = 10
 
 
 def _criterion(ll: float, resp: np.ndarray, n: int, s: int) -> float:
@@ -326,7 +329,7 @@ def _fit_and_merge(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Fit from ``init`` (K, S) CCFs, then greedily merge clone pairs while ICL improves.
 
-    Each round scores the ``max_candidates`` closest pairs with a short EM run (20 steps) and
+    Each round scores the ``max_candidates`` closest pairs with a short EM run (10 steps) and
     refits only the best merge in full; it is kept if the full fit still improves the
     criterion (:func:`_criterion`).
     """
@@ -341,7 +344,7 @@ def _fit_and_merge(
             merged[a] = (centres[a] * weights[a] + centres[b] * weights[b]) / (
                 weights[a] + weights[b]
             )
-            _, _, r_m, ll_m = _fit(pairs, merged, max_iter=20, tol=tol)
+            _, _, r_m, ll_m = _fit(pairs, merged, max_iter=_CANDIDATE_ITER, tol=tol)
             score = _criterion(ll_m, r_m, n, s)
             if score < current and (best is None or score < best[0]):
                 best = (score, merged)
