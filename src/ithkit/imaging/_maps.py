@@ -52,7 +52,135 @@ def _kernel_layout(
     return offs, np.concatenate(first).astype(np.int64), np.concatenate(second).astype(np.int64)
 
 
+@numba.njit(cache=True, nogil=True)
+def _block(
+    img: NDArray[np.float64],
+    q: NDArray[np.int64],
+    centres: NDArray[np.int64],
+    offs: NDArray[np.int64],
+    pa: NDArray[np.int64],
+    pb: NDArray[np.int64],
+    ng: int,
+    want_glcm: bool,
+    lo: int,
+    hi: int,
+    out: NDArray[np.float64],
+) -> None:
+    """Map features of the kernels around ``centres[lo:hi]`` into ``out[lo:hi]``.
+
+    ``img`` and ``q`` are flat, padded by the kernel radius, with ``q`` = 0 outside the ROI;
+    ``centres`` are flat indices, ``offs`` the kernel's flat offsets and (``pa``, ``pb``) its
+    GLCM pairs as kernel-voxel indices. The buffers are reused from kernel to kernel and only
+    the grey levels present in the kernel are touched.
+    """
+    nk = offs.shape[0]
+    npair = pa.shape[0]
+    st = ng + 1
+    hist = np.zeros(st)
+    glcm = np.zeros(st * st)
+    vals = np.empty(nk)
+    lv = np.empty(nk, dtype=np.int64)
+    for k in range(lo, hi):
+        c = centres[k]
+        cnt = 0
+        s1 = 0.0
+        gmin, gmax = st, 0
+        for t in range(nk):
+            g = q[c + offs[t]]
+            lv[t] = g
+            if g > 0:
+                v = img[c + offs[t]]
+                vals[cnt] = v
+                cnt += 1
+                s1 += v
+                hist[g] += 1.0
+                gmin = min(gmin, g)
+                gmax = max(gmax, g)
+        mu = s1 / cnt
+        s2 = 0.0
+        s3 = 0.0
+        s4 = 0.0
+        for t in range(cnt):
+            d = vals[t] - mu
+            s2 += d * d
+            s3 += d * d * d
+            s4 += d * d * d * d
+        var = s2 / cnt
+        out[k, 0] = mu
+        out[k, 1] = var
+        if var > 0:
+            out[k, 2] = (s3 / cnt) / var**1.5
+            out[k, 3] = (s4 / cnt) / (var * var) - 3.0
+        else:
+            out[k, 2] = 0.0
+            out[k, 3] = 0.0
+        ent = 0.0
+        uni = 0.0
+        for g in range(gmin, gmax + 1):
+            p = hist[g] / cnt
+            hist[g] = 0.0
+            if p > 0:
+                ent -= p * np.log2(p)
+                uni += p * p
+        out[k, 4] = ent
+        out[k, 5] = uni
+        if not want_glcm:
+            continue
+        # branch-free counting: pairs with a voxel outside the ROI land in row/column 0
+        total = 0.0
+        for t in range(npair):
+            a = lv[pa[t]]
+            b = lv[pb[t]]
+            glcm[a * st + b] += 1.0
+            total += 1.0 if a > 0 and b > 0 else 0.0
+        con = 0.0
+        jent = 0.0
+        idf = 0.0
+        asm = 0.0
+        if total > 0:
+            total2 = 2.0 * total
+            for i in range(gmin, gmax + 1):
+                for j in range(gmin, gmax + 1):
+                    p = (glcm[i * st + j] + glcm[j * st + i]) / total2
+                    if p > 0:
+                        d = abs(i - j)
+                        con += d * d * p
+                        jent -= p * np.log2(p)
+                        idf += p / (1.0 + d)
+                        asm += p * p
+            out[k, 6] = con
+            out[k, 7] = jent
+            out[k, 8] = idf
+            out[k, 9] = asm
+        for i in range(gmin, gmax + 1):
+            glcm[i * st] = 0.0
+            for j in range(gmin, gmax + 1):
+                glcm[i * st + j] = 0.0
+        for j in range(gmax + 1):
+            glcm[j] = 0.0
+
+
 @numba.njit(cache=True, nogil=True, parallel=True)
+def _kernel_features_parallel(
+    img: NDArray[np.float64],
+    q: NDArray[np.int64],
+    centres: NDArray[np.int64],
+    offs: NDArray[np.int64],
+    pa: NDArray[np.int64],
+    pb: NDArray[np.int64],
+    ng: int,
+    want_glcm: bool,
+) -> NDArray[np.float64]:
+    n = centres.shape[0]
+    out = np.full((n, 10), np.nan)
+    nblock = min(n, 64)
+    for blk in numba.prange(nblock):
+        lo, hi = blk * n // nblock, (blk + 1) * n // nblock
+        _block(img, q, centres, offs, pa, pb, ng, want_glcm, lo, hi, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def _kernel_features(
     img: NDArray[np.float64],
     q: NDArray[np.int64],
@@ -63,103 +191,13 @@ def _kernel_features(
     ng: int,
     want_glcm: bool,
 ) -> NDArray[np.float64]:
-    """Map features of the kernel around each centre.
-
-    ``img`` and ``q`` are flat, padded by the kernel radius, with ``q`` = 0 outside the ROI;
-    ``centres`` are flat indices, ``offs`` the kernel's flat offsets and (``pa``, ``pb``) its
-    GLCM pairs as kernel-voxel indices. Each block of centres reuses its buffers and touches
-    only the grey levels present in the kernel.
-    """
-    n = centres.shape[0]
-    nk = offs.shape[0]
-    npair = pa.shape[0]
-    st = ng + 1
-    out = np.full((n, 10), np.nan)
-    nblock = min(n, 64)
-    for blk in numba.prange(nblock):
-        hist = np.zeros(st)
-        glcm = np.zeros(st * st)
-        vals = np.empty(nk)
-        lv = np.empty(nk, dtype=np.int64)
-        for k in range(blk * n // nblock, (blk + 1) * n // nblock):
-            c = centres[k]
-            cnt = 0
-            s1 = 0.0
-            gmin, gmax = st, 0
-            for t in range(nk):
-                g = q[c + offs[t]]
-                lv[t] = g
-                if g > 0:
-                    v = img[c + offs[t]]
-                    vals[cnt] = v
-                    cnt += 1
-                    s1 += v
-                    hist[g] += 1.0
-                    gmin = min(gmin, g)
-                    gmax = max(gmax, g)
-            mu = s1 / cnt
-            s2 = 0.0
-            s3 = 0.0
-            s4 = 0.0
-            for t in range(cnt):
-                d = vals[t] - mu
-                s2 += d * d
-                s3 += d * d * d
-                s4 += d * d * d * d
-            var = s2 / cnt
-            out[k, 0] = mu
-            out[k, 1] = var
-            if var > 0:
-                out[k, 2] = (s3 / cnt) / var**1.5
-                out[k, 3] = (s4 / cnt) / (var * var) - 3.0
-            else:
-                out[k, 2] = 0.0
-                out[k, 3] = 0.0
-            ent = 0.0
-            uni = 0.0
-            for g in range(gmin, gmax + 1):
-                p = hist[g] / cnt
-                hist[g] = 0.0
-                if p > 0:
-                    ent -= p * np.log2(p)
-                    uni += p * p
-            out[k, 4] = ent
-            out[k, 5] = uni
-            if not want_glcm:
-                continue
-            # branch-free counting: pairs with a voxel outside the ROI land in row/column 0
-            total = 0.0
-            for t in range(npair):
-                a = lv[pa[t]]
-                b = lv[pb[t]]
-                glcm[a * st + b] += 1.0
-                total += 1.0 if a > 0 and b > 0 else 0.0
-            con = 0.0
-            jent = 0.0
-            idf = 0.0
-            asm = 0.0
-            if total > 0:
-                total2 = 2.0 * total
-                for i in range(gmin, gmax + 1):
-                    for j in range(gmin, gmax + 1):
-                        p = (glcm[i * st + j] + glcm[j * st + i]) / total2
-                        if p > 0:
-                            d = abs(i - j)
-                            con += d * d * p
-                            jent -= p * np.log2(p)
-                            idf += p / (1.0 + d)
-                            asm += p * p
-                out[k, 6] = con
-                out[k, 7] = jent
-                out[k, 8] = idf
-                out[k, 9] = asm
-            for i in range(gmin, gmax + 1):
-                glcm[i * st] = 0.0
-                for j in range(gmin, gmax + 1):
-                    glcm[i * st + j] = 0.0
-            for j in range(gmax + 1):
-                glcm[j] = 0.0
+    out = np.full((centres.shape[0], 10), np.nan)
+    _block(img, q, centres, offs, pa, pb, ng, want_glcm, 0, centres.shape[0], out)
     return out
+
+
+# below this many ROI voxels the thread start costs more than it saves
+_PARALLEL_MIN = 8192
 
 
 def feature_maps(
@@ -238,9 +276,11 @@ def feature_maps(
     from ithkit._progress import progress
 
     qf, imgf = q_p.ravel(), img_p.ravel()
+    big = centres.shape[0] >= _PARALLEL_MIN and numba.get_num_threads() > 1
+    run = _kernel_features_parallel if big else _kernel_features
     with progress(show_progress, "feature maps", len(starts)) as advance:
         for s in starts:
-            values[s : s + chunk] = _kernel_features(
+            values[s : s + chunk] = run(
                 imgf, qf, centres[s : s + chunk], offs, pa, pb, ng, want_glcm
             )
             advance()
