@@ -13,9 +13,13 @@ Cases (synthetic CT from ``ithkit.imaging.synthetic_ct``, 1 mm voxels, 3 habitat
   * ROI in a 64^3 box: 64x64x64 CT, sphere of radius 28 mm;
   * ROI in a 128^3 box: 128x128x64 CT, sphere of 57,777 voxels (the issue's reference case)
     and 128x128x128 CT, sphere of radius 56 mm.
-Features: ithkit's full IBSI-1 set (all families, all aggregations) and its 3D-only subset vs
-PyRadiomics' default classes (shape, firstorder, glcm, glrlm, glszm, gldm, ngtdm), bin width
-25 HU for both. Maps: 5x5x5 kernel; PyRadiomics voxel-based with the same features (first
+Features: ithkit's full IBSI-1 set (all families, all aggregations), its 3D-only subset, and
+the like-for-like set (the families PyRadiomics has: morphology, intensity statistics and
+histogram, GLCM, GLRLM, GLSZM, NGTDM, NGLDM ~ GLDM; 3D aggregations) vs PyRadiomics' default
+classes (shape, firstorder, glcm, glrlm, glszm, gldm, ngtdm), bin width 25 HU for both. Times
+are wall seconds, median of --repeat runs after one warm-up, both tools on the same files in
+the same run (the CPU may be shared: read the ratios). ithkit's morphology includes Moran's I
+and Geary's C, which PyRadiomics does not compute; --breakdown times ithkit's families. Maps: 5x5x5 kernel; PyRadiomics voxel-based with the same features (first
 order mean/variance/skewness/kurtosis/entropy/uniformity + GLCM contrast/joint entropy/ID/
 joint energy) (mean, variance and entropy maps are compared voxel by voxel). The image is shifted so the ROI minimum is a
 multiple of 25 HU: both tools then bin identically and values can be compared.
@@ -37,6 +41,7 @@ from ithkit.imaging import (
     Volume,
     extract_features,
     feature_maps,
+    roi_features,
     synthetic_ct,
     write_volume,
 )
@@ -47,7 +52,12 @@ import SimpleITK as sitk
 import radiomics
 from radiomics import featureextractor
 radiomics.logger.setLevel(logging.ERROR)
-img, msk, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+img, msk, mode, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def median_time(fn):
+    ts, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter(); out = fn(); ts.append(time.perf_counter() - t)
+    return sorted(ts)[len(ts) // 2], out
 settings = {"binWidth": 25, "label": 1, "force2D": False}
 if mode == "features":
     ex = featureextractor.RadiomicsFeatureExtractor(**settings)
@@ -55,7 +65,7 @@ if mode == "features":
     for c in ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm"):
         ex.enableFeatureClassByName(c)
     ex.execute(img, msk)  # warm-up
-    t = time.perf_counter(); res = ex.execute(img, msk); dt = time.perf_counter() - t
+    dt, res = median_time(lambda: ex.execute(img, msk))
     vals = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
     print(json.dumps({"seconds": dt, "n": len(vals), "values": vals}))
 else:
@@ -63,11 +73,11 @@ else:
     ex.disableAllFeatures()
     ex.enableFeaturesByName(firstorder=["Mean", "Variance", "Skewness", "Kurtosis", "Entropy", "Uniformity"],
                             glcm=["Contrast", "JointEntropy", "Id", "JointEnergy"])
-    t = time.perf_counter(); res = ex.execute(img, msk, voxelBased=True); dt = time.perf_counter() - t
+    dt, res = median_time(lambda: ex.execute(img, msk, voxelBased=True))
     ref = sitk.ReadImage(img)  # voxel-based output covers the ROI box: put it back on the grid
     maps = {k: sitk.GetArrayFromImage(sitk.Resample(v, ref, sitk.Transform(), sitk.sitkNearestNeighbor,
             float("nan"), sitk.sitkFloat64)).tolist() for k, v in res.items() if isinstance(v, sitk.Image)}
-    out = sys.argv[4]
+    out = sys.argv[5]
     json.dump(maps, open(out, "w"))
     print(json.dumps({"seconds": dt, "n": len(maps)}))
 """
@@ -107,20 +117,42 @@ def _case(shape: tuple[int, int, int], radius: float, seed: int) -> tuple[Volume
     return img, les.mask
 
 
-def _time(fn, repeat: int = 2) -> tuple[float, object]:
-    fn()  # warm-up (numba compile / caches)
-    best, out = float("inf"), None
+# ithkit families that PyRadiomics also has (NGLDM with coarseness 0 and distance 1 is GLDM)
+LIKE_PYRAD = ("morphology", "intensity_statistics", "intensity_histogram", "glcm", "glrlm",
+              "glszm", "ngtdm", "ngldm")  # fmt: skip
+
+
+def _time(fn, repeat: int = 5) -> tuple[float, object]:
+    """Median wall time of ``repeat`` runs after a warm-up (numba compile / caches)."""
+    out = fn()
+    times = []
     for _ in range(repeat):
         t = time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)), out
+
+
+def _breakdown(img: Volume, msk: Volume, cfg: FeatureConfig, repeat: int) -> None:
+    """ithkit's time per family group on one case (median wall seconds)."""
+    arr, roi, sp = np.asarray(img.array, float), msk.array > 0, img.spacing_zyx
+    groups = {"morphology (incl. Moran's I, Geary's C)": ("morphology",),
+              "local intensity": ("local_intensity",),
+              "intensity statistics + histogram": ("intensity_statistics", "intensity_histogram"),
+              "intensity-volume histogram": ("intensity_volume_histogram",),
+              "glcm": ("glcm",), "glrlm": ("glrlm",), "glszm + gldzm": ("glszm", "gldzm"),
+              "ngtdm + ngldm": ("ngtdm", "ngldm")}  # fmt: skip
+    for label, fams in groups.items():
+        t, _ = _time(lambda f=fams: roi_features(arr, roi, sp, config=cfg, families=f), repeat)
+        print(f"  {label:<44}{t:>9.4f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pyradiomics", default="/tmp/bench_pyradiomics/bin/python")
     ap.add_argument("--no-maps", action="store_true")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (median)")
+    ap.add_argument("--breakdown", action="store_true", help="time ithkit per family group")
     args = ap.parse_args()
     pyrad = Path(args.pyradiomics)
     have_pyrad = pyrad.exists()
@@ -133,27 +165,35 @@ def main() -> None:
     cases = [("64^3 box, r=28", (64, 64, 64), 28.0),
              ("128x128x64, 57.8k vox", (64, 128, 128), 23.99),
              ("128^3 box, r=56", (128, 128, 128), 56.0)]  # fmt: skip
-    print("## Whole-ROI features (seconds, best of 2 after warm-up)")
-    print(f"{'case':<24}{'voxels':>9}{'ithkit all':>12}{'n':>6}{'ithkit 3D':>11}{'n':>6}"
-          f"{'PyRad':>9}{'n':>6}{'speed-up':>10}")  # fmt: skip
+    print(f"## Whole-ROI features (wall seconds, median of {args.repeat} after warm-up)")
+    print(f"{'case':<24}{'voxels':>8}{'ithkit all':>11}{'n':>5}{'ithkit 3D':>10}{'n':>5}"
+          f"{'ithkit like':>12}{'n':>5}{'PyRad':>8}{'n':>5}{'vs 3D':>7}{'vs like':>8}")  # fmt: skip
     agreement = []
     for name, shape, radius in cases:
         img, msk = _case(shape, radius, seed=1)
         n_vox = int((msk.array > 0).sum())
-        t_all, f_all = _time(lambda i=img, m=msk: extract_features(i, m, config=cfg_all))
-        t_3d, f_3d = _time(lambda i=img, m=msk: extract_features(i, m, config=cfg_3d))
+        t_all, f_all = _time(
+            lambda i=img, m=msk: extract_features(i, m, config=cfg_all), args.repeat
+        )
+        t_3d, f_3d = _time(lambda i=img, m=msk: extract_features(i, m, config=cfg_3d), args.repeat)
+        arr, roi, sp = np.asarray(img.array, float), msk.array > 0, img.spacing_zyx
+        t_lk, f_lk = _time(lambda a=arr, r=roi, s=sp: roi_features(a, r, s, config=cfg_3d, families=LIKE_PYRAD),
+                           args.repeat)  # fmt: skip
         t_py, n_py, vals = float("nan"), 0, {}
         if have_pyrad:
             write_volume(img, tmp / "ct.nii.gz")
             write_volume(msk, tmp / "mask.nii.gz")
             res = subprocess.run(
-                [str(pyrad), "-c", PYRAD_SCRIPT, str(tmp / "ct.nii.gz"), str(tmp / "mask.nii.gz"), "features"],
+                [str(pyrad), "-c", PYRAD_SCRIPT, str(tmp / "ct.nii.gz"), str(tmp / "mask.nii.gz"), "features",
+                 str(args.repeat)],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             out = json.loads(res.stdout.strip().splitlines()[-1])
             t_py, n_py, vals = out["seconds"], out["n"], out["values"]
-        print(f"{name:<24}{n_vox:>9}{t_all:>12.3f}{len(f_all):>6}{t_3d:>11.3f}{len(f_3d):>6}"
-              f"{t_py:>9.3f}{n_py:>6}{t_py / t_3d:>9.1f}x")  # fmt: skip
+        print(f"{name:<24}{n_vox:>8}{t_all:>11.3f}{len(f_all):>5}{t_3d:>10.3f}{len(f_3d):>5}"
+              f"{t_lk:>12.3f}{len(f_lk):>5}{t_py:>8.3f}{n_py:>5}{t_py / t_3d:>6.1f}x{t_py / t_lk:>7.1f}x")  # fmt: skip
+        if args.breakdown and name.startswith("128x128x64"):
+            breakdown = (img, msk)
         if vals:
             for (feat, agg), key in COMPARE.items():
                 # mean, variance, ... exist in both first-order families: take the statistics
@@ -168,6 +208,9 @@ def main() -> None:
                 ours = float(f_3d.loc[sel, "value"].iloc[0])
                 rel = abs(ours - vals[key]) / max(abs(vals[key]), 1e-12)
                 agreement.append((name, feat, agg, ours, vals[key], rel))
+    if args.breakdown:
+        print("\n## ithkit time per family group, 128x128x64 case, 3D aggregations (s)")
+        _breakdown(*breakdown, cfg_3d, args.repeat)
     if agreement:
         print("\n## Agreement where the definitions coincide (relative difference)")
         worst = {}
@@ -179,7 +222,8 @@ def main() -> None:
               f"{max(worst.values()):.2e}")  # fmt: skip
     if args.no_maps:
         return
-    print("\n## Voxel-wise maps, 5x5x5 kernel, 10 maps (seconds)")
+    rep_maps = max(1, min(args.repeat, 3))
+    print(f"\n## Voxel-wise maps, 5x5x5 kernel, 10 maps (wall seconds, median of {rep_maps})")
     print(
         f"{'case':<24}{'voxels':>9}{'ithkit':>10}{'PyRad':>10}{'speed-up':>10}{'max rel diff':>14}"
     )
@@ -188,7 +232,7 @@ def main() -> None:
         img, msk = _case(shape, radius, seed=2)
         n_vox = int((msk.array > 0).sum())
         t_it, maps = _time(
-            lambda i=img, m=msk: feature_maps(i, m, kernel_voxels=5, config=cfg_all), 1
+            lambda i=img, m=msk: feature_maps(i, m, kernel_voxels=5, config=cfg_all), rep_maps
         )
         t_py, diff = float("nan"), float("nan")
         if have_pyrad and run_py:
@@ -196,7 +240,7 @@ def main() -> None:
             write_volume(msk, tmp / "mask.nii.gz")
             res = subprocess.run(
                 [str(pyrad), "-c", PYRAD_SCRIPT, str(tmp / "ct.nii.gz"), str(tmp / "mask.nii.gz"),
-                 "maps", str(tmp / "maps.json")], capture_output=True, text=True, check=True,
+                 "maps", str(rep_maps), str(tmp / "maps.json")], capture_output=True, text=True, check=True,
             )  # fmt: skip
             t_py = json.loads(res.stdout.strip().splitlines()[-1])["seconds"]
             pm = json.loads((tmp / "maps.json").read_text())

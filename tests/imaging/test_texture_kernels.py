@@ -74,3 +74,14 @@ def test_zones_match_scipy_labelling(q: np.ndarray, three_d: bool) -> None:
         full = np.zeros_like(ref_m)
         full[:, :, j.astype(int)] = m
         np.testing.assert_array_equal(full, ref_m)
+
+
+def test_texture_families_subset_gives_the_same_rows() -> None:
+    from ithkit.imaging._features._texture import texture_features
+
+    q = _volumes()[3]
+    ng = int(q.max())
+    full = texture_features(q, ng)
+    for fams in (("glcm",), ("glszm", "ngtdm"), ("gldzm", "ngldm", "glrlm")):
+        part = texture_features(q, ng, families=fams)
+        assert part == [r for r in full if r[0] in fams]

@@ -29,6 +29,7 @@ AGG_MATRIX = (
     "3d_merged",
 )
 AGG_ZONE = ("2d", "2_5d", "3d")
+TEXTURE_FAMILIES = ("glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm")
 
 
 def _shifted(q: NDArray[np.int64], d: tuple[int, int, int]) -> tuple[NDArray[np.int64], ...]:
@@ -688,11 +689,13 @@ def texture_features(
     ng: int,
     aggregations: tuple[str, ...] = AGG_MATRIX + AGG_ZONE,
     morph_roi: NDArray[np.bool_] | None = None,
+    families: tuple[str, ...] = TEXTURE_FAMILIES,
 ) -> list[tuple[str, str, str, str, float]]:
-    """All texture features as (family, feature, IBSI code, aggregation, value).
+    """Texture features as (family, feature, IBSI code, aggregation, value).
 
     ``morph_roi`` is the morphological mask (before re-segmentation): GLDZM distances to the ROI
-    edge are measured on it (IBSI 3.9); default ``q > 0``.
+    edge are measured on it (IBSI 3.9); default ``q > 0``. Only the matrices that ``families``
+    need are built.
     """
     rows: list[tuple[str, str, str, str, float]] = []
     roi = q > 0
@@ -707,13 +710,14 @@ def texture_features(
             for name, value in feats.items():
                 rows.append((family, name, codes[name], agg, value))
 
-    if magg:
+    if magg and "glcm" in families:
         c2, c3 = glcm_all(q, ng)
         emit(
             "glcm",
             GLCM_CODES,
             _matrix_family(c2, c3, nv2d, nv3d, lambda m, _nv: glcm_features_batch(m, ng), magg),
         )
+    if magg and "glrlm" in families:
         r2, r3 = glrlm_all(q, ng)
         emit(
             "glrlm",
@@ -727,13 +731,16 @@ def texture_features(
     slices = [z for z in range(q.shape[0]) if roi[z].any()]
     # size zones and distance zones (one labelling per connectivity serves both)
     two = three = None
-    if "2d" in zagg or "2_5d" in zagg:
+    zones = "glszm" in families or "gldzm" in families
+    if zones and ("2d" in zagg or "2_5d" in zagg):
         two = _zone_matrices(q, ng, _border_distance(edge, three_d=False), False)
-    if "3d" in zagg:
+    if zones and "3d" in zagg:
         three = _zone_matrices(q, ng, _border_distance(edge, three_d=True), True)
     for k, (family, names, codes) in enumerate(
         (("glszm", GLSZM_NAMES, GLSZM_CODES), ("gldzm", GLDZM_NAMES, GLDZM_CODES))
     ):
+        if family not in families:
+            continue
         res: dict[str, dict[str, float]] = {}
         if two is not None:
             all2, j2 = two[k]
@@ -745,6 +752,8 @@ def texture_features(
             m3, j3 = three[k]
             res["3d"] = _size_features(m3[0], nv3d, names, j3)
         emit(family, codes, res)
+    if "ngtdm" not in families and "ngldm" not in families:
+        return rows
     qq = np.ascontiguousarray(q, dtype=np.int64)
     res_t: dict[str, dict[str, float]] = {}
     res_d: dict[str, dict[str, float]] = {}
@@ -760,6 +769,8 @@ def texture_features(
         s3, n3, dep3 = _neighbourhood(qq, True, ng)
         res_t["3d"] = ngtdm_features(s3.sum(axis=0), n3.sum(axis=0))
         res_d["3d"] = _size_features(dep3.sum(axis=0), nv3d, NGLDM_NAMES)
-    emit("ngtdm", NGTDM_CODES, res_t)
-    emit("ngldm", NGLDM_CODES, res_d)
+    if "ngtdm" in families:
+        emit("ngtdm", NGTDM_CODES, res_t)
+    if "ngldm" in families:
+        emit("ngldm", NGLDM_CODES, res_d)
     return rows
