@@ -33,23 +33,38 @@ _DIRS = tuple(
 
 def _kernel_layout(
     r: int, shape: tuple[int, int, int]
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Flat offsets of the (2r+1)^3 kernel voxels in an array of ``shape`` (raster order), and
-    the GLCM pairs inside the kernel as kernel-voxel indices (v, v + d), d in the 13 directions.
-    """
+    for each GLCM pair (v, v + d) inside the kernel (d in the 13 directions) the position of its
+    code relative to the kernel centre in the codes of :func:`_pair_codes`."""
     w = 2 * r + 1
     _, sy, sx = shape
+    n = shape[0] * sy * sx
     zz, yy, xx = np.meshgrid(*(np.arange(-r, r + 1),) * 3, indexing="ij")
     offs = (zz * sy * sx + yy * sx + xx).ravel().astype(np.int64)
     idx = np.arange(w**3).reshape(w, w, w)
-    first, second = [], []
-    for dz, dy, dx in _DIRS:
+    pbase = []
+    for k, (dz, dy, dx) in enumerate(_DIRS):
         src = idx[
             max(0, -dz) : w - max(0, dz), max(0, -dy) : w - max(0, dy), max(0, -dx) : w - max(0, dx)
         ]
-        first.append(src.ravel())
-        second.append((src + (dz * w + dy) * w + dx).ravel())
-    return offs, np.concatenate(first).astype(np.int64), np.concatenate(second).astype(np.int64)
+        pbase.append(k * n + offs[src.ravel()])
+    return offs, np.concatenate(pbase).astype(np.int64)
+
+
+def _pair_codes(q: NDArray[np.int64], ng: int) -> NDArray[np.signedinteger]:
+    """For each direction d and voxel v of the flat padded ``q``: a (Ng+1) + b for the grey
+    levels a of v and b of v + d, 0 when either is outside the ROI. Shape (13 * size,)."""
+    _, sy, sx = q.shape
+    st = ng + 1
+    qf = q.ravel()
+    n = qf.size
+    codes = np.zeros((len(_DIRS), n), dtype=np.int16 if st * st <= 32767 else np.int32)
+    for k, (dz, dy, dx) in enumerate(_DIRS):
+        o = (dz * sy + dy) * sx + dx  # > 0: the directions are lexicographically positive
+        first, second = qf[: n - o], qf[o:]
+        codes[k, : n - o] = np.where((first > 0) & (second > 0), first * st + second, 0)
+    return codes.ravel()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -58,8 +73,8 @@ def _block(
     q: NDArray[np.int64],
     centres: NDArray[np.int64],
     offs: NDArray[np.int64],
-    pa: NDArray[np.int64],
-    pb: NDArray[np.int64],
+    codes: NDArray[np.signedinteger],
+    pbase: NDArray[np.int64],
     ng: int,
     want_glcm: bool,
     lo: int,
@@ -69,17 +84,17 @@ def _block(
     """Map features of the kernels around ``centres[lo:hi]`` into ``out[lo:hi]``.
 
     ``img`` and ``q`` are flat, padded by the kernel radius, with ``q`` = 0 outside the ROI;
-    ``centres`` are flat indices, ``offs`` the kernel's flat offsets and (``pa``, ``pb``) its
-    GLCM pairs as kernel-voxel indices. The buffers are reused from kernel to kernel and only
-    the grey levels present in the kernel are touched.
+    ``centres`` are flat indices, ``offs`` the kernel's flat offsets, ``codes`` the GLCM cell
+    of every (voxel, direction) pair (:func:`_pair_codes`) and ``pbase`` the kernel's pairs
+    (:func:`_kernel_layout`). The buffers are reused from kernel to kernel and only the grey
+    levels present in the kernel are touched.
     """
     nk = offs.shape[0]
-    npair = pa.shape[0]
+    npair = pbase.shape[0]
     st = ng + 1
     hist = np.zeros(st)
     glcm = np.zeros(st * st)
     vals = np.empty(nk)
-    lv = np.empty(nk, dtype=np.int64)
     for k in range(lo, hi):
         c = centres[k]
         cnt = 0
@@ -87,7 +102,6 @@ def _block(
         gmin, gmax = st, 0
         for t in range(nk):
             g = q[c + offs[t]]
-            lv[t] = g
             if g > 0:
                 v = img[c + offs[t]]
                 vals[cnt] = v
@@ -126,13 +140,10 @@ def _block(
         out[k, 5] = uni
         if not want_glcm:
             continue
-        # branch-free counting: pairs with a voxel outside the ROI land in row/column 0
-        total = 0.0
+        # pairs with a voxel outside the ROI have code 0: count them in cell 0, no branch
         for t in range(npair):
-            a = lv[pa[t]]
-            b = lv[pb[t]]
-            glcm[a * st + b] += 1.0
-            total += 1.0 if a > 0 and b > 0 else 0.0
+            glcm[codes[pbase[t] + c]] += 1.0
+        total = npair - glcm[0]
         con = 0.0
         jent = 0.0
         idf = 0.0
@@ -152,12 +163,10 @@ def _block(
             out[k, 7] = jent
             out[k, 8] = idf
             out[k, 9] = asm
+        glcm[0] = 0.0
         for i in range(gmin, gmax + 1):
-            glcm[i * st] = 0.0
             for j in range(gmin, gmax + 1):
                 glcm[i * st + j] = 0.0
-        for j in range(gmax + 1):
-            glcm[j] = 0.0
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -166,8 +175,8 @@ def _kernel_features_parallel(
     q: NDArray[np.int64],
     centres: NDArray[np.int64],
     offs: NDArray[np.int64],
-    pa: NDArray[np.int64],
-    pb: NDArray[np.int64],
+    codes: NDArray[np.signedinteger],
+    pbase: NDArray[np.int64],
     ng: int,
     want_glcm: bool,
 ) -> NDArray[np.float64]:
@@ -176,7 +185,7 @@ def _kernel_features_parallel(
     nblock = min(n, 64)
     for blk in numba.prange(nblock):
         lo, hi = blk * n // nblock, (blk + 1) * n // nblock
-        _block(img, q, centres, offs, pa, pb, ng, want_glcm, lo, hi, out)
+        _block(img, q, centres, offs, codes, pbase, ng, want_glcm, lo, hi, out)
     return out
 
 
@@ -186,13 +195,13 @@ def _kernel_features(
     q: NDArray[np.int64],
     centres: NDArray[np.int64],
     offs: NDArray[np.int64],
-    pa: NDArray[np.int64],
-    pb: NDArray[np.int64],
+    codes: NDArray[np.signedinteger],
+    pbase: NDArray[np.int64],
     ng: int,
     want_glcm: bool,
 ) -> NDArray[np.float64]:
     out = np.full((centres.shape[0], 10), np.nan)
-    _block(img, q, centres, offs, pa, pb, ng, want_glcm, 0, centres.shape[0], out)
+    _block(img, q, centres, offs, codes, pbase, ng, want_glcm, 0, centres.shape[0], out)
     return out
 
 
@@ -268,9 +277,10 @@ def feature_maps(
     roi_b = roi[box]
     q_p = np.pad(np.where(roi_b, q[box], 0).astype(np.int64), r)
     img_p = np.pad(img[box], r)
-    offs, pa, pb = _kernel_layout(r, q_p.shape)
+    offs, pbase = _kernel_layout(r, q_p.shape)
     centres = np.flatnonzero(np.pad(roi_b, r)).astype(np.int64)
     want_glcm = any(f.startswith("glcm_") for f in features)
+    codes = _pair_codes(q_p, ng) if want_glcm else np.zeros(1, dtype=np.int16)
     values = np.empty((centres.shape[0], len(MAP_FEATURES)))
     starts = range(0, centres.shape[0], chunk)
     from ithkit._progress import progress
@@ -281,7 +291,7 @@ def feature_maps(
     with progress(show_progress, "feature maps", len(starts)) as advance:
         for s in starts:
             values[s : s + chunk] = run(
-                imgf, qf, centres[s : s + chunk], offs, pa, pb, ng, want_glcm
+                imgf, qf, centres[s : s + chunk], offs, codes, pbase, ng, want_glcm
             )
             advance()
     out: dict[str, Volume] = {}
