@@ -306,6 +306,8 @@ _CANDIDATE_ITER = 10
 def _criterion(ll: float, resp: np.ndarray, n: int, s: int) -> float:
     """Model-choice score (lower is better): -log L + BIC penalty + weighted entropy.
 
+    With one sample the AIC penalty replaces the BIC's and the entropy is left out.
+
     The entropy term (the ICL of Biernacki et al. 2000) is what stops one cloud of mutations
     from being split in two: a split chosen by the data always gains likelihood, but its
     members' clone is uncertain; real clones are well separated and pay almost nothing.
@@ -314,7 +316,9 @@ def _criterion(ll: float, resp: np.ndarray, n: int, s: int) -> float:
     post = resp.sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -float(np.nansum(post * np.log(post)))
-    penalty = np.log(n) * (k * (s + 1) - 1) / 2.0
+    # one sample: the clones' VAF clouds overlap and the BIC merged true clones (ARI 0.596 vs
+    # 0.629 with AIC's penalty over 6 virtual patients of 100 mutations; PyClone-VI 0.632)
+    penalty = (1.0 if s == 1 else np.log(n) / 2.0) * (k * (s + 1) - 1)
     # one sample: clones' VAF clouds overlap by nature and the entropy would merge them all
     return -ll + penalty + (_ENTROPY_WEIGHT * entropy if s > 1 else 0.0)
 
@@ -384,7 +388,7 @@ def cluster_mutations(
     is chosen automatically: components that cannot pay for their parameters are annihilated
     during EM (minimum message length, Figueiredo & Jain 2002, needing at most 3 members),
     then close clones are merged while that improves the BIC plus half the classification
-    entropy (ICL, Biernacki et al. 2000, at half weight; BIC alone with one sample). The best
+    entropy (ICL, Biernacki et al. 2000, at half weight; AIC with one sample). The best
     of ``n_restarts`` runs by the same criterion is kept.
 
     Parameters
