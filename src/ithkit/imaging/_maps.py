@@ -33,23 +33,33 @@ _DIRS = tuple(
 
 def _kernel_layout(
     r: int, shape: tuple[int, int, int]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Flat offsets of the (2r+1)^3 kernel voxels in an array of ``shape`` (raster order), and
-    for each GLCM pair (v, v + d) inside the kernel (d in the 13 directions) the position of its
-    code relative to the kernel centre in the codes of :func:`_pair_codes`."""
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Kernel layout in a flat array of ``shape``, as offsets from the kernel centre.
+
+    Returns the (2r+1)^3 kernel voxels (raster order) and, as positions in the codes of
+    :func:`_pair_codes`, the GLCM pairs (v, v + d) inside the kernel (d in the 13 directions):
+    all of them, those that leave when the kernel moves one voxel along x (offsets from the
+    new centre) and those that enter.
+    """
     w = 2 * r + 1
     _, sy, sx = shape
     n = shape[0] * sy * sx
     zz, yy, xx = np.meshgrid(*(np.arange(-r, r + 1),) * 3, indexing="ij")
     offs = (zz * sy * sx + yy * sx + xx).ravel().astype(np.int64)
     idx = np.arange(w**3).reshape(w, w, w)
-    pbase = []
+    ix = np.broadcast_to(np.arange(w), (w, w, w))
+    every, leave, enter = [], [], []
     for k, (dz, dy, dx) in enumerate(_DIRS):
-        src = idx[
-            max(0, -dz) : w - max(0, dz), max(0, -dy) : w - max(0, dy), max(0, -dx) : w - max(0, dx)
-        ]
-        pbase.append(k * n + offs[src.ravel()])
-    return offs, np.concatenate(pbase).astype(np.int64)
+        sub = tuple(slice(max(0, -t), w - max(0, t)) for t in (dz, dy, dx))
+        src = idx[sub].ravel()
+        x1 = ix[sub].ravel()
+        x2 = x1 + dx
+        pos = k * n + offs[src]
+        every.append(pos)
+        leave.append(pos[(x1 == 0) | (x2 == 0)] - 1)
+        enter.append(pos[(x1 == w - 1) | (x2 == w - 1)])
+    every_a, leave_a, enter_a = (np.concatenate(p).astype(np.int64) for p in (every, leave, enter))
+    return offs, every_a, leave_a, enter_a
 
 
 def _pair_codes(q: NDArray[np.int64], ng: int) -> NDArray[np.signedinteger]:
@@ -75,6 +85,8 @@ def _block(
     offs: NDArray[np.int64],
     codes: NDArray[np.signedinteger],
     pbase: NDArray[np.int64],
+    pleave: NDArray[np.int64],
+    penter: NDArray[np.int64],
     ng: int,
     want_glcm: bool,
     lo: int,
@@ -86,8 +98,9 @@ def _block(
     ``img`` and ``q`` are flat, padded by the kernel radius, with ``q`` = 0 outside the ROI;
     ``centres`` are flat indices, ``offs`` the kernel's flat offsets, ``codes`` the GLCM cell
     of every (voxel, direction) pair (:func:`_pair_codes`) and ``pbase`` the kernel's pairs
-    (:func:`_kernel_layout`). The buffers are reused from kernel to kernel and only the grey
-    levels present in the kernel are touched.
+    (:func:`_kernel_layout`). When the kernel moves one voxel along x its GLCM is updated by
+    the pairs that leave and enter, else counted afresh; only the grey levels present in the
+    kernel are touched.
     """
     nk = offs.shape[0]
     npair = pbase.shape[0]
@@ -95,6 +108,7 @@ def _block(
     hist = np.zeros(st)
     glcm = np.zeros(st * st)
     vals = np.empty(nk)
+    prev, pmin, pmax = -2, 1, 0  # previous centre and its grey-level range
     for k in range(lo, hi):
         c = centres[k]
         cnt = 0
@@ -141,8 +155,19 @@ def _block(
         if not want_glcm:
             continue
         # pairs with a voxel outside the ROI have code 0: count them in cell 0, no branch
-        for t in range(npair):
-            glcm[codes[pbase[t] + c]] += 1.0
+        if c == prev + 1:
+            for t in range(pleave.shape[0]):
+                glcm[codes[pleave[t] + c]] -= 1.0
+            for t in range(penter.shape[0]):
+                glcm[codes[penter[t] + c]] += 1.0
+        else:
+            glcm[0] = 0.0
+            for i in range(pmin, pmax + 1):
+                for j in range(pmin, pmax + 1):
+                    glcm[i * st + j] = 0.0
+            for t in range(npair):
+                glcm[codes[pbase[t] + c]] += 1.0
+        prev, pmin, pmax = c, gmin, gmax
         total = npair - glcm[0]
         con = 0.0
         jent = 0.0
@@ -163,10 +188,6 @@ def _block(
             out[k, 7] = jent
             out[k, 8] = idf
             out[k, 9] = asm
-        glcm[0] = 0.0
-        for i in range(gmin, gmax + 1):
-            for j in range(gmin, gmax + 1):
-                glcm[i * st + j] = 0.0
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -177,6 +198,8 @@ def _kernel_features_parallel(
     offs: NDArray[np.int64],
     codes: NDArray[np.signedinteger],
     pbase: NDArray[np.int64],
+    pleave: NDArray[np.int64],
+    penter: NDArray[np.int64],
     ng: int,
     want_glcm: bool,
 ) -> NDArray[np.float64]:
@@ -185,7 +208,7 @@ def _kernel_features_parallel(
     nblock = min(n, 64)
     for blk in numba.prange(nblock):
         lo, hi = blk * n // nblock, (blk + 1) * n // nblock
-        _block(img, q, centres, offs, codes, pbase, ng, want_glcm, lo, hi, out)
+        _block(img, q, centres, offs, codes, pbase, pleave, penter, ng, want_glcm, lo, hi, out)
     return out
 
 
@@ -197,11 +220,15 @@ def _kernel_features(
     offs: NDArray[np.int64],
     codes: NDArray[np.signedinteger],
     pbase: NDArray[np.int64],
+    pleave: NDArray[np.int64],
+    penter: NDArray[np.int64],
     ng: int,
     want_glcm: bool,
 ) -> NDArray[np.float64]:
     out = np.full((centres.shape[0], 10), np.nan)
-    _block(img, q, centres, offs, codes, pbase, ng, want_glcm, 0, centres.shape[0], out)
+    _block(
+        img, q, centres, offs, codes, pbase, pleave, penter, ng, want_glcm, 0, centres.shape[0], out
+    )
     return out
 
 
@@ -277,7 +304,7 @@ def feature_maps(
     roi_b = roi[box]
     q_p = np.pad(np.where(roi_b, q[box], 0).astype(np.int64), r)
     img_p = np.pad(img[box], r)
-    offs, pbase = _kernel_layout(r, q_p.shape)
+    offs, pbase, pleave, penter = _kernel_layout(r, q_p.shape)
     centres = np.flatnonzero(np.pad(roi_b, r)).astype(np.int64)
     want_glcm = any(f.startswith("glcm_") for f in features)
     codes = _pair_codes(q_p, ng) if want_glcm else np.zeros(1, dtype=np.int16)
@@ -291,7 +318,7 @@ def feature_maps(
     with progress(show_progress, "feature maps", len(starts)) as advance:
         for s in starts:
             values[s : s + chunk] = run(
-                imgf, qf, centres[s : s + chunk], offs, codes, pbase, ng, want_glcm
+                imgf, qf, centres[s : s + chunk], offs, codes, pbase, pleave, penter, ng, want_glcm
             )
             advance()
     out: dict[str, Volume] = {}
