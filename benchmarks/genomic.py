@@ -18,6 +18,17 @@ it from its own environment, made once from the public source::
 and calls ``pyclone-vi fit`` + ``write-results-file`` as a user would (``-c 40 -r 10``, the
 settings of the reference numbers; every call pays numba's JIT compilation, as users do, since
 PyClone-VI 0.1.6 does not cache it). Without that environment only ithkit's columns are filled.
+
+Pairtree (Wintersinger et al. 2022) runs the same way from ``/tmp/bench_pairtree`` and
+``/tmp/pairtree_src`` (set-up, input conversion and settings in ``genomic_trees.py``), on
+virtual patients of at most ``--pairtree-max`` mutations (1,000 by default: its clustering and
+pairwise tensors grow with the square of the mutations): ``pairtree_*`` columns are its own
+clusters (``clustervars``) with the tree ``pairtree`` builds on them, seconds for both;
+``pt_truecl_tree`` is ``pairtree`` on the true clusters. ``*_tree`` is 1 when the best tree is
+exactly the true clone tree (each inferred clone mapped to the true clone most of its mutations
+come from; ithkit's tree is :func:`ithkit.genomic.analyze`'s). Without Pairtree those columns
+are empty, with a note. ``--cache`` keeps Pairtree runs next to PyClone-VI's
+(``*.pairtree.json``). ``genomic_trees.py`` scores trees over several seeds.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -37,8 +49,18 @@ from sklearn.metrics import adjusted_rand_score
 from ithkit import genomic
 from ithkit.evolution import virtual_patient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from genomic_trees import (
+    ithkit_tree,
+    pairtree_available,
+    run_pairtree_cached,
+    tree_right,
+    true_parents,
+)
+
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 PYCLONE = Path("/tmp/bench_pyclone/bin/pyclone-vi")
+PAIRTREE_NOTE = "/tmp/bench_pairtree + /tmp/pairtree_src (see genomic_trees.py)"
 COLUMNS = [
     "mutation_id", "sample_id", "ref_counts", "alt_counts", "major_cn", "minor_cn", "normal_cn",
     "tumour_content",
@@ -127,12 +149,45 @@ def cases(sizes: list[int], regions: list[int], seed: int):  # type: ignore[no-u
         for n_reg in regions:
             vp = virtual_patient(seed=seed, n_regions=n_reg, n_mutations=n_mut, depth=200)
             truth = vp.mutations.set_index("mutation_id")["clone_id"].astype(str)
-            yield f"VP {n_mut} x {n_reg}", vp.variants, truth, len(vp.clones)
+            yield f"VP {n_mut} x {n_reg}", vp.variants, truth, vp.clones
     path = REFERENCE / "pyclone_vi_synthetic.tsv"
     if path.exists():
         raw = pd.read_csv(path, sep="\t", dtype={"mutation_id": str, "sample_id": str})
         truth = raw.drop_duplicates("mutation_id").set_index("mutation_id")["cluster"]
         yield "PyClone-VI synthetic 100 x 4", raw, truth.astype(str), int(truth.nunique())
+
+
+def pairtree_columns(
+    name: str,
+    variants: pd.DataFrame,
+    truth: pd.Series,
+    clones: pd.DataFrame | None,
+    args: argparse.Namespace,
+) -> dict:
+    """Pairtree's clusters, ARI, seconds and tree correctness (NaN when skipped), and a note."""
+    empty = {"pairtree_clones": np.nan, "pairtree_ari": np.nan, "pairtree_s": np.nan,
+             "pairtree_tree": np.nan, "pt_truecl_tree": np.nan}  # fmt: skip
+    if args.no_pairtree:
+        return empty | {"pt_note": "skipped"}
+    if not pairtree_available():
+        return empty | {"pt_note": "pairtree not installed"}
+    if variants["mutation_id"].nunique() > args.pairtree_max:
+        return empty | {"pt_note": f"> {args.pairtree_max} mutations"}
+    stem = f"{name.replace(' ', '_')}_s{args.seed}"
+    own = run_pairtree_cached(f"{stem}_clustervars", variants[COLUMNS], None, args)
+    out = empty | {"pt_note": own["note"]}
+    if own["labels"] is not None:
+        out["pairtree_clones"] = int(own["labels"].nunique())
+        out["pairtree_ari"] = round(ari(truth, own["labels"]), 3)
+    out["pairtree_s"] = round(np.nansum([own["cluster_s"], own["tree_s"]]), 2)
+    if clones is not None:
+        tp = true_parents(clones)
+        out["pairtree_tree"] = tree_right(truth, own["labels"], own["parents"], tp)[0]
+        on_truth = run_pairtree_cached(f"{stem}_true", variants[COLUMNS], truth, args)
+        out["pt_truecl_tree"] = tree_right(truth, on_truth["labels"], on_truth["parents"], tp)[0]
+        if on_truth["note"]:
+            out["pt_note"] = "; ".join(x for x in (out["pt_note"], on_truth["note"]) if x)
+    return out
 
 
 def math_check() -> pd.DataFrame | None:
@@ -159,16 +214,25 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=10, help="PyClone-VI -r")
     parser.add_argument("--no-pyclone", action="store_true")
     parser.add_argument("--no-ithkit", action="store_true", help="only run (and cache) PyClone")
-    parser.add_argument("--cache", default=None, help="folder reusing PyClone-VI runs")
+    parser.add_argument("--no-pairtree", action="store_true")
+    parser.add_argument("--no-trees", action="store_true", help="skip ithkit's tree column")
+    parser.add_argument("--pairtree-max", type=int, default=1000, help="most mutations")
+    parser.add_argument("--cache", default=None, help="folder reusing PyClone-VI/Pairtree runs")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
     regions = [int(x) for x in args.regions.split(",") if x]
     rows = []
-    for name, variants, truth, n_true in cases(sizes, regions, args.seed):
+    for name, variants, truth, clones in cases(sizes, regions, args.seed):
+        n_true = clones if isinstance(clones, int) else len(clones)
+        clones = None if isinstance(clones, int) else clones
+        ith_tree = np.nan
         if args.no_ithkit:
             labels, t_ith, k_ith = None, float("nan"), 0
         else:
             labels, t_ith, k_ith = run_ithkit(variants, args.seed)
+            if clones is not None and not args.no_trees:
+                tree_labels, parents, _ = ithkit_tree(variants[COLUMNS], args.seed)
+                ith_tree = tree_right(truth, tree_labels, parents, true_parents(clones))[0]
         if args.no_pyclone:
             pc_labels, t_pc, note = None, float("nan"), "skipped"
         else:
@@ -184,10 +248,14 @@ def main() -> None:
             "pyclone_s": round(t_pc, 2),
             "speedup": round(t_pc / t_ith, 1) if t_ith > 0 else np.nan,
             "note": note,
+            "ithkit_tree": ith_tree,
         }
+        row |= pairtree_columns(name, variants, truth, clones, args)
         rows.append(row)
         print(" | ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     table = pd.DataFrame(rows)
+    if not pairtree_available() and not args.no_pairtree:
+        print(f"\nPairtree columns empty: no environment at {PAIRTREE_NOTE}.")
     print()
     print(table.to_string(index=False))
     math = math_check()
