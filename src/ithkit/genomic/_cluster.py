@@ -77,28 +77,35 @@ def _log_likelihood_grid(
     grid: np.ndarray,
     options: list[tuple[str, int]],
     precision: float | None,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
     """log P(alt | depth, CCF = grid[g], option o) as an (N, S, O, G) array.
 
     An option is a copy-number scenario and a multiplicity m: ``clonal`` (every cancer cell
     has the reported copy number) or ``mutant`` (only the cells carrying the mutation do; the
-    others keep the normal copy number, PyClone's default genotype model).
+    others keep the normal copy number, PyClone's default genotype model). With ``valid``
+    (N, O), only the options a mutation may have are computed; the others hold 0 (their
+    prior is zero, so they are never used).
     """
     n, s = arrays["alt"].shape
-    out = np.empty((n, s, len(options), grid.size))
-    alt = arrays["alt"][..., None]
-    depth = arrays["depth"][..., None]
-    p = arrays["purity"][..., None]
-    total = arrays["total"][..., None]
-    normal = arrays["normal"][..., None]
-    error = arrays["error"][..., None]
-    phi = grid[None, None, :]
+    out = np.zeros((n, s, len(options), grid.size))
     # the binomial coefficient does not depend on the CCF: compute it once per (mutation, sample)
-    log_choose = (
-        special.gammaln(depth + 1) - special.gammaln(alt + 1) - special.gammaln(depth - alt + 1)
+    alt_all, depth_all = arrays["alt"], arrays["depth"]
+    log_choose_all = (
+        special.gammaln(depth_all + 1)
+        - special.gammaln(alt_all + 1)
+        - special.gammaln(depth_all - alt_all + 1)
     )
+    phi = grid[None, None, :]
     for o, (scenario, m) in enumerate(options):
-        mult = np.minimum(m, arrays["major"])[..., None]
+        rows = slice(None) if valid is None else np.flatnonzero(valid[:, o])
+
+        def col(key: str, rows: slice | np.ndarray = rows) -> np.ndarray:
+            return arrays[key][rows][..., None]
+
+        alt, depth, p, error = col("alt"), col("depth"), col("purity"), col("error")
+        total, normal = col("total"), col("normal")
+        mult = np.minimum(m, col("major"))
         if scenario == "clonal":
             f = expected_vaf(phi, mult, p, total, normal, error)
         else:
@@ -109,10 +116,11 @@ def _log_likelihood_grid(
             # binomial log-pmf without scipy's per-call overhead (f lies strictly in (0, 1)
             # whenever the error rate is positive; clip keeps error 0 finite)
             f = np.clip(f, 1e-300, 1.0 - 1e-16)
-            out[:, :, o, :] = log_choose + alt * np.log(f) + (depth - alt) * np.log1p(-f)
+            value = log_choose_all[rows][..., None] + alt * np.log(f) + (depth - alt) * np.log1p(-f)
         else:
             f = np.clip(f, 1e-6, 1 - 1e-6)
-            out[:, :, o, :] = stats.betabinom.logpmf(alt, depth, f * precision, (1 - f) * precision)
+            value = stats.betabinom.logpmf(alt, depth, f * precision, (1 - f) * precision)
+        out[rows, :, o, :] = value
     return out
 
 
@@ -136,7 +144,7 @@ def _option_prior(
 ) -> np.ndarray:
     """Uniform log prior over the options valid for each mutation (N, O)."""
     max_major = np.minimum(arrays["major"].max(axis=1), n_mult).astype(int)
-    valid = np.array([[m <= mm for _, m in options] for mm in max_major])
+    valid = np.array([m for _, m in options])[None, :] <= max_major[:, None]
     if model == "both":  # same likelihood as ("mutant", 1) where the copy number is normal
         unchanged = (arrays["total"] == arrays["normal"]).all(axis=1)
         valid[unchanged, -1] = False
@@ -438,8 +446,9 @@ def cluster_mutations(
     if copy_number_model == "both" and (arrays["total"] == arrays["normal"]).all():
         copy_number_model = "clonal"  # identical likelihoods: no need to carry both
     options = _copy_number_options(copy_number_model, n_mult)
-    loglik = _log_likelihood_grid(arrays, CCF_GRID, options, precision)
     log_prior_m = _option_prior(arrays, options, copy_number_model, n_mult)
+    valid = np.isfinite(log_prior_m)
+    loglik = _log_likelihood_grid(arrays, CCF_GRID, options, precision, valid)
     # a mutation whose copy number differs between samples may have a different genotype in
     # each: marginalise its options sample by sample and keep that in the first slot
     varies = (arrays["major"] != arrays["major"][:, :1]).any(axis=1) | (
