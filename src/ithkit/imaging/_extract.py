@@ -95,7 +95,7 @@ def extract_features(
     config
         :class:`FeatureConfig` (default: no resampling, 32 bins, all aggregations).
     seed
-        Random seed (Moran's I subset on large ROIs).
+        Unused, kept for compatibility (Moran's I / Geary's C are exact, no voxel subset).
 
     Returns
     -------

@@ -60,7 +60,8 @@ def roi_features(
     families
         Feature families to compute (default all).
     seed
-        For the Moran's I / Geary's C voxel subset on ROIs above 10,000 voxels.
+        Unused, kept for compatibility: Moran's I and Geary's C are computed exactly over all
+        voxel pairs (no random voxel subset) at every ROI size.
 
     Returns
     -------

@@ -285,13 +285,73 @@ def min_volume_bounding_box(
     return dims[order], rot[order].T
 
 
+def _even_fast_len(n: int) -> int:
+    """Smallest even FFT-friendly length >= ``n``."""
+    from scipy import fft
+
+    size = fft.next_fast_len(n, real=True)
+    while size % 2:
+        size = fft.next_fast_len(size + 1, real=True)
+    return int(size)
+
+
+def _padded_rfftn(a: NDArray[np.float64], size: list[int]) -> NDArray[np.complex128]:
+    """``rfftn(a, size)`` one axis at a time, so that each axis is transformed only on the rows
+    that the zero padding of the axes not yet transformed leaves non-zero."""
+    from scipy import fft
+
+    f = fft.rfft(a, n=size[2], axis=2)
+    f = fft.fft(f, n=size[1], axis=1, overwrite_x=True)
+    return np.asarray(fft.fft(f, n=size[0], axis=0, overwrite_x=True))
+
+
+@numba.njit(cache=True)
+def _spectral_sums(
+    k: NDArray[np.float64],
+    m: NDArray[np.complex128],
+    d: NDArray[np.complex128],
+    e: NDArray[np.complex128],
+) -> tuple[float, float, float]:
+    """``sum K |M|^2, sum K |D|^2, sum K Re(conj(E) M)`` over the full spectrum, from the rfft
+    half spectra ``m, d, e`` (N0, N1, N2/2 + 1) and the real kernel spectrum ``k`` on the
+    non-negative frequencies (N0/2 + 1, N1/2 + 1, N2/2 + 1; even in every axis). Summed per
+    plane, then over planes, to keep the rounding error small."""
+    n0, n1, nh = m.shape
+    s_mm = s_dd = s_em = 0.0
+    for i in range(n0):
+        ki = min(i, n0 - i)
+        r_mm = r_dd = r_em = 0.0
+        for j in range(n1):
+            kj = min(j, n1 - j)
+            for t in range(nh):
+                # the other half of the spectrum is the complex conjugate of this one
+                w = k[ki, kj, t] * (1.0 if t == 0 or t == nh - 1 else 2.0)
+                mm, dd, ee = m[i, j, t], d[i, j, t], e[i, j, t]
+                r_mm += w * (mm.real * mm.real + mm.imag * mm.imag)
+                r_dd += w * (dd.real * dd.real + dd.imag * dd.imag)
+                r_em += w * (ee.real * mm.real + ee.imag * mm.imag)
+        s_mm += r_mm
+        s_dd += r_dd
+        s_em += r_em
+    return s_mm, s_dd, s_em
+
+
 def _moran_geary(
     image: NDArray[np.float64], mask: NDArray[np.bool_], spacing: tuple[float, float, float]
 ) -> tuple[float, float]:
     """Moran's I and Geary's C with inverse-distance weights over all voxel pairs, exactly.
 
-    Every pair sum is a convolution of a grid with the 1/distance kernel, done by FFT, so the
-    cost is O(n log n) in the box size instead of O(N^2) in the voxels.
+    With ``m`` the ROI indicator, ``v = m (x - mean)`` and ``W`` the 1/distance kernel (mm, 0 at
+    the centre), every pair sum is ``sum_i a_i (W * b)_i`` for grids ``a, b``:
+    ``sum_ij w_ij = <m, W*m>``, ``sum_ij w_ij v_i v_j = <v, W*v>`` and
+    ``sum_ij w_ij (x_i - x_j)^2 = 2 <v^2, W*m> - 2 <v, W*v>``. On a grid of at least
+    ``2s - 1`` points per axis (``s``: the ROI box) the circular convolution never wraps, so
+    by Parseval each is ``sum_f K_f Re(conj(A_f) B_f) / N`` over the discrete spectrum: three
+    real FFTs of the zero-padded box (the padding skipped axis by axis), no inverse
+    transform. The kernel is even in every axis, so its spectrum ``K`` is real and is the
+    type-1 DCT of one octant. No voxel subset and no distance cut-off at any ROI size: the
+    result equals the all-pairs double sum up to rounding (~1e-14 relative on random ROIs).
+    The cost is O(N log N) in the padded box instead of O(n^2) in the voxels.
     """
     from scipy import fft
 
@@ -299,31 +359,29 @@ def _moran_geary(
     lo, hi = idx.min(axis=0), idx.max(axis=0) + 1
     box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
     inside = mask[box]
-    m = inside.astype(float)
-    x = np.where(inside, image[box], 0.0)
-    n = float(m.sum())
-    mu = float(x.sum() / n)
-    denom = float(np.sum(np.where(inside, x - mu, 0.0) ** 2))
+    n = float(inside.sum())
+    dev = image[box][inside].astype(float)
+    dev -= dev.mean()
+    denom = float(dev @ dev)
     if n < 2 or denom == 0:
         return float("nan"), float("nan")
-    # circular convolution on a grid of >= 2s - 1 points per axis never wraps onto the box
-    size = [fft.next_fast_len(2 * s - 1, real=True) for s in m.shape]
-    axes = [
-        np.minimum(np.arange(nn), nn - np.arange(nn)) * sp
-        for nn, sp in zip(size, spacing, strict=True)
-    ]
-    d2 = axes[0][:, None, None] ** 2 + axes[1][None, :, None] ** 2 + axes[2][None, None, :] ** 2
-    with np.errstate(divide="ignore"):
-        k = np.where(d2 > 0, 1.0 / np.sqrt(d2), 0.0)
-    kf = fft.rfftn(k, size)
-    sl = tuple(slice(0, s) for s in m.shape)
-    km = fft.irfftn(fft.rfftn(m, size) * kf, size)[sl]
-    kx = fft.irfftn(fft.rfftn(x, size) * kf, size)[sl]
-    wsum = float(np.sum(m * km))
-    dev = np.where(inside, x - mu, 0.0)
-    moran = float(np.sum(dev * (kx - mu * km)))
-    geary = 2 * float(np.sum(x**2 * km)) - 2 * float(np.sum(x * kx))
-    return n / wsum * moran / denom, (n - 1) / (2 * wsum) * geary / denom
+    size = [_even_fast_len(2 * s - 1) for s in inside.shape]
+    half = [np.arange(nn // 2 + 1) * sp for nn, sp in zip(size, spacing, strict=True)]
+    d2 = half[0][:, None, None] ** 2 + half[1][None, :, None] ** 2 + half[2][None, None, :] ** 2
+    d2[0, 0, 0] = np.inf  # no self-pairs
+    k = fft.dctn(1.0 / np.sqrt(d2), type=1, overwrite_x=True)
+    grid = np.zeros(inside.shape)
+    grid[inside] = 1.0
+    m = _padded_rfftn(grid, size)
+    grid[inside] = dev
+    d = _padded_rfftn(grid, size)
+    grid[inside] = dev * dev
+    e = _padded_rfftn(grid, size)
+    s_mm, s_dd, s_em = _spectral_sums(k, m, d, e)
+    wsum = s_mm
+    moran = n / wsum * s_dd / denom
+    geary = (n - 1) / (2 * wsum) * 2 * (s_em - s_dd) / denom
+    return float(moran), float(geary)
 
 
 def morphology(
