@@ -124,7 +124,8 @@ def roi_features(
         )
     tex = tuple(f for f in families if f in FAMILIES[5:])
     if tex:
-        for family, name, code, agg, value in texture_features(q, ng, aggs, morph_roi=roi):
-            if family in tex:
-                rows.append((name, code, family, agg, value))
+        for family, name, code, agg, value in texture_features(
+            q, ng, aggs, morph_roi=roi, families=tex
+        ):
+            rows.append((name, code, family, agg, value))
     return pd.DataFrame(rows, columns=list(FEATURE_COLUMNS))

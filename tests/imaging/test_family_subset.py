@@ -1,0 +1,29 @@
+"""roi_features(families=...) computes only those families, with the same values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ithkit.imaging import FeatureConfig, roi_features
+from ithkit.imaging._features import FAMILIES
+
+
+@pytest.fixture(scope="module")
+def case() -> tuple[np.ndarray, np.ndarray, FeatureConfig, pd.DataFrame]:
+    rng = np.random.default_rng(3)
+    image = np.round(rng.normal(40.0, 30.0, (12, 14, 16)))
+    mask = np.zeros(image.shape, dtype=bool)
+    mask[2:10, 3:12, 4:14] = rng.random((8, 9, 10)) < 0.8
+    cfg = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25})
+    return image, mask, cfg, roi_features(image, mask, (2.0, 1.0, 1.0), config=cfg)
+
+
+@pytest.mark.parametrize("families", [(f,) for f in FAMILIES] + [("glcm", "ngldm", "glszm")])
+def test_subset_equals_full_table(case: tuple, families: tuple[str, ...]) -> None:
+    image, mask, cfg, full = case
+    sub = roi_features(image, mask, (2.0, 1.0, 1.0), config=cfg, families=families)
+    assert set(sub["family"]) == set(families)
+    ref = full[full["family"].isin(families)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(sub.reset_index(drop=True), ref)
