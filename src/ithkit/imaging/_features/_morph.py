@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +28,50 @@ def _ellipsoid_area(a: float, b: float, c: float) -> float:
     for nu in range(21):
         total += (alpha * beta) ** nu / (1 - 4 * nu**2) * float(eval_legendre(nu, x))
     return float(4 * np.pi * a * b * total)
+
+
+@numba.njit(cache=True)
+def _khachiyan(
+    q: NDArray[np.float64], u: NDArray[np.float64], tol: float, max_iter: int
+) -> NDArray[np.float64]:
+    """Barycentric weights ``u`` of the MVEE of the lifted points ``q`` (n, d + 1): Khachiyan's
+    coordinate ascent with Todd-Yildirim away steps (see :func:`min_volume_enclosing_ellipsoid`).
+    """
+    n, dd = q.shape
+    d = dd - 1
+    for _ in range(max_iter):
+        m = np.zeros((dd, dd))
+        for i in range(n):
+            if u[i] > 0:
+                for a in range(dd):
+                    for b in range(dd):
+                        m[a, b] += u[i] * q[i, a] * q[i, b]
+        mi = np.linalg.inv(m)
+        j, wj = 0, -np.inf  # the point farthest out (largest lifted Mahalanobis value)
+        k, wk = -1, np.inf  # the support point nearest in
+        for i in range(n):
+            w = 0.0
+            for a in range(dd):
+                t = 0.0
+                for b in range(dd):
+                    t += mi[a, b] * q[i, b]
+                w += q[i, a] * t
+            if w > wj:
+                j, wj = i, w
+            if u[i] > 0 and w < wk:
+                k, wk = i, w
+        up, down = wj / (d + 1) - 1, 1 - wk / (d + 1)
+        if max(up, down) <= tol:
+            break
+        if up >= down:  # move weight towards the farthest point
+            beta = (wj - d - 1) / ((d + 1) * (wj - 1))
+            u *= 1 - beta
+            u[j] += beta
+        else:  # away step: move weight off the nearest support point (possibly dropping it)
+            beta = min((d + 1 - wk) / ((d + 1) * (wk - 1)), u[k] / (1 - u[k]))
+            u *= 1 + beta
+            u[k] = max(u[k] - beta, 0.0)
+    return u
 
 
 def min_volume_enclosing_ellipsoid(
@@ -63,22 +109,7 @@ def min_volume_enclosing_ellipsoid(
     start = np.unique(np.concatenate([proj.argmax(axis=0), proj.argmin(axis=0)]))
     u = np.zeros(n)
     u[start] = 1.0 / start.size
-    for _ in range(max_iter):
-        w = np.einsum("ij,jk,ik->i", q, np.linalg.inv(q.T @ (u[:, None] * q)), q)
-        j = int(np.argmax(w))
-        support = np.flatnonzero(u > 0)
-        k = int(support[np.argmin(w[support])])
-        up, down = w[j] / (d + 1) - 1, 1 - w[k] / (d + 1)
-        if max(up, down) <= tol:
-            break
-        if up >= down:  # move weight towards the farthest point
-            beta = (w[j] - d - 1) / ((d + 1) * (w[j] - 1))
-            u *= 1 - beta
-            u[j] += beta
-        else:  # away step: move weight off the nearest support point (possibly dropping it)
-            beta = min((d + 1 - w[k]) / ((d + 1) * (w[k] - 1)), u[k] / (1 - u[k]))
-            u *= 1 + beta
-            u[k] = max(u[k] - beta, 0.0)
+    u = _khachiyan(q, u, tol, max_iter)
     c = x.T @ u
     shape = np.linalg.inv((x.T * u) @ x - np.outer(c, c)) / d
     y = x - c
@@ -210,8 +241,45 @@ def _face_flush_boxes(
     return best, best_k, best_c, best_s
 
 
+@numba.njit(cache=True)
+def _rotvec_matrix(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rotation matrix of a rotation vector (Rodrigues)."""
+    th = np.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+    out = np.eye(3)
+    if th == 0.0:
+        return out
+    kx, ky, kz = r[0] / th, r[1] / th, r[2] / th
+    c, s = np.cos(th), np.sin(th)
+    out[0, 0] = c + kx * kx * (1 - c)
+    out[0, 1] = kx * ky * (1 - c) - kz * s
+    out[0, 2] = kx * kz * (1 - c) + ky * s
+    out[1, 0] = ky * kx * (1 - c) + kz * s
+    out[1, 1] = c + ky * ky * (1 - c)
+    out[1, 2] = ky * kz * (1 - c) - kx * s
+    out[2, 0] = kz * kx * (1 - c) - ky * s
+    out[2, 1] = kz * ky * (1 - c) + kx * s
+    out[2, 2] = c + kz * kz * (1 - c)
+    return out
+
+
+@numba.njit(cache=True)
+def _turned_box_volume(
+    rotvec: NDArray[np.float64], rot: NDArray[np.float64], v: NDArray[np.float64]
+) -> float:
+    """Volume of the box of ``v`` along the rows of ``rotvec``'s rotation times ``rot``."""
+    r = _rotvec_matrix(rotvec) @ rot
+    vol = 1.0
+    for a in range(3):
+        lo, hi = np.inf, -np.inf
+        for i in range(v.shape[0]):
+            h = v[i, 0] * r[a, 0] + v[i, 1] * r[a, 1] + v[i, 2] * r[a, 2]
+            lo, hi = min(lo, h), max(hi, h)
+        vol *= hi - lo
+    return vol
+
+
 def min_volume_bounding_box(
-    points: NDArray[np.float64],
+    points: NDArray[np.float64], hull: Any = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Oriented minimum(-volume) bounding box (OMBB) of a 3D point set.
 
@@ -221,6 +289,8 @@ def min_volume_bounding_box(
     search over rotations. This is exact whenever the minimal box has a face on a hull face
     (boxes, most voxel shapes) and otherwise an upper bound close to the optimum (O'Rourke's
     exact algorithm is O(n^3); IBSI accepts approximations).
+
+    ``hull`` may pass ``scipy.spatial.ConvexHull(points)`` when it is already at hand.
 
     Returns
     -------
@@ -239,11 +309,11 @@ def min_volume_bounding_box(
     """
     from scipy.optimize import minimize
     from scipy.spatial import ConvexHull
-    from scipy.spatial.transform import Rotation
 
     p = np.asarray(points, dtype=float)
     p = p - p.mean(axis=0)
-    hull = ConvexHull(p)
+    if hull is None:
+        hull = ConvexHull(p)
     v = np.ascontiguousarray(p[hull.vertices])
     normals = np.unique(np.round(hull.equations[:, :3], 10), axis=0)
     normals /= np.linalg.norm(normals, axis=1)[:, None]
@@ -266,20 +336,17 @@ def min_volume_bounding_box(
         side = c * e1[k] + s * e2[k]
         rot = np.stack([normals[k], side, np.cross(normals[k], side)])
 
-    def volume(rotvec: NDArray[np.float64]) -> float:
-        r = Rotation.from_rotvec(rotvec).as_matrix() @ rot
-        return float(np.prod(np.ptp(v @ r.T, axis=0)))
-
-    v0 = volume(np.zeros(3))
+    v0 = _turned_box_volume(np.zeros(3), rot, v)
     simplex = np.vstack([np.zeros(3), 0.05 * np.eye(3)])
     res = minimize(
-        volume,
+        _turned_box_volume,
         np.zeros(3),
+        args=(rot, v),
         method="Nelder-Mead",
         options={"initial_simplex": simplex, "xatol": 1e-7, "fatol": 1e-12 * v0, "maxiter": 400},
     )
     if res.fun < v0:
-        rot = Rotation.from_rotvec(res.x).as_matrix() @ rot
+        rot = _rotvec_matrix(res.x) @ rot
     dims = np.ptp(v @ rot.T, axis=0)
     order = np.argsort(dims)[::-1]
     return dims[order], rot[order].T
@@ -384,6 +451,34 @@ def _moran_geary(
     return float(moran), float(geary)
 
 
+@numba.njit(cache=True)
+def _max_sq_distance(p: NDArray[np.float64]) -> float:
+    """Largest squared distance between two of the points ``p`` (n, 3)."""
+    best = 0.0
+    for i in range(p.shape[0]):
+        for j in range(i + 1, p.shape[0]):
+            d = (p[i, 0] - p[j, 0]) ** 2 + (p[i, 1] - p[j, 1]) ** 2 + (p[i, 2] - p[j, 2]) ** 2
+            best = max(best, d)
+    return best
+
+
+def _moments(
+    weights: NDArray[np.float64], spacing: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """First moments ``sum_v w_v r_v`` (3,) and second moments ``sum_v w_v r_v r_v^T``
+    (3, 3) of the voxel positions ``r`` (mm, array order, origin at the array centre) from the
+    projections of ``weights`` onto each pair of axes (no voxel coordinate list)."""
+    pos = [(np.arange(s) - (s - 1) / 2) * sp for s, sp in zip(weights.shape, spacing, strict=True)]
+    p01, p02, p12 = weights.sum(axis=2), weights.sum(axis=1), weights.sum(axis=0)
+    along = [p01.sum(axis=1), p01.sum(axis=0), p02.sum(axis=0)]
+    first = np.array([along[a] @ pos[a] for a in range(3)])
+    sec = np.diag([along[a] @ pos[a] ** 2 for a in range(3)])
+    sec[0, 1] = sec[1, 0] = pos[0] @ p01 @ pos[1]
+    sec[0, 2] = sec[2, 0] = pos[0] @ p02 @ pos[2]
+    sec[1, 2] = sec[2, 1] = pos[1] @ p12 @ pos[2]
+    return first, sec
+
+
 def morphology(
     image: NDArray[np.float64],
     morph_mask: NDArray[np.bool_],
@@ -404,19 +499,19 @@ def morphology(
     vol, area = mesh.volume, mesh.area
     n = int(morph_mask.sum())
     vox = float(np.prod(sp))
-    coords = np.argwhere(morph_mask) * sp
-    icoords = np.argwhere(intensity_mask) * sp
-    ivals = image[intensity_mask].astype(float)
-    com_geom = coords.mean(axis=0)
-    com_int = (icoords * ivals[:, None]).sum(axis=0) / ivals.sum()
+    # centres of mass and the covariance of the voxel positions from per-axis projections
+    mom = _moments(morph_mask.astype(float), sp)
+    com_geom = mom[0] / n
+    cov = (mom[1] - np.outer(mom[0], mom[0]) / n) / (n - 1)
+    ivals = np.where(intensity_mask, image, 0.0)
+    com_int = _moments(ivals, sp)[0] / ivals.sum()
     hull = ConvexHull(mesh.vertices)
     hv = mesh.vertices[hull.vertices]
-    d2 = ((hv[:, None, :] - hv[None, :, :]) ** 2).sum(axis=2)
-    lam = np.sort(np.linalg.eigvalsh(np.cov(coords.T, ddof=1)))[::-1]
+    lam = np.sort(np.linalg.eigvalsh(cov))[::-1]
     lam = np.clip(lam, 0, None)
     ext = mesh.vertices.max(axis=0) - mesh.vertices.min(axis=0)
     a, b, c = 2 * np.sqrt(lam)
-    box = min_volume_bounding_box(hv)[0]
+    box = min_volume_bounding_box(mesh.vertices, hull)[0]
     ellipsoid = min_volume_enclosing_ellipsoid(hv)[1]
     moran, geary = _moran_geary(image, intensity_mask, spacing)
     k = 36 * np.pi * vol**2
@@ -431,7 +526,7 @@ def morphology(
         ("sphericity", "QCFX"): k ** (1 / 3) / area,
         ("asphericity", "25C7"): (area**3 / k) ** (1 / 3) - 1,
         ("centre_of_mass_shift", "KLMA"): float(np.linalg.norm(com_geom - com_int)),
-        ("maximum_3d_diameter", "L0JK"): float(np.sqrt(d2.max())),
+        ("maximum_3d_diameter", "L0JK"): float(np.sqrt(_max_sq_distance(hv))),
         ("major_axis_length", "TDIC"): 4 * np.sqrt(lam[0]),
         ("minor_axis_length", "P9VJ"): 4 * np.sqrt(lam[1]),
         ("least_axis_length", "7J51"): 4 * np.sqrt(lam[2]),
@@ -449,7 +544,7 @@ def morphology(
         ("area_density_mvee", "BRI8"): area / _ellipsoid_area(*(float(e) for e in ellipsoid)),
         ("volume_density_convex_hull", "R3ER"): vol / hull.volume,
         ("area_density_convex_hull", "7T7F"): area / hull.area,
-        ("integrated_intensity", "99N0"): vol * float(ivals.mean()),
+        ("integrated_intensity", "99N0"): vol * float(ivals.sum()) / int(intensity_mask.sum()),
         ("morans_i", "N365"): moran,
         ("gearys_c", "NPT7"): geary,
     }
