@@ -56,32 +56,49 @@ def local_intensity(
     ]
 
 
+def _percentiles(s: NDArray[np.float64], q: tuple[float, ...]) -> list[float]:
+    """``np.percentile(s, q)`` (linear method, the same rounding) of an already sorted ``s``."""
+    n = s.size
+    out = []
+    for p in q:
+        virtual = (n - 1) * (p / 100)
+        lo = int(np.floor(virtual))
+        hi = min(lo + 1, n - 1)
+        t = virtual - lo
+        a, b = s[lo], s[hi]
+        diff = b - a
+        out.append(float(b - diff * (1 - t) if t >= 0.5 else a + diff * t))
+    return out
+
+
 def _stats(x: NDArray[np.float64], prefix: str, codes: dict[str, str]) -> list[Feat]:
+    s = np.sort(x)  # one sort for every order statistic
     mu = x.mean()
     dev = x - mu
-    var = float(np.mean(dev**2))
+    dev2 = dev * dev  # products, not powers: dev**3 and dev**4 are ~100x slower
+    var = float(np.mean(dev2))
     sd = np.sqrt(var)
-    p10, p25, med, p75, p90 = np.percentile(x, [10, 25, 50, 75, 90])
-    inner = x[(x >= p10) & (x <= p90)]
+    p10, p25, med, p75, p90 = _percentiles(s, (10, 25, 50, 75, 90))
+    inner = s[np.searchsorted(s, p10, "left") : np.searchsorted(s, p90, "right")]
     out = {
         "mean": mu,
         "variance": var,
-        "skewness": np.mean(dev**3) / sd**3 if sd > 0 else 0.0,
-        "kurtosis": np.mean(dev**4) / var**2 - 3.0 if var > 0 else 0.0,
+        "skewness": np.mean(dev2 * dev) / sd**3 if sd > 0 else 0.0,
+        "kurtosis": np.mean(dev2 * dev2) / var**2 - 3.0 if var > 0 else 0.0,
         "median": med,
-        "minimum": x.min(),
+        "minimum": s[0],
         "10th_percentile": p10,
         "90th_percentile": p90,
-        "maximum": x.max(),
+        "maximum": s[-1],
         "interquartile_range": p75 - p25,
-        "range": x.max() - x.min(),
+        "range": s[-1] - s[0],
         "mean_absolute_deviation": np.mean(np.abs(dev)),
         "robust_mean_absolute_deviation": np.mean(np.abs(inner - inner.mean())),
         "median_absolute_deviation": np.mean(np.abs(x - med)),
         "coefficient_of_variation": sd / mu if mu != 0 else np.nan,
         "quartile_coefficient_of_dispersion": (p75 - p25) / (p75 + p25) if p75 + p25 else np.nan,
-        "energy": np.sum(x**2),
-        "root_mean_square": np.sqrt(np.mean(x**2)),
+        "energy": np.sum(x * x),
+        "root_mean_square": np.sqrt(np.mean(x * x)),
     }
     return [(f"{prefix}{k}", codes[k], float(v)) for k, v in out.items() if k in codes]
 
