@@ -278,6 +278,64 @@ def _turned_box_volume(
     return vol
 
 
+@numba.njit(cache=True)
+def _refine_rotation(
+    rot: NDArray[np.float64], v: NDArray[np.float64], step: float, xatol: float, fatol: float
+) -> tuple[NDArray[np.float64], float]:
+    """Nelder-Mead over rotation vectors minimising :func:`_turned_box_volume`, from the
+    simplex ``0, step * e_k``: scipy's ``minimize(method="Nelder-Mead")`` step for step (same
+    coefficients, ordering and stopping rule, at most 400 iterations) without its per-call
+    Python overhead. Returns the best rotation vector and its volume."""
+    n = 3
+    sim = np.zeros((n + 1, n))
+    for k in range(n):
+        sim[k + 1, k] = step
+    fsim = np.empty(n + 1)
+    for k in range(n + 1):
+        fsim[k] = _turned_box_volume(sim[k], rot, v)
+    order = np.argsort(fsim, kind="mergesort")
+    sim, fsim = sim[order], fsim[order]
+    for _ in range(399):
+        if np.max(np.abs(sim[1:] - sim[0])) <= xatol and np.max(np.abs(fsim[0] - fsim[1:])) <= (
+            fatol
+        ):
+            break
+        xbar = sim[:-1].sum(axis=0) / n
+        xr = 2 * xbar - sim[-1]
+        fxr = _turned_box_volume(xr, rot, v)
+        shrink = False
+        if fxr < fsim[0]:
+            xe = 3 * xbar - 2 * sim[-1]
+            fxe = _turned_box_volume(xe, rot, v)
+            if fxe < fxr:
+                sim[-1], fsim[-1] = xe, fxe
+            else:
+                sim[-1], fsim[-1] = xr, fxr
+        elif fxr < fsim[-2]:
+            sim[-1], fsim[-1] = xr, fxr
+        elif fxr < fsim[-1]:
+            xc = 1.5 * xbar - 0.5 * sim[-1]
+            fxc = _turned_box_volume(xc, rot, v)
+            if fxc <= fxr:
+                sim[-1], fsim[-1] = xc, fxc
+            else:
+                shrink = True
+        else:
+            xcc = 0.5 * xbar + 0.5 * sim[-1]
+            fxcc = _turned_box_volume(xcc, rot, v)
+            if fxcc < fsim[-1]:
+                sim[-1], fsim[-1] = xcc, fxcc
+            else:
+                shrink = True
+        if shrink:
+            for j in range(1, n + 1):
+                sim[j] = sim[0] + 0.5 * (sim[j] - sim[0])
+                fsim[j] = _turned_box_volume(sim[j], rot, v)
+        order = np.argsort(fsim, kind="mergesort")
+        sim, fsim = sim[order], fsim[order]
+    return sim[0].copy(), fsim[0]
+
+
 def min_volume_bounding_box(
     points: NDArray[np.float64], hull: Any = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -307,7 +365,6 @@ def min_volume_bounding_box(
     >>> np.round(min_volume_bounding_box(turned)[0], 9).tolist()
     [4.0, 2.0, 1.0]
     """
-    from scipy.optimize import minimize
     from scipy.spatial import ConvexHull
 
     p = np.asarray(points, dtype=float)
@@ -315,7 +372,10 @@ def min_volume_bounding_box(
     if hull is None:
         hull = ConvexHull(p)
     v = np.ascontiguousarray(p[hull.vertices])
-    normals = np.unique(np.round(hull.equations[:, :3], 10), axis=0)
+    normals = np.round(hull.equations[:, :3], 10)
+    # n and -n give the same box: keep one of each pair (first non-zero component positive)
+    lead = normals[np.arange(normals.shape[0]), np.argmax(normals != 0, axis=1)]
+    normals = np.unique(normals * np.where(lead < 0, -1.0, 1.0)[:, None], axis=0)
     normals /= np.linalg.norm(normals, axis=1)[:, None]
     helper = np.where(np.abs(normals[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
     e1 = np.cross(normals, helper)
@@ -337,16 +397,9 @@ def min_volume_bounding_box(
         rot = np.stack([normals[k], side, np.cross(normals[k], side)])
 
     v0 = _turned_box_volume(np.zeros(3), rot, v)
-    simplex = np.vstack([np.zeros(3), 0.05 * np.eye(3)])
-    res = minimize(
-        _turned_box_volume,
-        np.zeros(3),
-        args=(rot, v),
-        method="Nelder-Mead",
-        options={"initial_simplex": simplex, "xatol": 1e-7, "fatol": 1e-12 * v0, "maxiter": 400},
-    )
-    if res.fun < v0:
-        rot = _rotvec_matrix(res.x) @ rot
+    x, fx = _refine_rotation(rot, v, 0.05, 1e-7, 1e-12 * v0)
+    if fx < v0:
+        rot = _rotvec_matrix(x) @ rot
     dims = np.ptp(v @ rot.T, axis=0)
     order = np.argsort(dims)[::-1]
     return dims[order], rot[order].T
