@@ -27,3 +27,13 @@ def test_subset_equals_full_table(case: tuple, families: tuple[str, ...]) -> Non
     assert set(sub["family"]) == set(families)
     ref = full[full["family"].isin(families)].reset_index(drop=True)
     pd.testing.assert_frame_equal(sub.reset_index(drop=True), ref)
+
+
+def test_feature_subset_equals_full_table(case: tuple) -> None:
+    # morphology without Moran's I / Geary's C, OMBB and MVEE (skipped, not computed)
+    image, mask, cfg, full = case
+    names = ["volume", "sphericity", "maximum_3d_diameter", "flatness", "mean", "contrast"]
+    sub = roi_features(image, mask, (2.0, 1.0, 1.0), config=cfg, features=names)
+    ref = full[full["feature"].isin(names)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(sub.reset_index(drop=True), ref)
+    assert set(sub["feature"]) == set(names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ def roi_features(
     config: FeatureConfig | None = None,
     families: tuple[str, ...] = FAMILIES,
     seed: int = 0,
+    features: Collection[str] | None = None,
 ) -> Any:
     """IBSI-1 features of one ROI on an already-resampled grid.
 
@@ -62,6 +64,9 @@ def roi_features(
     seed
         Unused, kept for compatibility: Moran's I and Geary's C are computed exactly over all
         voxel pairs (no random voxel subset) at every ROI size.
+    features
+        Feature names to keep (default all) within ``families``. Morphology then skips its
+        costly parts that no kept feature needs (Moran's I / Geary's C, OMBB, MVEE).
 
     Returns
     -------
@@ -102,12 +107,18 @@ def roi_features(
     aggs = cfg.aggregations
     rows: list[tuple[str, str, str, str, float]] = []
 
+    keep = None if features is None else set(features)
+
     def add(family: str, feats: list[tuple[str, str, float]]) -> None:
-        rows.extend((name, code, family, "none", value) for name, code, value in feats)
+        rows.extend(
+            (name, code, family, "none", value)
+            for name, code, value in feats
+            if keep is None or name in keep
+        )
 
     vals = img[imask]
     if "morphology" in families and "none" in aggs:
-        add("morphology", morphology(img, roi, imask, spacing))
+        add("morphology", morphology(img, roi, imask, spacing, features=keep))
     if "local_intensity" in families and "none" in aggs:
         add("local_intensity", local_intensity(img, imask, spacing))
     if "intensity_statistics" in families and "none" in aggs:
@@ -127,5 +138,6 @@ def roi_features(
         for family, name, code, agg, value in texture_features(
             q, ng, aggs, morph_roi=roi, families=tex
         ):
-            rows.append((name, code, family, agg, value))
+            if keep is None or name in keep:
+                rows.append((name, code, family, agg, value))
     return pd.DataFrame(rows, columns=list(FEATURE_COLUMNS))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from ithkit.imaging._features._mesh import mask_mesh
+from ithkit.imaging._features._mesh import _area_volume, mask_mesh
 
 Feat = tuple[str, str, float]
 
@@ -532,13 +533,39 @@ def _moments(
     return first, sec
 
 
+def _hull_candidates(
+    vertices: NDArray[np.float64], spacing: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Mesh vertices that can be convex-hull vertices: on every axis-parallel line through
+    the (half-voxel) grid, only the first and last vertex can be extreme points."""
+    key = np.rint(vertices / spacing * 2).astype(np.int64)
+    key -= key.min(axis=0)
+    dims = key.max(axis=0) + 1
+    keep = np.ones(vertices.shape[0], dtype=bool)
+    for a in range(3):
+        b, c = (x for x in range(3) if x != a)
+        group = key[:, b] * dims[c] + key[:, c]
+        order = np.lexsort((key[:, a], group))
+        g = group[order]
+        ends = np.ones(g.size, dtype=bool)
+        ends[1:-1] = (g[1:-1] != g[:-2]) | (g[1:-1] != g[2:])
+        on_end = np.zeros(g.size, dtype=bool)
+        on_end[order[ends]] = True
+        keep &= on_end
+    return keep
+
+
 def morphology(
     image: NDArray[np.float64],
     morph_mask: NDArray[np.bool_],
     intensity_mask: NDArray[np.bool_],
     spacing: tuple[float, float, float],
+    features: Collection[str] | None = None,
 ) -> list[Feat]:
     """Morphological features; lengths in mm, areas in mm^2, volumes in mm^3.
+
+    ``features`` (names) restricts the output; Moran's I / Geary's C, the OMBB and the MVEE are
+    then computed only when one of their features is asked for.
 
     The oriented minimum bounding box (OMBB, :func:`min_volume_bounding_box`) and minimum-
     volume enclosing ellipsoid (MVEE, :func:`min_volume_enclosing_ellipsoid`) densities use the
@@ -547,9 +574,12 @@ def morphology(
     """
     from scipy.spatial import ConvexHull
 
+    def wanted(*names: str) -> bool:
+        return features is None or any(name in features for name in names)
+
     sp = np.asarray(spacing, dtype=float)
     mesh = mask_mesh(morph_mask, spacing)
-    vol, area = mesh.volume, mesh.area
+    area, vol = _area_volume(mesh.vertices, mesh.faces)
     n = int(morph_mask.sum())
     vox = float(np.prod(sp))
     # centres of mass and the covariance of the voxel positions from per-axis projections
@@ -558,15 +588,23 @@ def morphology(
     cov = (mom[1] - np.outer(mom[0], mom[0]) / n) / (n - 1)
     ivals = np.where(intensity_mask, image, 0.0)
     com_int = _moments(ivals, sp)[0] / ivals.sum()
-    hull = ConvexHull(mesh.vertices)
-    hv = mesh.vertices[hull.vertices]
+    points = mesh.vertices[_hull_candidates(mesh.vertices, sp)]
+    hull = ConvexHull(points)
+    hv = points[hull.vertices]
     lam = np.sort(np.linalg.eigvalsh(cov))[::-1]
     lam = np.clip(lam, 0, None)
     ext = mesh.vertices.max(axis=0) - mesh.vertices.min(axis=0)
     a, b, c = 2 * np.sqrt(lam)
-    box = min_volume_bounding_box(mesh.vertices, hull)[0]
-    ellipsoid = min_volume_enclosing_ellipsoid(hv)[1]
-    moran, geary = _moran_geary(image, intensity_mask, spacing)
+    nan3 = np.full(3, np.nan)
+    ombb = ("volume_density_ombb", "area_density_ombb")
+    box = min_volume_bounding_box(points, hull)[0] if wanted(*ombb) else nan3
+    mvee = ("volume_density_mvee", "area_density_mvee")
+    ellipsoid = min_volume_enclosing_ellipsoid(hv)[1] if wanted(*mvee) else nan3
+    moran, geary = (
+        _moran_geary(image, intensity_mask, spacing)
+        if wanted("morans_i", "gearys_c")
+        else (np.nan, np.nan)
+    )
     k = 36 * np.pi * vol**2
     feats = {
         ("volume", "RNU0"): vol,
@@ -594,11 +632,17 @@ def morphology(
         ("volume_density_aee", "6BDE"): vol / (4 * np.pi * a * b * c / 3),
         ("area_density_aee", "RDD2"): area / _ellipsoid_area(a, b, c),
         ("volume_density_mvee", "SWZ1"): vol / (4 * np.pi * float(np.prod(ellipsoid)) / 3),
-        ("area_density_mvee", "BRI8"): area / _ellipsoid_area(*(float(e) for e in ellipsoid)),
+        ("area_density_mvee", "BRI8"): area / _ellipsoid_area(*(float(e) for e in ellipsoid))
+        if wanted(*mvee)
+        else np.nan,
         ("volume_density_convex_hull", "R3ER"): vol / hull.volume,
         ("area_density_convex_hull", "7T7F"): area / hull.area,
         ("integrated_intensity", "99N0"): vol * float(ivals.sum()) / int(intensity_mask.sum()),
         ("morans_i", "N365"): moran,
         ("gearys_c", "NPT7"): geary,
     }
-    return [(name, code, float(v)) for (name, code), v in feats.items()]
+    return [
+        (name, code, float(v))
+        for (name, code), v in feats.items()
+        if features is None or name in features
+    ]
