@@ -13,13 +13,20 @@ Cases (synthetic CT from ``ithkit.imaging.synthetic_ct``, 1 mm voxels, 3 habitat
   * ROI in a 64^3 box: 64x64x64 CT, sphere of radius 28 mm;
   * ROI in a 128^3 box: 128x128x64 CT, sphere of 57,777 voxels (the issue's reference case)
     and 128x128x128 CT, sphere of radius 56 mm.
-Features: ithkit's full IBSI-1 set (all families, all aggregations), its 3D-only subset, and
-the like-for-like set (the families PyRadiomics has: morphology, intensity statistics and
-histogram, GLCM, GLRLM, GLSZM, NGTDM, NGLDM ~ GLDM; 3D aggregations) vs PyRadiomics' default
-classes (shape, firstorder, glcm, glrlm, glszm, gldm, ngtdm), bin width 25 HU for both. Times
-are wall seconds, median of --repeat runs after one warm-up, both tools on the same files in
-the same run (the CPU may be shared: read the ratios). ithkit's morphology includes Moran's I
-and Geary's C, which PyRadiomics does not compute; --breakdown times ithkit's families. Maps: 5x5x5 kernel; PyRadiomics voxel-based with the same features (first
+Features (both tools start from in-memory images: ithkit ``Volume``s through
+``extract_features``, PyRadiomics SimpleITK images through ``execute``):
+  * full IBSI set: every ithkit family (morphology incl. Moran's I / Geary's C, OMBB, MVEE;
+    local intensity; statistics; histogram; IVH; GLCM, GLRLM, GLSZM, GLDZM, NGTDM, NGLDM) with
+    all aggregations (2D, 2.5D, 3D), and the same with 3D aggregations only;
+  * like-for-like: only what PyRadiomics' default classes (shape, firstorder, glcm, glrlm, glszm,
+    gldm, ngtdm) also compute: the 14 shape features PyRadiomics has (mesh/voxel volume,
+    area, surface-to-volume, compactness 1/2, spherical disproportion, sphericity, max 3D
+    diameter, axis lengths, elongation, flatness; no Moran/Geary, OMBB, MVEE, AEE, hull or
+    AABB densities, centre-of-mass shift), intensity statistics and histogram, GLCM and GLRLM
+    3D-averaged, GLSZM, NGTDM and NGLDM (~ GLDM) 3D; no local intensity, IVH or GLDZM.
+Bin width 25 HU for both. Times are wall seconds, median of --repeat runs after one warm-up,
+both tools on the same images in the same run (the CPU may be shared: read the ratios).
+--breakdown times ithkit's families. Maps: 5x5x5 kernel; PyRadiomics voxel-based with the same features (first
 order mean/variance/skewness/kurtosis/entropy/uniformity + GLCM contrast/joint entropy/ID/
 joint energy) (mean, variance and entropy maps are compared voxel by voxel). The image is shifted so the ROI minimum is a
 multiple of 25 HU: both tools then bin identically and values can be compared.
@@ -64,8 +71,9 @@ if mode == "features":
     ex.enableAllFeatures()
     for c in ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm"):
         ex.enableFeatureClassByName(c)
-    ex.execute(img, msk)  # warm-up
-    dt, res = median_time(lambda: ex.execute(img, msk))
+    im, ms = sitk.ReadImage(img), sitk.ReadImage(msk)  # in memory, as ithkit's Volumes
+    ex.execute(im, ms)  # warm-up
+    dt, res = median_time(lambda: ex.execute(im, ms))
     vals = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
     print(json.dumps({"seconds": dt, "n": len(vals), "values": vals}))
 else:
@@ -120,6 +128,11 @@ def _case(shape: tuple[int, int, int], radius: float, seed: int) -> tuple[Volume
 # ithkit families that PyRadiomics also has (NGLDM with coarseness 0 and distance 1 is GLDM)
 LIKE_PYRAD = ("morphology", "intensity_statistics", "intensity_histogram", "glcm", "glrlm",
               "glszm", "ngtdm", "ngldm")  # fmt: skip
+# the ithkit morphology features PyRadiomics' shape class also has
+LIKE_MORPH = ("volume", "approximate_volume", "surface_area", "surface_to_volume_ratio",
+              "compactness_1", "compactness_2", "spherical_disproportion", "sphericity",
+              "maximum_3d_diameter", "major_axis_length", "minor_axis_length", "least_axis_length",
+              "elongation", "flatness")  # fmt: skip
 
 
 def _time(fn, repeat: int = 5) -> tuple[float, object]:
@@ -136,7 +149,7 @@ def _time(fn, repeat: int = 5) -> tuple[float, object]:
 def _breakdown(img: Volume, msk: Volume, cfg: FeatureConfig, repeat: int) -> None:
     """ithkit's time per family group on one case (median wall seconds)."""
     arr, roi, sp = np.asarray(img.array, float), msk.array > 0, img.spacing_zyx
-    groups = {"morphology (incl. Moran's I, Geary's C)": ("morphology",),
+    groups = {"morphology, all 29 (Moran/Geary, OMBB, MVEE...)": ("morphology",),
               "local intensity": ("local_intensity",),
               "intensity statistics + histogram": ("intensity_statistics", "intensity_histogram"),
               "intensity-volume histogram": ("intensity_volume_histogram",),
@@ -144,7 +157,10 @@ def _breakdown(img: Volume, msk: Volume, cfg: FeatureConfig, repeat: int) -> Non
               "ngtdm + ngldm": ("ngtdm", "ngldm")}  # fmt: skip
     for label, fams in groups.items():
         t, _ = _time(lambda f=fams: roi_features(arr, roi, sp, config=cfg, families=f), repeat)
-        print(f"  {label:<44}{t:>9.4f}")
+        print(f"  {label:<50}{t:>9.4f}")
+    t, _ = _time(lambda: roi_features(arr, roi, sp, config=cfg, families=("morphology",),
+                                      features=LIKE_MORPH), repeat)  # fmt: skip
+    print(f"  {'morphology, the 14 PyRadiomics also has':<50}{t:>9.4f}")
 
 
 def main() -> None:
@@ -161,13 +177,21 @@ def main() -> None:
         discretisation={"method": "fixed_bin_size", "value": 25},
         aggregation=("none", "3d_average", "3d_merged", "3d"),
     )
+    cfg_like = FeatureConfig(
+        discretisation={"method": "fixed_bin_size", "value": 25},
+        aggregation=("none", "3d_average", "3d"),
+    )
     tmp = Path(tempfile.mkdtemp(prefix="ithkit_bench_"))
     cases = [("64^3 box, r=28", (64, 64, 64), 28.0),
              ("128x128x64, 57.8k vox", (64, 128, 128), 23.99),
              ("128^3 box, r=56", (128, 128, 128), 56.0)]  # fmt: skip
     print(f"## Whole-ROI features (wall seconds, median of {args.repeat} after warm-up)")
-    print(f"{'case':<24}{'voxels':>8}{'ithkit all':>11}{'n':>5}{'ithkit 3D':>10}{'n':>5}"
-          f"{'ithkit like':>12}{'n':>5}{'PyRad':>8}{'n':>5}{'vs 3D':>7}{'vs like':>8}")  # fmt: skip
+    print(
+        "full = ithkit's full IBSI set (all families; 'all aggr.': 2D + 2.5D + 3D, '3D': 3D only);"
+    )
+    print("like = like-for-like, only the features PyRadiomics also computes; x = PyRad / ithkit")
+    print(f"{'case':<24}{'voxels':>8}{'full all aggr.':>15}{'n':>5}{'full 3D':>9}{'n':>5}"
+          f"{'like':>7}{'n':>5}{'PyRad':>8}{'n':>5}{'x full':>8}{'x full3D':>9}{'x like':>8}")  # fmt: skip
     agreement = []
     for name, shape, radius in cases:
         img, msk = _case(shape, radius, seed=1)
@@ -176,9 +200,10 @@ def main() -> None:
             lambda i=img, m=msk: extract_features(i, m, config=cfg_all), args.repeat
         )
         t_3d, f_3d = _time(lambda i=img, m=msk: extract_features(i, m, config=cfg_3d), args.repeat)
-        arr, roi, sp = np.asarray(img.array, float), msk.array > 0, img.spacing_zyx
-        t_lk, f_lk = _time(lambda a=arr, r=roi, s=sp: roi_features(a, r, s, config=cfg_3d, families=LIKE_PYRAD),
-                           args.repeat)  # fmt: skip
+        fam_like = f_3d[f_3d["family"].isin(LIKE_PYRAD)]
+        like = set(LIKE_MORPH) | set(fam_like.loc[fam_like["family"] != "morphology", "feature"])
+        t_lk, f_lk = _time(lambda i=img, m=msk, k=like: extract_features(i, m, config=cfg_like, families=LIKE_PYRAD,
+                                                                      features=k), args.repeat)  # fmt: skip
         t_py, n_py, vals = float("nan"), 0, {}
         if have_pyrad:
             write_volume(img, tmp / "ct.nii.gz")
@@ -190,8 +215,9 @@ def main() -> None:
             )  # fmt: skip
             out = json.loads(res.stdout.strip().splitlines()[-1])
             t_py, n_py, vals = out["seconds"], out["n"], out["values"]
-        print(f"{name:<24}{n_vox:>8}{t_all:>11.3f}{len(f_all):>5}{t_3d:>10.3f}{len(f_3d):>5}"
-              f"{t_lk:>12.3f}{len(f_lk):>5}{t_py:>8.3f}{n_py:>5}{t_py / t_3d:>6.1f}x{t_py / t_lk:>7.1f}x")  # fmt: skip
+        print(f"{name:<24}{n_vox:>8}{t_all:>15.3f}{len(f_all):>5}{t_3d:>9.3f}{len(f_3d):>5}"
+              f"{t_lk:>7.3f}{len(f_lk):>5}{t_py:>8.3f}{n_py:>5}{t_py / t_all:>7.1f}x{t_py / t_3d:>8.1f}x"
+              f"{t_py / t_lk:>7.1f}x")  # fmt: skip
         if args.breakdown and name.startswith("128x128x64"):
             breakdown = (img, msk)
         if vals:

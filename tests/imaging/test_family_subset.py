@@ -37,3 +37,15 @@ def test_feature_subset_equals_full_table(case: tuple) -> None:
     ref = full[full["feature"].isin(names)].reset_index(drop=True)
     pd.testing.assert_frame_equal(sub.reset_index(drop=True), ref)
     assert set(sub["feature"]) == set(names)
+
+
+def test_extract_features_passes_families_and_features(case: tuple) -> None:
+    from ithkit.imaging import Volume, extract_features
+
+    image, mask, cfg, full = case
+    img = Volume(image, (1.0, 1.0, 2.0), (0.0, 0.0, 0.0), tuple(np.eye(3).ravel()))
+    msk = Volume(mask.astype(np.uint8), img.spacing, img.origin, img.direction)
+    sub = extract_features(img, msk, config=cfg, families=("morphology",), features=["volume"])
+    assert sub["feature"].tolist() == ["volume"]
+    ref = full.loc[full["feature"] == "volume", "value"].iloc[0]
+    assert sub["value"].iloc[0] == pytest.approx(ref)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ithkit.imaging._features import roi_features
+from ithkit.imaging._features import FAMILIES, roi_features
 from ithkit.imaging._io import Volume, check_geometry, read_image, read_mask, roi_from_mask, to_sitk
 from ithkit.imaging._preprocess import FeatureConfig
 
@@ -83,6 +84,8 @@ def extract_features(
     label: int | None = None,
     config: FeatureConfig | None = None,
     seed: int = 0,
+    families: tuple[str, ...] = FAMILIES,
+    features: Collection[str] | None = None,
 ) -> Any:
     """IBSI-1 features of one ROI: read, check geometry, resample, compute.
 
@@ -96,6 +99,9 @@ def extract_features(
         :class:`FeatureConfig` (default: no resampling, 32 bins, all aggregations).
     seed
         Unused, kept for compatibility (Moran's I / Geary's C are exact, no voxel subset).
+    families, features
+        Feature families, and feature names within them, to compute (default all); see
+        :func:`ithkit.imaging.roi_features`.
 
     Returns
     -------
@@ -111,4 +117,12 @@ def extract_features(
     img = image if isinstance(image, Volume) else read_image(image)
     msk = mask if isinstance(mask, Volume) else read_mask(mask, reference=img)
     img, msk = prepare(img, msk, label=label, config=cfg)
-    return roi_features(img.array, msk.array.astype(bool), img.spacing_zyx, config=cfg, seed=seed)
+    return roi_features(
+        img.array,
+        msk.array.astype(bool),
+        img.spacing_zyx,
+        config=cfg,
+        seed=seed,
+        families=families,
+        features=features,
+    )
