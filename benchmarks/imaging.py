@@ -24,8 +24,10 @@ Features (both tools start from in-memory images: ithkit ``Volume``s through
     diameter, axis lengths, elongation, flatness; no Moran/Geary, OMBB, MVEE, AEE, hull or
     AABB densities, centre-of-mass shift), intensity statistics and histogram, GLCM and GLRLM
     3D-averaged, GLSZM, NGTDM and NGLDM (~ GLDM) 3D; no local intensity, IVH or GLDZM.
-Bin width 25 HU for both. Times are wall seconds, median of --repeat runs after one warm-up,
-both tools on the same images in the same run (the CPU may be shared: read the ratios).
+Bin width 25 HU for both. Times: median of --repeat runs after one warm-up, both tools on the
+same images in the same run, as CPU seconds of the process (both tools are single-threaded for
+whole-ROI features, so this is robust to other jobs time-slicing a shared CPU) and as wall
+seconds (which can double when another job shares the core; read the ratios).
 --breakdown times ithkit's families. Maps: 5x5x5 kernel; PyRadiomics voxel-based with the same features (first
 order mean/variance/skewness/kurtosis/entropy/uniformity + GLCM contrast/joint entropy/ID/
 joint energy) (mean, variance and entropy maps are compared voxel by voxel). The image is shifted so the ROI minimum is a
@@ -60,10 +62,13 @@ import radiomics
 from radiomics import featureextractor
 radiomics.logger.setLevel(logging.ERROR)
 img, msk, mode, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-def median_time(fn):
-    ts, out = [], None
+def median_time(fn, cpu=False):
+    ts, cs, out = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter(); out = fn(); ts.append(time.perf_counter() - t)
+        t, c = time.perf_counter(), time.process_time(); out = fn()
+        ts.append(time.perf_counter() - t); cs.append(time.process_time() - c)
+    if cpu:
+        return sorted(ts)[len(ts) // 2], sorted(cs)[len(cs) // 2], out
     return sorted(ts)[len(ts) // 2], out
 settings = {"binWidth": 25, "label": 1, "force2D": False}
 if mode == "features":
@@ -73,9 +78,9 @@ if mode == "features":
         ex.enableFeatureClassByName(c)
     im, ms = sitk.ReadImage(img), sitk.ReadImage(msk)  # in memory, as ithkit's Volumes
     ex.execute(im, ms)  # warm-up
-    dt, res = median_time(lambda: ex.execute(im, ms))
+    dt, dc, res = median_time(lambda: ex.execute(im, ms), cpu=True)
     vals = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
-    print(json.dumps({"seconds": dt, "n": len(vals), "values": vals}))
+    print(json.dumps({"seconds": dt, "cpu_seconds": dc, "n": len(vals), "values": vals}))
 else:
     ex = featureextractor.RadiomicsFeatureExtractor(kernelRadius=2, maskedKernel=True, voxelBatch=10000, **settings)
     ex.disableAllFeatures()
@@ -135,6 +140,18 @@ LIKE_MORPH = ("volume", "approximate_volume", "surface_area", "surface_to_volume
               "elongation", "flatness")  # fmt: skip
 
 
+def _time_cpu(fn, repeat: int = 5) -> tuple[float, float, object]:
+    """Median wall and CPU (this process) seconds of ``repeat`` runs after a warm-up."""
+    out = fn()
+    walls, cpus = [], []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        out = fn()
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return float(np.median(walls)), float(np.median(cpus)), out
+
+
 def _time(fn, repeat: int = 5) -> tuple[float, object]:
     """Median wall time of ``repeat`` runs after a warm-up (numba compile / caches)."""
     out = fn()
@@ -185,26 +202,24 @@ def main() -> None:
     cases = [("64^3 box, r=28", (64, 64, 64), 28.0),
              ("128x128x64, 57.8k vox", (64, 128, 128), 23.99),
              ("128^3 box, r=56", (128, 128, 128), 56.0)]  # fmt: skip
-    print(f"## Whole-ROI features (wall seconds, median of {args.repeat} after warm-up)")
-    print(
-        "full = ithkit's full IBSI set (all families; 'all aggr.': 2D + 2.5D + 3D, '3D': 3D only);"
-    )
-    print("like = like-for-like, only the features PyRadiomics also computes; x = PyRad / ithkit")
-    print(f"{'case':<24}{'voxels':>8}{'full all aggr.':>15}{'n':>5}{'full 3D':>9}{'n':>5}"
-          f"{'like':>7}{'n':>5}{'PyRad':>8}{'n':>5}{'x full':>8}{'x full3D':>9}{'x like':>8}")  # fmt: skip
+    head = (f"{'case':<24}{'voxels':>8}{'full all aggr.':>15}{'n':>5}{'full 3D':>9}{'n':>5}"
+            f"{'like':>7}{'n':>5}{'PyRad':>8}{'n':>5}{'x full':>8}{'x full3D':>9}{'x like':>8}")  # fmt: skip
+    tables: dict[str, list[str]] = {"cpu": [], "wall": []}
     agreement = []
     for name, shape, radius in cases:
         img, msk = _case(shape, radius, seed=1)
         n_vox = int((msk.array > 0).sum())
-        t_all, f_all = _time(
+        w_all, c_all, f_all = _time_cpu(
             lambda i=img, m=msk: extract_features(i, m, config=cfg_all), args.repeat
         )
-        t_3d, f_3d = _time(lambda i=img, m=msk: extract_features(i, m, config=cfg_3d), args.repeat)
+        w_3d, c_3d, f_3d = _time_cpu(
+            lambda i=img, m=msk: extract_features(i, m, config=cfg_3d), args.repeat
+        )
         fam_like = f_3d[f_3d["family"].isin(LIKE_PYRAD)]
         like = set(LIKE_MORPH) | set(fam_like.loc[fam_like["family"] != "morphology", "feature"])
-        t_lk, f_lk = _time(lambda i=img, m=msk, k=like: extract_features(i, m, config=cfg_like, families=LIKE_PYRAD,
-                                                                      features=k), args.repeat)  # fmt: skip
-        t_py, n_py, vals = float("nan"), 0, {}
+        w_lk, c_lk, f_lk = _time_cpu(lambda i=img, m=msk, k=like: extract_features(i, m, config=cfg_like, families=LIKE_PYRAD,
+                                                                                   features=k), args.repeat)  # fmt: skip
+        w_py, c_py, n_py, vals = float("nan"), float("nan"), 0, {}
         if have_pyrad:
             write_volume(img, tmp / "ct.nii.gz")
             write_volume(msk, tmp / "mask.nii.gz")
@@ -214,10 +229,14 @@ def main() -> None:
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             out = json.loads(res.stdout.strip().splitlines()[-1])
-            t_py, n_py, vals = out["seconds"], out["n"], out["values"]
-        print(f"{name:<24}{n_vox:>8}{t_all:>15.3f}{len(f_all):>5}{t_3d:>9.3f}{len(f_3d):>5}"
-              f"{t_lk:>7.3f}{len(f_lk):>5}{t_py:>8.3f}{n_py:>5}{t_py / t_all:>7.1f}x{t_py / t_3d:>8.1f}x"
-              f"{t_py / t_lk:>7.1f}x")  # fmt: skip
+            w_py, c_py, n_py, vals = out["seconds"], out["cpu_seconds"], out["n"], out["values"]
+        for clock, (t_all, t_3d, t_lk, t_py) in (("cpu", (c_all, c_3d, c_lk, c_py)),
+                                                 ("wall", (w_all, w_3d, w_lk, w_py))):  # fmt: skip
+            tables[clock].append(
+                f"{name:<24}{n_vox:>8}{t_all:>15.3f}{len(f_all):>5}{t_3d:>9.3f}{len(f_3d):>5}"
+                f"{t_lk:>7.3f}{len(f_lk):>5}{t_py:>8.3f}{n_py:>5}{t_py / t_all:>7.1f}x{t_py / t_3d:>8.1f}x"
+                f"{t_py / t_lk:>7.1f}x"
+            )  # fmt: skip
         if args.breakdown and name.startswith("128x128x64"):
             breakdown = (img, msk)
         if vals:
@@ -234,6 +253,15 @@ def main() -> None:
                 ours = float(f_3d.loc[sel, "value"].iloc[0])
                 rel = abs(ours - vals[key]) / max(abs(vals[key]), 1e-12)
                 agreement.append((name, feat, agg, ours, vals[key], rel))
+    print(
+        "full = ithkit's full IBSI set (all families; 'all aggr.': 2D + 2.5D + 3D, '3D': 3D only);"
+    )
+    print("like = like-for-like, only the features PyRadiomics also computes; x = PyRad / ithkit")
+    print(f"\n## Whole-ROI features, CPU seconds of the process (median of {args.repeat} after "
+          "warm-up; both tools single-threaded here, robust to a shared CPU)")  # fmt: skip
+    print(head, *tables["cpu"], sep="\n")
+    print(f"\n## Whole-ROI features, wall seconds (median of {args.repeat} after warm-up)")
+    print(head, *tables["wall"], sep="\n")
     if args.breakdown:
         print("\n## ithkit time per family group, 128x128x64 case, 3D aggregations (s)")
         _breakdown(*breakdown, cfg_3d, args.repeat)
