@@ -483,7 +483,7 @@ def _moran_geary(
     n = float(inside.sum())
     dev = image[box][inside].astype(float)
     dev -= dev.mean()
-    denom = float(dev @ dev)
+    denom = float(np.sum(dev * dev))  # not BLAS: its threads would spin on for ~0.1 s
     if n < 2 or denom == 0:
         return float("nan"), float("nan")
     size = [_even_fast_len(2 * s - 1) for s in inside.shape]
