@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -119,6 +120,13 @@ COMPARE = {
     ("busyness", "3d"): "original_ngtdm_Busyness",
     ("dependence_count_entropy", "3d"): "original_gldm_DependenceEntropy",
 }
+
+
+# PyRadiomics' whole-ROI run with one BLAS thread: idle OpenBLAS workers otherwise spin on after
+# each call (CPU time counted twice, a core taken from the other tool on a shared machine).
+# ithkit's whole-ROI path makes no threaded BLAS call, so it runs with the defaults.
+ONE_THREAD = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1"}  # fmt: skip
 
 
 def _case(shape: tuple[int, int, int], radius: float, seed: int) -> tuple[Volume, Volume]:
@@ -226,7 +234,7 @@ def main() -> None:
             res = subprocess.run(
                 [str(pyrad), "-c", PYRAD_SCRIPT, str(tmp / "ct.nii.gz"), str(tmp / "mask.nii.gz"), "features",
                  str(args.repeat)],
-                capture_output=True, text=True, check=True,
+                capture_output=True, text=True, check=True, env=ONE_THREAD,
             )  # fmt: skip
             out = json.loads(res.stdout.strip().splitlines()[-1])
             w_py, c_py, n_py, vals = out["seconds"], out["cpu_seconds"], out["n"], out["values"]
