@@ -45,7 +45,11 @@ def local_intensity(
     z, y, x = idx.T
     sums = total[z, y, x]
     if (lo < half).any() or (hi >= np.array(image.shape) - np.array(half)).any():
-        count = fft.irfftn(fft.rfftn(np.ones(image.shape), size) * kf, size)
+        # the spectrum of the (padded) all-ones image is separable: a product of 1D spectra
+        ones = [fft.fft(np.ones(n), m) for n, m in zip(image.shape[:2], size[:2], strict=True)]
+        ones.append(fft.rfft(np.ones(image.shape[2]), size[2]))
+        spec = ones[0][:, None, None] * ones[1][None, :, None] * ones[2][None, None, :]
+        count = fft.irfftn(spec * kf, size)
         mean = sums / np.rint(count[z, y, x])
     else:  # every sphere lies inside the image
         mean = sums / kernel.sum()
