@@ -34,7 +34,7 @@ def local_intensity(
     # zero padding at the far end only: output voxel p reads p - h .. p + h (mod size), which
     # stays clear of the data's wrap-around when size >= n + h - lo and size > hi + h
     size = [
-        fft.next_fast_len(max(n, n + h - a, b + h + 1, 2 * h + 1), real=True)
+        fft.next_fast_len(max(n, n + h - a, b + h + 1, 2 * h + 1))
         for n, h, a, b in zip(image.shape, half, lo, hi, strict=True)
     ]
     # the kernel centred on index 0 (negative offsets wrap to the far end)
