@@ -417,38 +417,32 @@ def _even_fast_len(n: int) -> int:
     return int(size)
 
 
-def _padded_rfftn(a: NDArray[np.float64], size: list[int]) -> NDArray[np.complex128]:
-    """``rfftn(a, size)`` one axis at a time, so that each axis is transformed only on the rows
-    that the zero padding of the axes not yet transformed leaves non-zero."""
-    from scipy import fft
-
-    f = fft.rfft(a, n=size[2], axis=2)
-    f = fft.fft(f, n=size[1], axis=1, overwrite_x=True)
-    return np.asarray(fft.fft(f, n=size[0], axis=0, overwrite_x=True))
-
-
 @numba.njit(cache=True)
 def _spectral_sums(
     k: NDArray[np.float64],
     m: NDArray[np.complex128],
     d: NDArray[np.complex128],
     e: NDArray[np.complex128],
+    t0: int,
+    nh: int,
 ) -> tuple[float, float, float]:
-    """``sum K |M|^2, sum K |D|^2, sum K Re(conj(E) M)`` over the full spectrum, from the rfft
-    half spectra ``m, d, e`` (N0, N1, N2/2 + 1) and the real kernel spectrum ``k`` on the
-    non-negative frequencies (N0/2 + 1, N1/2 + 1, N2/2 + 1; even in every axis). Summed per
-    plane, then over planes, to keep the rounding error small."""
-    n0, n1, nh = m.shape
+    """``sum K |M|^2, sum K |D|^2, sum K Re(conj(E) M)`` over the part of the full spectrum
+    that the rfft half-spectrum columns ``t0 .. t0 + B`` (of ``nh = N2/2 + 1``) stand for, from
+    the blocks ``m, d, e`` (N0, N1, B) and the real kernel spectrum ``k`` on the non-negative
+    frequencies (N0/2 + 1, N1/2 + 1, nh; even in every axis). Summed per plane, then over
+    planes, to keep the rounding error small."""
+    n0, n1, nb = m.shape
     s_mm = s_dd = s_em = 0.0
     for i in range(n0):
         ki = min(i, n0 - i)
         r_mm = r_dd = r_em = 0.0
         for j in range(n1):
             kj = min(j, n1 - j)
-            for t in range(nh):
+            for b in range(nb):
+                t = t0 + b
                 # the other half of the spectrum is the complex conjugate of this one
                 w = k[ki, kj, t] * (1.0 if t == 0 or t == nh - 1 else 2.0)
-                mm, dd, ee = m[i, j, t], d[i, j, t], e[i, j, t]
+                mm, dd, ee = m[i, j, b], d[i, j, b], e[i, j, b]
                 r_mm += w * (mm.real * mm.real + mm.imag * mm.imag)
                 r_dd += w * (dd.real * dd.real + dd.imag * dd.imag)
                 r_em += w * (ee.real * mm.real + ee.imag * mm.imag)
@@ -469,10 +463,11 @@ def _moran_geary(
     ``sum_ij w_ij (x_i - x_j)^2 = 2 <v^2, W*m> - 2 <v, W*v>``. On a grid of at least
     ``2s - 1`` points per axis (``s``: the ROI box) the circular convolution never wraps, so
     by Parseval each is ``sum_f K_f Re(conj(A_f) B_f) / N`` over the discrete spectrum: three
-    real FFTs of the zero-padded box (the padding skipped axis by axis), no inverse
-    transform. The kernel is even in every axis, so its spectrum ``K`` is real and is the
-    type-1 DCT of one octant. No voxel subset and no distance cut-off at any ROI size: the
-    result equals the all-pairs double sum up to rounding (~1e-14 relative on random ROIs).
+    real FFTs of the zero-padded box (the padding skipped axis by axis, the spectrum formed and
+    summed in blocks), no inverse transform. The kernel is even in every axis, so its
+    spectrum ``K`` is real and is the type-1 DCT of one octant. No voxel subset and no
+    distance cut-off at any ROI size: the result equals the all-pairs double sum up to
+    rounding (~1e-14 relative on random ROIs).
     The cost is O(N log N) in the padded box instead of O(n^2) in the voxels.
     """
     from scipy import fft
@@ -492,14 +487,24 @@ def _moran_geary(
     d2 = half[0][:, None, None] ** 2 + half[1][None, :, None] ** 2 + half[2][None, None, :] ** 2
     d2[0, 0, 0] = np.inf  # no self-pairs
     k = fft.dctn(1.0 / np.sqrt(d2), type=1, overwrite_x=True)
+    # rfftn of the zero-padded grids one axis at a time, each axis only on the rows the padding
+    # of the axes not yet transformed leaves non-zero; the last two axes in blocks of rfft
+    # columns (~1 MB each), so that no full-size spectrum is ever held (fewer page faults)
+    nh = size[2] // 2 + 1
     grid = np.zeros(inside.shape)
-    grid[inside] = 1.0
-    m = _padded_rfftn(grid, size)
-    grid[inside] = dev
-    d = _padded_rfftn(grid, size)
-    grid[inside] = dev * dev
-    e = _padded_rfftn(grid, size)
-    s_mm, s_dd, s_em = _spectral_sums(k, m, d, e)
+    cols = []
+    for values in (1.0, dev, dev * dev):  # ROI indicator, centred intensity, its square
+        grid[inside] = values
+        cols.append(fft.rfft(grid, n=size[2], axis=2))
+    step = max(1, (1 << 20) // (16 * size[0] * size[1]))
+    s_mm = s_dd = s_em = 0.0
+    for t0 in range(0, nh, step):
+        m, d, e = (
+            fft.fft(fft.fft(c[:, :, t0 : t0 + step], n=size[1], axis=1), n=size[0], axis=0)
+            for c in cols
+        )
+        sums = _spectral_sums(k, m, d, e, t0, nh)
+        s_mm, s_dd, s_em = s_mm + sums[0], s_dd + sums[1], s_em + sums[2]
     wsum = s_mm
     moran = n / wsum * s_dd / denom
     geary = (n - 1) / (2 * wsum) * 2 * (s_em - s_dd) / denom
