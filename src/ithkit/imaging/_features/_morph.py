@@ -539,26 +539,60 @@ def _moments(
     return first, sec
 
 
+@numba.njit(cache=True)
+def _planar_hull_vertices(key: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Points (integer grid coordinates, non-negative) that are vertices of the 2D convex
+    hull of the points in their own axis-aligned plane, for all three plane families. Every
+    vertex of the 3D convex hull is one (a point inside or on an edge of its plane's hull is a
+    convex combination of other points), so the 3D hull of these points is the same."""
+    n = key.shape[0]
+    keep = np.ones(n, dtype=np.bool_)
+    on = np.zeros(n, dtype=np.bool_)
+    hull = np.empty(2 * n + 1, dtype=np.int64)
+    dims = np.empty(3, dtype=np.int64)
+    for a in range(3):
+        dims[a] = key[:, a].max() + 1
+    for a in range(3):
+        b, c = (a + 1) % 3, (a + 2) % 3
+        order = np.argsort((key[:, a] * dims[b] + key[:, b]) * dims[c] + key[:, c])
+        on[:] = False
+        start = 0
+        while start < n:
+            plane = key[order[start], a]
+            stop = start
+            while stop < n and key[order[stop], a] == plane:
+                stop += 1
+            # Andrew's monotone chain in (b, c) order: lower then upper hull, popping every
+            # non-left turn (collinear points are not extreme)
+            m = 0
+            lower = 2
+            for t in range(start, 2 * stop - start - 1):
+                if t == stop:
+                    lower = m + 1
+                i = order[t] if t < stop else order[2 * stop - 2 - t]
+                while m >= lower:
+                    p, q = hull[m - 2], hull[m - 1]
+                    if (key[q, b] - key[p, b]) * (key[i, c] - key[p, c]) > (
+                        key[q, c] - key[p, c]
+                    ) * (key[i, b] - key[p, b]):
+                        break
+                    m -= 1
+                hull[m] = i
+                m += 1
+            for t in range(m):
+                on[hull[t]] = True
+            start = stop
+        keep &= on
+    return keep
+
+
 def _hull_candidates(
     vertices: NDArray[np.float64], spacing: NDArray[np.float64]
 ) -> NDArray[np.bool_]:
-    """Mesh vertices that can be convex-hull vertices: on every axis-parallel line through
-    the (half-voxel) grid, only the first and last vertex can be extreme points."""
+    """Mesh vertices that can be convex-hull vertices (see :func:`_planar_hull_vertices`);
+    the vertices lie on the half-voxel grid."""
     key = np.rint(vertices / spacing * 2).astype(np.int64)
-    key -= key.min(axis=0)
-    dims = key.max(axis=0) + 1
-    keep = np.ones(vertices.shape[0], dtype=bool)
-    for a in range(3):
-        b, c = (x for x in range(3) if x != a)
-        group = key[:, b] * dims[c] + key[:, c]
-        order = np.lexsort((key[:, a], group))
-        g = group[order]
-        ends = np.ones(g.size, dtype=bool)
-        ends[1:-1] = (g[1:-1] != g[:-2]) | (g[1:-1] != g[2:])
-        on_end = np.zeros(g.size, dtype=bool)
-        on_end[order[ends]] = True
-        keep &= on_end
-    return keep
+    return _planar_hull_vertices(key - key.min(axis=0))
 
 
 def morphology(
