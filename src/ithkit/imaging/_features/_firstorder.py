@@ -33,14 +33,18 @@ def local_intensity(
     lo, hi = idx.min(axis=0), idx.max(axis=0)
     # zero padding at the far end only: output voxel p reads p - h .. p + h (mod size), which
     # stays clear of the data's wrap-around when size >= n + h - lo and size > hi + h
-    size = [
-        fft.next_fast_len(max(n, n + h - a, b + h + 1, 2 * h + 1))
-        for n, h, a, b in zip(image.shape, half, lo, hi, strict=True)
-    ]
-    # the kernel centred on index 0 (negative offsets wrap to the far end)
-    kpad = np.zeros(size)
-    kpad[tuple(slice(0, 2 * h + 1) for h in half)] = kernel
-    kf = fft.rfftn(np.roll(kpad, [-h for h in half], axis=(0, 1, 2)))
+    size = []
+    for n, h, a, b in zip(image.shape, half, lo, hi, strict=True):
+        m = fft.next_fast_len(max(n, n + h - a, b + h + 1, 2 * h + 1))
+        while m % 2:  # even, for the DCT below
+            m = fft.next_fast_len(m + 1)
+        size.append(m)
+    # the sphere is even in every axis: its spectrum is real, the type-1 DCT of one octant
+    octant = np.zeros([m // 2 + 1 for m in size])
+    octant[tuple(slice(0, h + 1) for h in half)] = kernel[tuple(slice(h, None) for h in half)]
+    kf = fft.dctn(octant, type=1, overwrite_x=True)
+    kf = np.concatenate([kf, kf[:, -2:0:-1]], axis=1)  # full length on the first two axes
+    kf = np.concatenate([kf, kf[-2:0:-1]], axis=0)
     total = fft.irfftn(fft.rfftn(image.astype(float), size) * kf, size)
     z, y, x = idx.T
     sums = total[z, y, x]
