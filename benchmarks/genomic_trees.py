@@ -38,7 +38,15 @@ CCF at m = 1 rounded to an integer in [1, major_cn] (1 for nearly every mutation
 truncal mutations that preceded a gain). Pairtree runs with ``--parallel 2`` (2 chains of 3,000
 trees, its defaults on this 2-core machine) and ``--seed``; every call pays numba's JIT
 compilation, as users do. ``clustervars`` runs the default linfreq model (1,000 Gibbs
-iterations, log10 concentration -2); its time is in the Pairtree seconds.
+iterations, log10 concentration -2); its time is in the Pairtree seconds. ``clustervars`` was
+not exactly reproducible with a fixed ``--seed`` here (ARI 0.745 vs 0.762 on one patient), so
+``--cache`` keeps the first run.
+
+Result (``--seeds 1-6 --pairtree-on true,ithkit,pyclone,own``, 100 mutations, depth 200):
+trees exactly right, 4 / 10 regions: ithkit 2/6, 5/6; Pairtree on the true clusters 2/6, 5/6;
+Pairtree on ithkit's clusters 1/6, 4/6; on PyClone-VI's 1/6, 3/6; Pairtree alone (clustervars,
+ARI 0.44-1.0) 0/6, 1/6. Its misses on true clusters are trees the CCFs do not rule out (a clone
+placed under a sibling that is larger in every region). ithkit 0.1 s, Pairtree 25-90 s a tree.
 """
 
 from __future__ import annotations
