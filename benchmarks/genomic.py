@@ -1,6 +1,7 @@
 """Genomic benchmark: ithkit clone inference vs PyClone-VI (ARI and wall time).
 
-Run: ``.venv/bin/python benchmarks/genomic.py [--sizes 100,1000,10000] [--regions 1,4,10]``.
+Run: ``.venv/bin/python benchmarks/genomic.py [--sizes 100,1000,10000] [--regions 1,4,10]``
+(``--patients 6`` repeats each size on 6 virtual patients and prints the mean ARI per size).
 
 Prints one row per (mutations x regions) virtual patient plus one for PyClone-VI's own synthetic
 set (``../shared/reference/pyclone_vi_synthetic.tsv``, 8 true clusters): adjusted Rand index of
@@ -144,12 +145,16 @@ def ari(truth: pd.Series, labels: pd.Series | None) -> float:
     return float(adjusted_rand_score(truth.loc[common], labels.loc[common]))
 
 
-def cases(sizes: list[int], regions: list[int], seed: int):  # type: ignore[no-untyped-def]
+def cases(sizes: list[int], regions: list[int], seed: int, patients: int = 1):  # type: ignore[no-untyped-def]
     for n_mut in sizes:
         for n_reg in regions:
-            vp = virtual_patient(seed=seed, n_regions=n_reg, n_mutations=n_mut, depth=200)
-            truth = vp.mutations.set_index("mutation_id")["clone_id"].astype(str)
-            yield f"VP {n_mut} x {n_reg}", vp.variants, truth, vp.clones
+            for vp_seed in range(seed, seed + patients):
+                vp = virtual_patient(seed=vp_seed, n_regions=n_reg, n_mutations=n_mut, depth=200)
+                truth = vp.mutations.set_index("mutation_id")["clone_id"].astype(str)
+                name = f"VP {n_mut} x {n_reg}" + (f" #{vp_seed}" if patients > 1 else "")
+                yield name, vp.variants, truth, vp.clones
+    if patients > 1:
+        return
     path = REFERENCE / "pyclone_vi_synthetic.tsv"
     if path.exists():
         raw = pd.read_csv(path, sep="\t", dtype={"mutation_id": str, "sample_id": str})
@@ -209,6 +214,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--regions", default="1,4,10")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--patients", type=int, default=1,
+        help="virtual patients per size (seeds seed..seed+N-1); N > 1 adds a table of means",
+    )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=900.0, help="per PyClone-VI run (s)")
     parser.add_argument("--clusters", type=int, default=40, help="PyClone-VI -c")
     parser.add_argument("--restarts", type=int, default=10, help="PyClone-VI -r")
@@ -222,7 +231,7 @@ def main() -> None:
     sizes = [int(x) for x in args.sizes.split(",") if x]
     regions = [int(x) for x in args.regions.split(",") if x]
     rows = []
-    for name, variants, truth, clones in cases(sizes, regions, args.seed):
+    for name, variants, truth, clones in cases(sizes, regions, args.seed, args.patients):
         n_true = clones if isinstance(clones, int) else len(clones)
         clones = None if isinstance(clones, int) else clones
         ith_tree = np.nan
@@ -258,6 +267,13 @@ def main() -> None:
         print(f"\nPairtree columns empty: no environment at {PAIRTREE_NOTE}.")
     print()
     print(table.to_string(index=False))
+    if args.patients > 1:
+        table["size"] = table["case"].str.replace(r" #\d+$", "", regex=True)
+        cols = [c for c in ("ithkit_ari", "pyclone_ari", "pairtree_ari", "ithkit_s", "pyclone_s",
+                            "ithkit_tree", "pairtree_tree") if c in table]  # fmt: skip
+        means = table.groupby("size", sort=False)[cols].mean().round(3)
+        print(f"\nMeans over {args.patients} virtual patients per size")
+        print(means.to_string())
     math = math_check()
     if math is not None:
         print("\nMATH on TCGA-LAML (maftools math.score reference)")
