@@ -709,6 +709,7 @@ MANIFEST_FILE_KEYS = (
     "images",
     "singlecell",
     "spatial",
+    "scenario",
 )
 MANIFEST_KEYS = ("patient_id", "attributes", *MANIFEST_FILE_KEYS)
 

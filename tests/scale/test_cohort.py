@@ -21,7 +21,8 @@ def cohort_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         files = vp.to_files(root / vp.patient_id)
         # one manifest per patient at the cohort's top level, pointing into its folder
         text = files["manifest"].read_text()
-        for name in ("variants.tsv", "segments.tsv", "purity.tsv", "lesions.csv", "ctdna.csv"):
+        for name in ("variants.tsv", "segments.tsv", "purity.tsv", "lesions.csv", "ctdna.csv",
+                     "scenario.yaml"):  # fmt: skip
             text = text.replace(f": {name}", f": {vp.patient_id}/{name}")
         (root / f"{vp.patient_id}.yaml").write_text(text)
     return root

@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from ithkit._errors import InputError
+from ithkit.evolution._scenario import Scenario, load_scenario
 
 # GRCh38 autosome lengths in Mb (Genome Reference Consortium), for placing mutations and events
 CHROMOSOME_LENGTHS_MB = (
@@ -191,11 +192,59 @@ class VirtualPatient:
             "mean_depth": float((self.variants["ref_counts"] + self.variants["alt_counts"]).mean()),
         }
 
+    def therapy_scenario(
+        self, *, horizon_days: float = 1825.0, engine: Literal["ode", "stochastic"] = "ode"
+    ) -> Scenario:
+        """The patient's whole tumour under its therapy, as a scenario to compare policies on.
+
+        Clones start at their mean prevalence over the regions, in the cells of the baseline
+        tumour volume (``cells_per_ml``); sensitive clones die at the patient's kill rate on
+        therapy, the resistant clone grows at its growth rate, all clones share a logistic
+        capacity of 30x the baseline (the generator's cap) and compete for it, so policies that
+        keep sensitive cells (adaptive, intermittent) can be compared with continuous therapy.
+        Clones descend along the true tree (mutation rate 1e-9 per division, so the Muller plot
+        nests them). Progression: the tumour above 1.2x its baseline cells.
+
+        Examples
+        --------
+        >>> vp = virtual_patient(seed=1, n_regions=2)
+        >>> sc = vp.therapy_scenario()
+        >>> sc.policy["kind"], "therapy" in sc.drug_names
+        ('continuous', True)
+        """
+        from ithkit.evolution._lesion import lesion_scenario
+
+        mean = self.clone_ccf.groupby("clone_id", sort=False)["prevalence"].mean()
+        mean = mean[mean > 0] / float(mean[mean > 0].sum())
+        resistant = [str(c) for c in self.clones.loc[self.clones["is_resistant"], "clone_id"]]
+        resistant = [c for c in resistant if c in mean.index]
+        parents = {
+            str(c): (None if pd.isna(p) else str(p))
+            for c, p in zip(self.clones["clone_id"], self.clones["parent"], strict=True)
+        }
+        baseline = self.burden.sort_values("day")["sum_volume_ml"].iloc[0]
+        scenario = lesion_scenario(
+            {str(c): float(v) for c, v in mean.items()},
+            cells=float(baseline) * float(self.params["cells_per_ml"]),
+            resistant=resistant,
+            kill_rate=float(self.params["kill_rate_per_day"]),
+            growth_rate=float(self.params["resistant_growth_rate_per_day"]),
+            horizon_days=float(horizon_days),
+            parents=parents,
+            mutation_rate=1e-9,
+            capacity_fold=30.0,
+            engine=engine,
+        )
+        raw = {**scenario.raw, "name": f"{self.patient_id} whole tumour"}
+        raw["progression"] = {"total_fold": 1.2}
+        return load_scenario(raw, source="virtual_patient")
+
     def to_files(self, out_dir: str | Path) -> dict[str, Path]:
         """Write the observable tables, the truth and a patient manifest to ``out_dir``.
 
-        Observable: ``variants.tsv, segments.tsv, purity.tsv, lesions.csv, ctdna.csv`` and
-        ``patient.yaml`` (the manifest of DESIGN.md). Truth: ``truth/*.tsv``.
+        Observable: ``variants.tsv, segments.tsv, purity.tsv, lesions.csv, ctdna.csv``,
+        ``scenario.yaml`` (:meth:`therapy_scenario`) and ``patient.yaml`` (the manifest of
+        DESIGN.md). Truth: ``truth/*.tsv``.
 
         Returns
         -------
@@ -225,6 +274,9 @@ class VirtualPatient:
             "truth_burden": write_table(self.burden, truth / "burden.tsv"),
             "truth_ctdna": write_table(self.ctdna_truth, truth / "ctdna.tsv"),
         }
+        scenario_path = out / "scenario.yaml"
+        scenario_path.write_text(yaml.safe_dump(self.therapy_scenario().raw, sort_keys=False))
+        files["scenario"] = scenario_path
         manifest = {
             "patient_id": self.patient_id,
             "variants": "variants.tsv",
@@ -232,6 +284,7 @@ class VirtualPatient:
             "purity": "purity.tsv",
             "lesions": "lesions.csv",
             "ctdna": "ctdna.csv",
+            "scenario": "scenario.yaml",
             "attributes": {"virtual": True, "seed": self.seed, "true_tree": self.tree_newick()},
         }
         path = out / "patient.yaml"

@@ -31,6 +31,7 @@ class PatientData:
     images: pd.DataFrame | None = None
     singlecell: Path | None = None  # .h5ad, read by ithkit.singlecell's analysis
     spatial: Path | None = None  # .h5ad, read by ithkit.spatial's analysis
+    scenario: Path | None = None  # therapy scenario YAML, run by ithkit.evolution's analysis
 
     @property
     def modalities(self) -> list[str]:
@@ -109,6 +110,7 @@ ANALYSES: tuple[str, ...] = (
     "ithkit.singlecell._patient:analyze_patient",
     "ithkit.spatial._patient:analyze_patient",
     "ithkit.imaging._patient:analyze_patient",
+    "ithkit.evolution._patient:analyze_patient",
 )
 
 
@@ -156,6 +158,11 @@ def load_patient(manifest: str | Path) -> PatientData:
             setattr(data, key, reader(info[key]))
     data.singlecell = info.get("singlecell")
     data.spatial = info.get("spatial")
+    data.scenario = info.get("scenario")
+    if data.scenario is not None:  # validated now: a bad scenario stops the run before any output
+        from ithkit.evolution._scenario import load_scenario
+
+        load_scenario(data.scenario)
     for key, frame in (("lesions", data.lesions), ("ctdna", data.ctdna)):
         if frame is not None:
             other = set(frame["patient_id"].astype(str)) - {data.patient_id}
