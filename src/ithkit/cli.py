@@ -416,8 +416,8 @@ def singlecell_cnv(
     seed: Annotated[int, typer.Option(help="Seed of the clustering.")] = 0,
 ) -> None:
     """CNV profiles, malignant calls and CNV subclones (.obsm['X_cnv'], .obs)."""
+    from ithkit.io._anndata import write_h5ad
     from ithkit.singlecell import infer_cnv, read_h5ad
-    from ithkit.singlecell._data import write_h5ad
 
     adata = read_h5ad(h5ad)
     refs = _csv_list(reference) or []

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+from ithkit.io._anndata import read_h5ad
 from ithkit.singlecell._cnv import (
     CnvResult,
     cnv_result,
@@ -25,7 +26,6 @@ from ithkit.singlecell._cnv import (
     smoothing_matrix,
     subclone_tree,
 )
-from ithkit.singlecell._data import read_h5ad
 from ithkit.singlecell._ith import ith_scores, shannon, simpson
 from ithkit.singlecell._scdna import MutationTree, ScdnaSimulation, mutation_tree, simulate_scdna
 from ithkit.singlecell._simulate import genome_annotation, simulate_scrna

@@ -29,12 +29,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ithkit._errors import InputError
-from ithkit.singlecell._data import (
-    HG38_CHROMOSOMES,
-    check_anndata,
-    expression_matrix,
-    obs_column,
-)
+from ithkit.io._anndata import check_anndata, obs_column
+from ithkit.singlecell._data import HG38_CHROMOSOMES, expression_matrix
 
 if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ithkit._errors import InputError
+from ithkit.io._anndata import check_anndata, obs_column
 from ithkit.singlecell._cnv import _lognorm_chunk
-from ithkit.singlecell._data import check_anndata, expression_matrix, obs_column
+from ithkit.singlecell._data import expression_matrix
 
 if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData

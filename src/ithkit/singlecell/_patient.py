@@ -39,9 +39,9 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
     if path is None:
         return None
     from ithkit.io import write_table
+    from ithkit.io._anndata import write_h5ad
     from ithkit.report.singlecell import singlecell_section
     from ithkit.singlecell import infer_cnv, ith_scores, read_h5ad
-    from ithkit.singlecell._data import write_h5ad
 
     adata = read_h5ad(path)
     out = Path(out_dir) / "singlecell"

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ithkit.singlecell._data import HG38_CHROMOSOMES, anndata_module
+from ithkit.io._anndata import anndata_module
+from ithkit.singlecell._data import HG38_CHROMOSOMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData

@@ -91,7 +91,7 @@ class SpatialResult:
     def write(self, out_dir: str | Path, *, h5ad_name: str = "spatial.h5ad") -> list[Path]:
         """Write the tables (TSV) and the AnnData into ``out_dir``; returns the paths."""
         from ithkit.io import write_table
-        from ithkit.singlecell._data import write_h5ad
+        from ithkit.io._anndata import write_h5ad
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from ithkit._errors import InputError
-from ithkit.singlecell._data import check_anndata, coordinates, obs_column
+from ithkit.io._anndata import check_anndata, coordinates, obs_column
 
 if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ithkit.singlecell._data import anndata_module
+from ithkit.io._anndata import anndata_module
 
 if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData

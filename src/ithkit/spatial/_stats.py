@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from ithkit._errors import InputError
-from ithkit.singlecell._data import check_anndata, coordinates
+from ithkit.io._anndata import check_anndata, coordinates
 from ithkit.spatial._graph import composition, graph, labels_of
 
 if TYPE_CHECKING:  # pragma: no cover
