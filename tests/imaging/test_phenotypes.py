@@ -69,3 +69,28 @@ def test_bad_tables(cohort: tuple[Path, pd.DataFrame]) -> None:
         lesion_phenotypes(pd.DataFrame({"patient_id": ["a"], "timepoint": [0]}))
     with pytest.raises(InputError, match="timepoint 5"):
         manifest_features(cohort[0], timepoint=5)
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_cli_batch_column_of_a_csv_or_tsv_manifest(
+    cohort: tuple[Path, pd.DataFrame], tmp_path: Path, sep: str
+) -> None:
+    from ithkit.cli import main
+
+    manifest, _ = cohort
+    frame = pd.read_csv(manifest, dtype=str)
+    # a scanner shift on half the patients; ComBat needs the column, kept without a warning
+    frame["scanner"] = ["A" if p in {"P01", "P02"} else "B" for p in frame["patient_id"]]
+    frame["image"] = [str((manifest.parent / f).resolve()) for f in frame["image"]]
+    frame["mask"] = [str((manifest.parent / f).resolve()) for f in frame["mask"]]
+    path = tmp_path / ("images.tsv" if sep == "\t" else "images.csv")
+    frame.to_csv(path, sep=sep, index=False)
+    args = ["imaging", "phenotypes", str(path), "--out", str(tmp_path / "out"), "--batch"]
+    with pytest.raises(SystemExit) as ok:
+        main([*args, "scanner", "--k", "2"])
+    assert ok.value.code in (0, None)
+    feats = pd.read_csv(tmp_path / "out" / "lesion_features.tsv", sep="\t", dtype={"scanner": str})
+    assert set(feats["scanner"]) == {"A", "B"}
+    with pytest.raises(SystemExit) as bad:
+        main([*args, "site"])
+    assert bad.value.code == 2

@@ -130,19 +130,15 @@ def phenotypes_to_files(
 
     ``batch`` names a manifest column (scanner/site) for ComBat harmonisation.
     """
-    import pandas as pd
 
     cfg = load_config(config) if config else None
-    wide = manifest_features(manifest, config=cfg, timepoint=timepoint, show_progress=show_progress)
-    if batch is not None:
-        raw = pd.read_csv(manifest, dtype=str)
-        if batch not in raw.columns:
-            raise InputError(f"batch column {batch!r} not in the manifest", source=manifest)
-        raw["timepoint"] = raw["timepoint"].astype(int)
-        wide = wide.merge(
-            raw[["patient_id", "lesion_id", "timepoint", batch]],
-            on=["patient_id", "lesion_id", "timepoint"],
-        )
+    wide = manifest_features(
+        manifest,
+        config=cfg,
+        timepoint=timepoint,
+        show_progress=show_progress,
+        keep=[batch] if batch is not None else [],
+    )
     res = lesion_phenotypes(wide, k=k, batch=batch, n_bootstrap=n_bootstrap, seed=seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

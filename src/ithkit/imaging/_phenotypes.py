@@ -228,11 +228,13 @@ def manifest_features(
     timepoint: int | None = 0,
     families: tuple[str, ...] | None = None,
     show_progress: bool = False,
+    keep: Sequence[str] = (),
 ) -> Any:
     """Wide feature table (one row per lesion) for an image manifest (``ithkit.schema.IMAGES``).
 
     Columns: ``patient_id, lesion_id, timepoint`` then ``family:feature:aggregation``; also
-    ``volume_ml`` (mesh volume). Only rows of ``timepoint`` (None: all). The default config
+    ``volume_ml`` (mesh volume) and the manifest columns named in ``keep`` (e.g. a batch
+    column). Only rows of ``timepoint`` (None: all). The default config
     (3D aggregations, fixed bin size 25 — CT in HU) keeps absolute intensities comparable
     between lesions; pass a config for MR or PET.
     """
@@ -242,7 +244,7 @@ def manifest_features(
     from ithkit.imaging._extract import extract_features
     from ithkit.io import read_image_manifest
 
-    frame = read_image_manifest(manifest)
+    frame = read_image_manifest(manifest, keep=keep)
     if timepoint is not None:
         frame = frame[frame["timepoint"] == timepoint]
     if frame.empty:
@@ -260,6 +262,7 @@ def manifest_features(
                 t = t[t["family"].isin(families)]
             row = {"patient_id": str(r.patient_id), "lesion_id": str(r.lesion_id),
                    "timepoint": int(r.timepoint)}  # fmt: skip
+            row.update({col: str(getattr(r, col)) for col in keep})
             row["volume_ml"] = float(t.loc[t["ibsi_code"] == "RNU0", "value"].sum()) / 1000.0
             for f in t.itertuples(index=False):
                 row[f"{f.family}:{f.feature}:{f.aggregation}"] = f.value

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +67,17 @@ def read_ctdna(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
     return read_table(path, schema.CTDNA, strict=strict)
 
 
-def read_image_manifest(path: str | Path, *, check_files: bool = True) -> pd.DataFrame:
+def read_image_manifest(
+    path: str | Path, *, check_files: bool = True, keep: Sequence[str] = ()
+) -> pd.DataFrame:
     """Read an image manifest; ``image`` and ``mask`` become absolute paths.
 
     Paths are relative to the manifest's folder. With ``check_files`` a missing image or mask
-    is an :class:`ithkit.InputError` naming the line.
+    is an :class:`ithkit.InputError` naming the line. ``keep`` names extra columns to keep
+    (e.g. the scanner or site column used as a ComBat batch).
     """
     p = Path(path)
-    frame = read_table(p, schema.IMAGES, strict=False)
+    frame = read_table(p, schema.IMAGES, strict=False, keep=keep)
     base = p.parent
     for col in ("image", "mask"):
         resolved = [str((base / v).resolve()) for v in frame[col]]

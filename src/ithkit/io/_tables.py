@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -69,6 +70,7 @@ def read_table(
     *,
     strict: bool = False,
     sep: str | None = None,
+    keep: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a delimited table and validate it against ``contract``.
 
@@ -87,6 +89,9 @@ def read_table(
         Reject columns the contract does not know, instead of dropping them with a warning.
     sep
         Force a delimiter.
+    keep
+        Columns outside the contract that the caller asked for (e.g. a batch column): kept as
+        text, without the ignored-column warning; a missing one is an :class:`InputError`.
     """
     p = Path(path)
     text = read_text(p)
@@ -129,4 +134,18 @@ def read_table(
             row=header_idx + 1,
             fix="name every column, or remove the trailing delimiter",
         )
-    return schema.validate(frame, contract, source=str(p), strict=strict, lines=lines)
+    missing = [c for c in keep if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"no column {missing[0]!r}",
+            source=p,
+            column=missing[0],
+            fix=f"add it, or name one of {', '.join(map(str, frame.columns))}",
+        )
+    kept = frame[list(keep)].astype("string") if keep else None
+    frame = frame.drop(columns=list(keep))
+    out = schema.validate(frame, contract, source=str(p), strict=strict, lines=lines)
+    if kept is not None:
+        for col in keep:
+            out[col] = kept[col].to_numpy()
+    return out
