@@ -113,8 +113,9 @@ def _entropy_b(p: Array) -> Array:
     return -t.reshape(t.shape[0], t[0].size if t.shape[0] else 0).sum(axis=1)
 
 
-def glcm_features_batch(m: Array, ng: int) -> dict[str, Array]:
-    """GLCM features (IBSI 3.6) of a batch of count matrices (B, Ng, Ng)."""
+def _glcm_features_numpy(m: Array, ng: int) -> dict[str, Array]:
+    """GLCM features (IBSI 3.6) of a batch of count matrices (B, Ng, Ng), array by array
+    (the reference for :func:`glcm_features_batch`)."""
     p = m / m.sum(axis=(1, 2), keepdims=True)
     lv = np.arange(1, ng + 1, dtype=float)
     i = lv[:, None]
@@ -179,6 +180,129 @@ def glcm_features_batch(m: Array, ng: int) -> dict[str, Array]:
         "information_correlation_1": ic1,
         "information_correlation_2": np.sqrt(np.maximum(0.0, 1 - np.exp(-2 * (hxy2 - hxy)))),
     }
+
+
+GLCM_FEATURES = (
+    "joint_maximum", "joint_average", "joint_variance", "joint_entropy", "difference_average",
+    "difference_variance", "difference_entropy", "sum_average", "sum_variance", "sum_entropy",
+    "angular_second_moment", "contrast", "dissimilarity", "inverse_difference",
+    "normalised_inverse_difference", "inverse_difference_moment",
+    "normalised_inverse_difference_moment", "inverse_variance", "correlation", "autocorrelation",
+    "cluster_tendency", "cluster_shade", "cluster_prominence", "information_correlation_1",
+    "information_correlation_2",
+)  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _glcm_kernel(m: Array, ng: int) -> Array:
+    """The 25 GLCM features (:data:`GLCM_FEATURES` order) of each matrix of a batch (B, Ng, Ng):
+    :func:`_glcm_features_numpy` in one pass per matrix, without (B, Ng, Ng) temporaries."""
+    nb = m.shape[0]
+    out = np.empty((nb, 25))
+    p = np.empty((ng, ng))
+    pi = np.empty(ng)
+    pj = np.empty(ng)
+    pd = np.empty(ng)
+    ps = np.empty(2 * ng + 1)
+    for b in range(nb):
+        tot = 0.0
+        for i in range(ng):
+            for j in range(ng):
+                tot += m[b, i, j]
+        pi[:] = 0.0
+        pj[:] = 0.0
+        pd[:] = 0.0
+        ps[:] = 0.0
+        pmax = 0.0
+        for i in range(ng):
+            for j in range(ng):
+                v = m[b, i, j] / tot
+                p[i, j] = v
+                pi[i] += v
+                pj[j] += v
+                pd[abs(i - j)] += v
+                ps[i + j + 2] += v
+                if v > pmax:
+                    pmax = v
+        mui = muj = 0.0
+        for i in range(ng):
+            mui += (i + 1.0) * pi[i]
+            muj += (i + 1.0) * pj[i]
+        vi = vj = hx = 0.0
+        for i in range(ng):
+            vi += (i + 1.0 - mui) ** 2 * pi[i]
+            vj += (i + 1.0 - muj) ** 2 * pj[i]
+            if pi[i] > 0:
+                hx -= pi[i] * np.log2(pi[i])
+        d_avg = d_ent = 0.0
+        for k in range(ng):
+            d_avg += k * pd[k]
+            if pd[k] > 0:
+                d_ent -= pd[k] * np.log2(pd[k])
+        d_var = 0.0
+        for k in range(ng):
+            d_var += (k - d_avg) ** 2 * pd[k]
+        s_avg = s_ent = 0.0
+        for k in range(2 * ng + 1):
+            s_avg += k * ps[k]
+            if ps[k] > 0:
+                s_ent -= ps[k] * np.log2(ps[k])
+        s_var = 0.0
+        for k in range(2 * ng + 1):
+            s_var += (k - s_avg) ** 2 * ps[k]
+        mu = mui
+        mm = mui + muj
+        jvar = hxy = hxy1 = hxy2 = asm = con = dis = idf = nid = idm = nidm = ivar = 0.0
+        acor = ctend = cshade = cprom = 0.0
+        for i in range(ng):
+            fi = i + 1.0
+            for j in range(ng):
+                fj = j + 1.0
+                v = p[i, j]
+                pp = pi[i] * pj[j]
+                if pp > 0:
+                    lg = np.log2(pp)
+                    hxy2 -= pp * lg
+                    hxy1 -= v * lg
+                if v == 0:
+                    continue
+                dd = fi - fj
+                ad = abs(dd)
+                d2 = dd * dd
+                cm = fi + fj - mm
+                jvar += (fi - mu) ** 2 * v
+                hxy -= v * np.log2(v)
+                asm += v * v
+                con += d2 * v
+                dis += ad * v
+                idf += v / (1 + ad)
+                nid += v / (1 + ad / ng)
+                idm += v / (1 + d2)
+                nidm += v / (1 + d2 / ng**2)
+                if i != j:
+                    ivar += v * (1.0 / d2)
+                acor += fi * fj * v
+                ctend += cm**2 * v
+                cshade += cm**3 * v
+                cprom += cm**4 * v
+        sd = np.sqrt(vi) * np.sqrt(vj)
+        o = out[b]
+        o[0], o[1], o[2], o[3] = pmax, mu, jvar, hxy
+        o[4], o[5], o[6] = d_avg, d_var, d_ent
+        o[7], o[8], o[9] = s_avg, s_var, s_ent
+        o[10], o[11], o[12], o[13] = asm, con, dis, idf
+        o[14], o[15], o[16], o[17] = nid, idm, nidm, ivar
+        o[18] = (acor - mui * muj) / sd if sd > 0 else np.nan
+        o[19], o[20], o[21], o[22] = acor, ctend, cshade, cprom
+        o[23] = (hxy - hxy1) / hx if hx > 0 else np.nan
+        o[24] = np.sqrt(max(0.0, 1 - np.exp(-2 * (hxy2 - hxy))))
+    return out
+
+
+def glcm_features_batch(m: Array, ng: int) -> dict[str, Array]:
+    """GLCM features (IBSI 3.6) of a batch of count matrices (B, Ng, Ng)."""
+    res = _glcm_kernel(np.ascontiguousarray(m, dtype=np.float64), ng)
+    return {name: res[:, k] for k, name in enumerate(GLCM_FEATURES)}
 
 
 def glcm_features(m: Array, ng: int) -> dict[str, float]:
@@ -292,7 +416,7 @@ def glrlm_all(q: NDArray[np.int64], ng: int) -> tuple[Array, Array]:
     return r2, r3
 
 
-def _size_features_batch(
+def _size_features_numpy(
     m: Array, n_voxels: Array, names: dict[str, str], j: Array | None = None
 ) -> dict[str, Array]:
     """Features shared by run-length, size-zone, distance-zone and dependence matrices.
@@ -340,6 +464,90 @@ def _size_features_batch(
         "energy": np.bincount(row, weights=pv * pv, minlength=b),
     }
     return {names[k]: v for k, v in out.items() if k in names}
+
+
+SIZE_KEYS = (
+    "se", "le", "lge", "hge", "slge", "shge", "llge", "lhge", "glnu", "glnu_norm", "snu",
+    "snu_norm", "perc", "gl_var", "s_var", "s_entr", "energy",
+)  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _size_kernel(m: Array, jv: Array, n_voxels: Array) -> Array:
+    """The 17 :data:`SIZE_KEYS` features of each matrix of a batch (B, Ng, J):
+    :func:`_size_features_numpy` in one pass per matrix over its non-zero cells."""
+    nb, ng, nj = m.shape
+    out = np.empty((nb, 17))
+    mi = np.empty(ng)
+    mj = np.empty(nj)
+    msj = np.empty(ng)
+    mlj = np.empty(ng)
+    for b in range(nb):
+        mi[:] = 0.0
+        mj[:] = 0.0
+        msj[:] = 0.0
+        mlj[:] = 0.0
+        for i in range(ng):
+            for k in range(nj):
+                v = m[b, i, k]
+                if v != 0:
+                    mi[i] += v
+                    mj[k] += v
+                    msj[i] += v * (1.0 / jv[k] ** 2)
+                    mlj[i] += v * jv[k] ** 2
+        ns = 0.0
+        for i in range(ng):
+            ns += mi[i]
+        se = le = snu = mu_j = 0.0
+        for k in range(nj):
+            se += mj[k] * (1.0 / jv[k] ** 2)
+            le += mj[k] * jv[k] ** 2
+            snu += mj[k] ** 2
+            mu_j += mj[k] * jv[k]
+        lge = hge = slge = shge = llge = lhge = glnu = mu_i = 0.0
+        for i in range(ng):
+            fi = i + 1.0
+            lge += mi[i] * (1.0 / fi**2)
+            hge += mi[i] * fi**2
+            slge += msj[i] * (1.0 / fi**2)
+            shge += msj[i] * fi**2
+            llge += mlj[i] * (1.0 / fi**2)
+            lhge += mlj[i] * fi**2
+            glnu += mi[i] ** 2
+            mu_i += mi[i] * fi
+        mu_i /= ns
+        mu_j /= ns
+        gl_var = s_var = 0.0
+        for i in range(ng):
+            gl_var += (i + 1.0 - mu_i) ** 2 * mi[i]
+        for k in range(nj):
+            s_var += (jv[k] - mu_j) ** 2 * mj[k]
+        ent = energy = 0.0
+        for i in range(ng):
+            for k in range(nj):
+                v = m[b, i, k]
+                if v != 0:
+                    pv = v / ns
+                    ent += pv * np.log2(pv)
+                    energy += pv * pv
+        o = out[b]
+        o[0], o[1], o[2], o[3] = se / ns, le / ns, lge / ns, hge / ns
+        o[4], o[5], o[6], o[7] = slge / ns, shge / ns, llge / ns, lhge / ns
+        o[8], o[9], o[10], o[11] = glnu / ns, glnu / ns**2, snu / ns, snu / ns**2
+        o[12], o[13], o[14], o[15], o[16] = ns / n_voxels[b], gl_var / ns, s_var / ns, -ent, energy
+    return out
+
+
+def _size_features_batch(
+    m: Array, n_voxels: Array, names: dict[str, str], j: Array | None = None
+) -> dict[str, Array]:
+    """Size-type features (GLRLM, GLSZM, GLDZM, NGLDM; IBSI 3.7-3.9, 3.11) of a batch
+    (B, Ng, J) with sizes ``j`` (default 1..J), as :func:`_size_features_numpy`."""
+    jv = np.arange(1.0, m.shape[2] + 1) if j is None else np.asarray(j, dtype=float)
+    res = _size_kernel(
+        np.ascontiguousarray(m, dtype=np.float64), jv, np.asarray(n_voxels, dtype=np.float64)
+    )
+    return {names[k]: res[:, c] for c, k in enumerate(SIZE_KEYS) if k in names}
 
 
 def _size_features(
@@ -599,7 +807,7 @@ def _neighbourhood(q: NDArray[np.int64], three_d: bool, ng: int) -> tuple[Array,
 
 
 def ngtdm_features(s: Array, n: Array) -> dict[str, float]:
-    """NGTDM features (IBSI 3.10) from s_i and n_i."""
+    """NGTDM features (IBSI 3.10) from s_i and n_i (the reference for :func:`_ngtdm_kernel`)."""
     nvc = n.sum()
     p = n / nvc
     lv = np.arange(1, p.size + 1, dtype=float)
@@ -621,6 +829,54 @@ def ngtdm_features(s: Array, n: Array) -> dict[str, float]:
     }
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _ngtdm_kernel(s: Array, n: Array) -> Array:
+    """:func:`ngtdm_features` (coarseness, contrast, busyness, complexity, strength) of each
+    row of a batch of s_i and n_i (B, Ng), over the pairs of occurring grey levels."""
+    nb, ng = s.shape
+    out = np.empty((nb, 5))
+    p = np.empty(ng)
+    lv = np.empty(ng)
+    sv = np.empty(ng)
+    for b in range(nb):
+        nvc = 0.0
+        ssum = 0.0
+        for i in range(ng):
+            nvc += n[b, i]
+            ssum += s[b, i]
+        k = 0
+        ps = 0.0
+        for i in range(ng):
+            pi = n[b, i] / nvc
+            ps += pi * s[b, i]
+            if pi > 0:
+                p[k], lv[k], sv[k] = pi, i + 1.0, s[b, i]
+                k += 1
+        con = busy = comp = stren = 0.0
+        for i in range(k):
+            for j in range(k):
+                dl = lv[i] - lv[j]
+                con += p[i] * p[j] * dl**2
+                busy += abs(lv[i] * p[i] - lv[j] * p[j])
+                comp += abs(dl) * (p[i] * sv[i] + p[j] * sv[j]) / (p[i] + p[j])
+                stren += (p[i] + p[j]) * dl**2
+        o = out[b]
+        o[0] = 1.0 / ps if ps > 0 else 1e6
+        o[1] = con / (k * (k - 1)) * ssum / nvc if k > 1 else 0.0
+        o[2] = ps / busy if busy > 0 else 0.0
+        o[3] = comp / nvc
+        o[4] = stren / ssum if ssum > 0 else 0.0
+    return out
+
+
+def ngtdm_features_batch(s: Array, n: Array) -> dict[str, Array]:
+    """NGTDM features (IBSI 3.10) of a batch of s_i and n_i (B, Ng)."""
+    res = _ngtdm_kernel(
+        np.ascontiguousarray(s, dtype=np.float64), np.ascontiguousarray(n, dtype=np.float64)
+    )
+    return {name: res[:, c] for c, name in enumerate(NGTDM_CODES)}
+
+
 NGTDM_CODES = {
     "coarseness": "QCDE",
     "contrast": "65HE",
@@ -630,14 +886,11 @@ NGTDM_CODES = {
 }
 
 
-def _mean_feats(dicts: list[dict[str, float]]) -> dict[str, float]:
-    keys = dicts[0].keys()
-    return {k: float(np.mean([d[k] for d in dicts])) for k in keys}
-
-
 def _mean_b(res: dict[str, Array]) -> dict[str, float]:
-    """Mean over the batch (NaN for an empty batch, e.g. no in-slice pairs)."""
-    return {k: float(np.mean(v)) if v.size else float("nan") for k, v in res.items()}
+    """Mean over the batch (NaN for an empty batch, e.g. no in-slice pairs); ``np.mean``'s
+    own sum and division without its per-call overhead."""
+    add = np.add.reduce
+    return {k: float(add(v) / v.size) if v.size else float("nan") for k, v in res.items()}
 
 
 def _one_b(res: dict[str, Array]) -> dict[str, float]:
@@ -760,14 +1013,14 @@ def texture_features(
     if "2d" in zagg or "2_5d" in zagg:
         s2, n2, dep2 = _neighbourhood(qq, False, ng)
     if "2d" in zagg:
-        res_t["2d"] = _mean_feats([ngtdm_features(s2[z], n2[z]) for z in slices])
+        res_t["2d"] = _mean_b(ngtdm_features_batch(s2[slices], n2[slices]))
         res_d["2d"] = _mean_b(_size_features_batch(dep2[slices], nv2d[slices], NGLDM_NAMES))
     if "2_5d" in zagg:
-        res_t["2_5d"] = ngtdm_features(s2.sum(axis=0), n2.sum(axis=0))
+        res_t["2_5d"] = _one_b(ngtdm_features_batch(s2.sum(axis=0)[None], n2.sum(axis=0)[None]))
         res_d["2_5d"] = _size_features(dep2.sum(axis=0), nv3d, NGLDM_NAMES)
     if "3d" in zagg:
         s3, n3, dep3 = _neighbourhood(qq, True, ng)
-        res_t["3d"] = ngtdm_features(s3.sum(axis=0), n3.sum(axis=0))
+        res_t["3d"] = _one_b(ngtdm_features_batch(s3.sum(axis=0)[None], n3.sum(axis=0)[None]))
         res_d["3d"] = _size_features(dep3.sum(axis=0), nv3d, NGLDM_NAMES)
     if "ngtdm" in families:
         emit("ngtdm", NGTDM_CODES, res_t)
