@@ -1,4 +1,5 @@
-"""The numba feature kernels (GLCM, size-type, NGTDM) equal the array-by-array reference
+"""The one-pass 2D + 3D zone labelling and neighbourhood sums equal the separate passes
+exactly, and the numba feature kernels (GLCM, size-type, NGTDM) equal the array-by-array reference
 formulas on the matrices of random ROIs (single-slice, thin and blocky shapes) and on random
 matrices, to 1e-12 relative (features computed as a difference of near-equal sums: 1e-12 of
 the size of those sums)."""
@@ -16,9 +17,11 @@ from ithkit.imaging._features._texture import (
     _border_distance,
     _glcm_features_numpy,
     _neighbourhood,
+    _neighbourhood_2d3d,
     _size_features_batch,
     _size_features_numpy,
     _zone_matrices,
+    _zone_matrices_2d3d,
     glcm_all,
     glcm_features_batch,
     glrlm_all,
@@ -140,3 +143,24 @@ def test_size_kernel_matches_reference_on_random_matrices() -> None:
         m = rng.integers(0, 6, (nb, ng, nj)) * keep
         j = np.sort(rng.choice(np.arange(1, 200), nj, replace=False)) if t % 2 else None
         _check_size(m.astype(float), rng.uniform(50, 500, nb), NGLDM_NAMES, j)
+
+
+@pytest.mark.parametrize(("shape", "seed"), CASES)
+def test_one_pass_2d3d_zones_and_neighbourhoods_equal_separate_passes(
+    shape: tuple[int, ...], seed: int
+) -> None:
+    q, ng = _roi(shape, seed)
+    edge = (q > 0) | (np.random.default_rng(seed).random(q.shape) < 0.1)  # morphological mask
+    d2, d3 = _border_distance(edge, False), _border_distance(edge, True)
+    two, three = _zone_matrices_2d3d(q, ng, d2, d3)
+    for both, alone in (
+        (two, _zone_matrices(q, ng, d2, False)),
+        (three, _zone_matrices(q, ng, d3, True)),
+    ):
+        for (m, j), (m_ref, j_ref) in zip(both, alone, strict=True):
+            np.testing.assert_array_equal(m, m_ref)
+            np.testing.assert_array_equal(j, j_ref)
+    got = _neighbourhood_2d3d(np.pad(q.astype(np.int32), 1), ng)
+    ref = _neighbourhood(q, False, ng) + _neighbourhood(q, True, ng)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -621,6 +621,20 @@ NGLDM_CODES = dict(zip(NGLDM_NAMES.values(), (
     "OKJI", "6XV8", "1PFV", "DNX2", "FCBV", "CAS9"), strict=True))  # fmt: skip
 
 
+_IN_SLICE = sum(1 << k for k, d in enumerate(DIRS_3D) if d[0] == 0)
+# bit position of 2**k from 2**k % 37 (distinct for k < 36)
+_BIT = np.zeros(37, dtype=np.int64)
+_BIT[[(1 << k) % 37 for k in range(36)]] = np.arange(36)
+
+
+@numba.njit(cache=True, nogil=True)
+def _find(parent: NDArray[np.int32], x: int) -> int:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
 @numba.njit(cache=True, nogil=True)
 def _zones(
     qp: NDArray[np.int32], dp: NDArray[np.int64], offs: NDArray[np.int64]
@@ -650,15 +664,14 @@ def _zones(
             g = qf[v]
             if g == 0:
                 continue
-            cur = 0
+            eq = 0  # equal earlier neighbours as a bit mask (no branch per neighbour)
             for k in range(offs.shape[0]):
-                u = v - offs[k]
-                if qf[u] != g:
-                    continue
-                other = lab[u]
-                while parent[other] != other:
-                    parent[other] = parent[parent[other]]
-                    other = parent[other]
+                eq |= int(qf[v - offs[k]] == g) << k
+            cur = 0
+            while eq:
+                low = eq & -eq
+                eq ^= low
+                other = _find(parent, lab[v - offs[_BIT[low % 37]]])
                 if cur == 0:
                     cur = other
                 elif other < cur:
@@ -694,6 +707,163 @@ def _zones(
             level[m], size[m], dmin[m], zs[m] = level[i], size[i], dmin[i], zs[i]
             m += 1
     return level[:m], size[:m], dmin[:m], zs[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def _zones_2d3d(
+    qp: NDArray[np.int32],
+    dp2: NDArray[np.int64],
+    dp3: NDArray[np.int64],
+    offs: NDArray[np.int64],
+    in_slice: int,
+) -> tuple[NDArray[np.int64], ...]:
+    """:func:`_zones` for 8-connected in-slice zones and 26-connected zones from one raster
+    pass: ``offs`` the 13 earlier 26-neighbours, bit ``k`` of ``in_slice`` marking the 4 in-
+    slice ones (two union-finds, one per connectivity). Returns level, size, smallest ``dp2``
+    and slice of the 2D zones, then level, size, smallest ``dp3`` of the 3D zones."""
+    qf, d2f, d3f = qp.ravel(), dp2.ravel(), dp3.ravel()
+    sz = qp.shape[1] * qp.shape[2]
+    nz = qp.shape[0] - 2
+    nvox = 0
+    for v in range(qf.size):
+        if qf[v] > 0:
+            nvox += 1
+    lab2 = np.empty(qf.size, dtype=np.int32)
+    lab3 = np.empty(qf.size, dtype=np.int32)
+    par2 = np.empty(nvox + 1, dtype=np.int32)
+    par3 = np.empty(nvox + 1, dtype=np.int32)
+    lev2 = np.empty(nvox + 1, dtype=np.int64)
+    lev3 = np.empty(nvox + 1, dtype=np.int64)
+    size2 = np.zeros(nvox + 1, dtype=np.int64)
+    size3 = np.zeros(nvox + 1, dtype=np.int64)
+    dmin2 = np.empty(nvox + 1, dtype=np.int64)
+    dmin3 = np.empty(nvox + 1, dtype=np.int64)
+    zs = np.empty(nvox + 1, dtype=np.int64)
+    n2 = n3 = 0
+    for z in range(nz):
+        for v in range((z + 1) * sz, (z + 2) * sz):
+            g = qf[v]
+            if g == 0:
+                continue
+            # equal earlier neighbours as a bit mask (no data-dependent branch per neighbour)
+            eq = 0
+            for k in range(13):
+                eq |= int(qf[v - offs[k]] == g) << k
+            c2 = c3 = 0
+            m3, m2 = eq, eq & in_slice
+            while m3:
+                low = m3 & -m3
+                m3 ^= low
+                other = _find(par3, lab3[v - offs[_BIT[low % 37]]])
+                if c3 == 0:
+                    c3 = other
+                elif other < c3:
+                    par3[c3] = other
+                    c3 = other
+                elif other > c3:
+                    par3[other] = c3
+            while m2:
+                low = m2 & -m2
+                m2 ^= low
+                other = _find(par2, lab2[v - offs[_BIT[low % 37]]])
+                if c2 == 0:
+                    c2 = other
+                elif other < c2:
+                    par2[c2] = other
+                    c2 = other
+                elif other > c2:
+                    par2[other] = c2
+            if c3 == 0:
+                n3 += 1
+                c3 = n3
+                par3[n3] = n3
+                lev3[n3] = g
+                dmin3[n3] = d3f[v]
+            if c2 == 0:
+                n2 += 1
+                c2 = n2
+                par2[n2] = n2
+                lev2[n2] = g
+                zs[n2] = z
+                dmin2[n2] = d2f[v]
+            lab3[v] = c3
+            lab2[v] = c2
+            size3[c3] += 1
+            size2[c2] += 1
+            if d3f[v] < dmin3[c3]:
+                dmin3[c3] = d3f[v]
+            if d2f[v] < dmin2[c2]:
+                dmin2[c2] = d2f[v]
+    m2 = _fold_zones(par2, lev2, size2, dmin2, zs, n2)
+    m3 = _fold_zones(par3, lev3, size3, dmin3, zs, n3, False)
+    return lev2[:m2], size2[:m2], dmin2[:m2], zs[:m2], lev3[:m3], size3[:m3], dmin3[:m3]
+
+
+@numba.njit(cache=True, nogil=True)
+def _fold_zones(
+    parent: NDArray[np.int32],
+    level: NDArray[np.int64],
+    size: NDArray[np.int64],
+    dmin: NDArray[np.int64],
+    zs: NDArray[np.int64],
+    n: int,
+    with_z: bool = True,
+) -> int:
+    """Fold every provisional label into its root (the zone's smallest label) and compact the
+    roots to the front of the arrays; returns the number of zones."""
+    m = 0
+    for i in range(1, n + 1):
+        r = parent[i]
+        while parent[r] != r:
+            r = parent[r]
+        parent[i] = r
+        if r != i:
+            size[r] += size[i]
+            if dmin[i] < dmin[r]:
+                dmin[r] = dmin[i]
+    for i in range(1, n + 1):
+        if parent[i] == i:
+            level[m], size[m], dmin[m] = level[i], size[i], dmin[i]
+            if with_z:
+                zs[m] = zs[i]
+            m += 1
+    return m
+
+
+def _zone_counts(
+    level: NDArray[np.int64],
+    size: NDArray[np.int64],
+    dmin: NDArray[np.int64],
+    row: NDArray[np.int64],
+    nz: int,
+    ng: int,
+) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
+    """Size-zone and distance-zone count matrices (nz, Ng, J) with their column values from
+    the zones' levels, sizes, distances and matrix rows (``slice * Ng + level - 1``)."""
+    out = []
+    for value in (size, dmin):
+        uniq, inv = np.unique(value, return_inverse=True)
+        if uniq.size == 0:
+            uniq, inv = np.ones(1, dtype=np.int64), inv
+        nu = uniq.size
+        m = np.bincount(row * nu + inv, minlength=nz * ng * nu).reshape(nz, ng, nu)
+        out.append((m.astype(float), uniq.astype(float)))
+    return out[0], out[1]
+
+
+def _zone_matrices_2d3d(
+    q: NDArray[np.int64], ng: int, dist2: NDArray[np.int64], dist3: NDArray[np.int64]
+) -> tuple[tuple[tuple[Array, Array], tuple[Array, Array]], ...]:
+    """:func:`_zone_matrices` in 2D and in 3D from one labelling pass."""
+    qp = np.pad(q.astype(np.int32), 1)
+    sy, sx = qp.shape[1], qp.shape[2]
+    offs = np.array([d[0] * sy * sx + d[1] * sx + d[2] for d in DIRS_3D], dtype=np.int64)
+    lev2, size2, dmin2, zs, lev3, size3, dmin3 = _zones_2d3d(
+        qp, np.pad(dist2.astype(np.int64), 1), np.pad(dist3.astype(np.int64), 1), offs, _IN_SLICE
+    )
+    two = _zone_counts(lev2, size2, dmin2, zs * ng + (lev2 - 1), q.shape[0], ng)
+    three = _zone_counts(lev3, size3, dmin3, lev3 - 1, 1, ng)
+    return two, three
 
 
 def _zone_matrices(
@@ -804,6 +974,52 @@ def _neighbourhood(q: NDArray[np.int64], three_d: bool, ng: int) -> tuple[Array,
                     s[z, g - 1] += abs(g - total / count)
                     n[z, g - 1] += 1.0
     return s, n, dep
+
+
+@numba.njit(cache=True, nogil=True)
+def _neighbourhood_2d3d(
+    qp: NDArray[np.int32], ng: int
+) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """:func:`_neighbourhood` in 2D and in 3D from one branch-free pass over ``qp`` (zero-
+    padded by one voxel: outside counts as outside the ROI); the in-slice neighbours first,
+    then those of the adjacent slices (the sums are of integers, so exact in any order)."""
+    nz, ny, nx = qp.shape[0] - 2, qp.shape[1] - 2, qp.shape[2] - 2
+    s2, n2, dep2 = np.zeros((nz, ng)), np.zeros((nz, ng)), np.zeros((nz, ng, 27))
+    s3, n3, dep3 = np.zeros((nz, ng)), np.zeros((nz, ng)), np.zeros((nz, ng, 27))
+    for z in range(1, nz + 1):
+        for y in range(1, ny + 1):
+            for x in range(1, nx + 1):
+                g = qp[z, y, x]
+                if g == 0:
+                    continue
+                total = 0
+                count = 0
+                same = 0
+                for b in range(-1, 2):
+                    for c in range(-1, 2):
+                        h = qp[z, y + b, x + c]
+                        total += h
+                        count += h > 0
+                        same += h == g
+                total -= g  # the centre voxel itself
+                count -= 1
+                same -= 1
+                dep2[z - 1, g - 1, same] += 1.0
+                if count > 0:
+                    s2[z - 1, g - 1] += abs(g - total / count)
+                    n2[z - 1, g - 1] += 1.0
+                for a in (-1, 1):
+                    for b in range(-1, 2):
+                        for c in range(-1, 2):
+                            h = qp[z + a, y + b, x + c]
+                            total += h
+                            count += h > 0
+                            same += h == g
+                dep3[z - 1, g - 1, same] += 1.0
+                if count > 0:
+                    s3[z - 1, g - 1] += abs(g - total / count)
+                    n3[z - 1, g - 1] += 1.0
+    return s2, n2, dep2, s3, n3, dep3
 
 
 def ngtdm_features(s: Array, n: Array) -> dict[str, float]:
@@ -985,9 +1201,14 @@ def texture_features(
     # size zones and distance zones (one labelling per connectivity serves both)
     two = three = None
     zones = "glszm" in families or "gldzm" in families
-    if zones and ("2d" in zagg or "2_5d" in zagg):
+    need2, need3 = "2d" in zagg or "2_5d" in zagg, "3d" in zagg
+    if zones and need2 and need3:
+        two, three = _zone_matrices_2d3d(
+            q, ng, _border_distance(edge, three_d=False), _border_distance(edge, three_d=True)
+        )
+    elif zones and need2:
         two = _zone_matrices(q, ng, _border_distance(edge, three_d=False), False)
-    if zones and "3d" in zagg:
+    elif zones and need3:
         three = _zone_matrices(q, ng, _border_distance(edge, three_d=True), True)
     for k, (family, names, codes) in enumerate(
         (("glszm", GLSZM_NAMES, GLSZM_CODES), ("gldzm", GLDZM_NAMES, GLDZM_CODES))
@@ -1010,8 +1231,12 @@ def texture_features(
     qq = np.ascontiguousarray(q, dtype=np.int64)
     res_t: dict[str, dict[str, float]] = {}
     res_d: dict[str, dict[str, float]] = {}
-    if "2d" in zagg or "2_5d" in zagg:
+    if need2 and need3:
+        s2, n2, dep2, s3, n3, dep3 = _neighbourhood_2d3d(np.pad(q.astype(np.int32), 1), ng)
+    elif need2:
         s2, n2, dep2 = _neighbourhood(qq, False, ng)
+    elif need3:
+        s3, n3, dep3 = _neighbourhood(qq, True, ng)
     if "2d" in zagg:
         res_t["2d"] = _mean_b(ngtdm_features_batch(s2[slices], n2[slices]))
         res_d["2d"] = _mean_b(_size_features_batch(dep2[slices], nv2d[slices], NGLDM_NAMES))
@@ -1019,7 +1244,6 @@ def texture_features(
         res_t["2_5d"] = _one_b(ngtdm_features_batch(s2.sum(axis=0)[None], n2.sum(axis=0)[None]))
         res_d["2_5d"] = _size_features(dep2.sum(axis=0), nv3d, NGLDM_NAMES)
     if "3d" in zagg:
-        s3, n3, dep3 = _neighbourhood(qq, True, ng)
         res_t["3d"] = _one_b(ngtdm_features_batch(s3.sum(axis=0)[None], n3.sum(axis=0)[None]))
         res_d["3d"] = _size_features(dep3.sum(axis=0), nv3d, NGLDM_NAMES)
     if "ngtdm" in families:
