@@ -475,12 +475,13 @@ def _moran_geary(
     """
     from scipy import fft
 
-    idx = np.argwhere(mask)
-    lo, hi = idx.min(axis=0), idx.max(axis=0) + 1
-    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
-    inside = mask[box]
+    box = []  # the ROI's bounding box, from its projections on the axes
+    for a in range(3):
+        on = np.flatnonzero(mask.any(axis=tuple(b for b in range(3) if b != a)))
+        box.append(slice(on[0], on[-1] + 1) if on.size else slice(0, 0))
+    inside = mask[tuple(box)]
     n = float(inside.sum())
-    dev = image[box][inside].astype(float)
+    dev = image[tuple(box)][inside].astype(float)
     dev -= dev.mean()
     denom = float(np.sum(dev * dev))  # not BLAS: its threads would spin on for ~0.1 s
     if n < 2 or denom == 0:
