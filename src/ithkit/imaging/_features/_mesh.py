@@ -33,6 +33,7 @@ _EDGES: list[tuple[int, int]] = sorted(
 )
 _EDGE_INDEX = {e: i for i, e in enumerate(_EDGES)}
 EDGE_POINTS = np.array([(_CORNERS[a] + _CORNERS[b]) / 2 for a, b in _EDGES])
+_EDGE_POINTS2 = np.rint(EDGE_POINTS * 2).astype(np.int64)
 
 
 def _faces() -> list[list[int]]:
@@ -162,8 +163,90 @@ def _area_volume(vertices: NDArray[np.float64], faces: NDArray[np.int64]) -> tup
     return area / 2, abs(vol) / 6
 
 
+@numba.njit(cache=True, nogil=True)
+def _march(
+    config: NDArray[np.uint8],
+    table: NDArray[np.int64],
+    counts: NDArray[np.int64],
+    ep2: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Triangles of every cube (raster order) of the corner-configuration grid ``config``:
+    vertex keys on the half-voxel grid (twice the cube position plus ``ep2``, twice the edge
+    point), sorted lexicographically, and faces as indices into them. A vertex is found again
+    by its cube edge (the lower end on the voxel grid plus the axis of its odd coordinate)."""
+    n0, n1, n2 = config.shape
+    nf = 0
+    for z in range(n0):
+        for y in range(n1):
+            for x in range(n2):
+                nf += counts[config[z, y, x]]
+    faces = np.empty((nf, 3), dtype=np.int64)
+    keys = np.empty((3 * nf, 3), dtype=np.int64)
+    ids = np.full((n0 + 1) * (n1 + 1) * (n2 + 1) * 3, -1, dtype=np.int32)
+    nv = 0
+    f = 0
+    for z in range(n0):
+        for y in range(n1):
+            for x in range(n2):
+                c = config[z, y, x]
+                for t in range(counts[c]):
+                    for corner in range(3):
+                        e = table[c, t, corner]
+                        k0, k1, k2 = 2 * z + ep2[e, 0], 2 * y + ep2[e, 1], 2 * x + ep2[e, 2]
+                        axis = 0 if k0 & 1 else (1 if k1 & 1 else 2)
+                        slot = ((k0 >> 1) * (n1 + 1) + (k1 >> 1)) * (n2 + 1) + (k2 >> 1)
+                        slot = slot * 3 + axis
+                        v = ids[slot]
+                        if v < 0:
+                            v = nv
+                            ids[slot] = nv
+                            keys[nv, 0], keys[nv, 1], keys[nv, 2] = k0, k1, k2
+                            nv += 1
+                        faces[f, corner] = v
+                    f += 1
+    lin = np.empty(nv, dtype=np.int64)
+    for v in range(nv):
+        lin[v] = (keys[v, 0] * (2 * n1 + 3) + keys[v, 1]) * (2 * n2 + 3) + keys[v, 2]
+    order = np.argsort(lin)
+    rank = np.empty(nv, dtype=np.int64)
+    for r in range(nv):
+        rank[order[r]] = r
+    for g in range(nf):
+        for corner in range(3):
+            faces[g, corner] = rank[faces[g, corner]]
+    return keys[order], faces
+
+
 def mask_mesh(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> Mesh:
-    """Marching-cubes mesh of ``mask`` (axes in array order, ``spacing`` in mm per axis)."""
+    """Marching-cubes mesh of ``mask`` (axes in array order, ``spacing`` in mm per axis).
+
+    Vertices sorted by position (array order), faces in raster order of their cubes."""
+    # only the mask's bounding box matters; its corner is added back to the vertices below
+    nonempty = [
+        np.flatnonzero(mask.any(axis=tuple(b for b in range(3) if b != a))) for a in range(3)
+    ]
+    if any(ix.size == 0 for ix in nonempty):
+        return Mesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64))
+    corner = np.array([ix[0] for ix in nonempty])
+    box = tuple(slice(ix[0], ix[-1] + 1) for ix in nonempty)
+    padded = np.pad(mask[box].astype(np.uint8), 1)
+    s = padded.shape
+    config = np.zeros((s[0] - 1, s[1] - 1, s[2] - 1), dtype=np.uint8)
+    for c in range(8):
+        a0, a1, a2 = (int(x) for x in _CORNERS[c])
+        config |= padded[a0 : a0 + s[0] - 1, a1 : a1 + s[1] - 1, a2 : a2 + s[2] - 1] << c
+    table, counts = _padded_table()
+    keys, faces = _march(config, table, counts, _EDGE_POINTS2)
+    if faces.shape[0] == 0:
+        return Mesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64))
+    # keys are twice the padded-grid position: undo the padding and add the box corner
+    vertices = (keys - 2 + 2 * corner).astype(float) / 2 * np.asarray(spacing, dtype=float)
+    return Mesh(vertices, faces)
+
+
+def _mask_mesh_numpy(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> Mesh:
+    """Marching-cubes mesh of ``mask`` with array operations (the reference for
+    :func:`mask_mesh`)."""
     # only the mask's bounding box matters; its corner is added back to the vertices below
     nonempty = [
         np.flatnonzero(mask.any(axis=tuple(b for b in range(3) if b != a))) for a in range(3)
