@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from ithkit.imaging._features._texture import (
+    _SLOT_2D,
+    DIRS_3D,
     GLDZM_NAMES,
     GLRLM_NAMES,
     GLSZM_NAMES,
@@ -18,6 +20,7 @@ from ithkit.imaging._features._texture import (
     _glcm_features_numpy,
     _neighbourhood,
     _neighbourhood_2d3d,
+    _runs_all,
     _size_features_batch,
     _size_features_numpy,
     _zone_matrices,
@@ -163,4 +166,20 @@ def test_one_pass_2d3d_zones_and_neighbourhoods_equal_separate_passes(
     got = _neighbourhood_2d3d(np.pad(q.astype(np.int32), 1), ng)
     ref = _neighbourhood(q, False, ng) + _neighbourhood(q, True, ng)
     for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("shape", "seed"), CASES)
+def test_run_ring_buffer_type_does_not_change_counts(shape: tuple[int, ...], seed: int) -> None:
+    # int16 ring (the default) and the int32 one used for images with >= 2^15 voxels per axis
+    q, ng = _roi(shape, seed)
+    qp = np.pad(q.astype(np.int32), 1)
+    sy, sx = qp.shape[1], qp.shape[2]
+    offs = np.array([d[0] * sy * sx + d[1] * sx + d[2] for d in DIRS_3D], dtype=np.int64)
+    ring = 1 << int(offs.max()).bit_length()
+    out = [
+        _runs_all(qp, ng, offs, _SLOT_2D, max(q.shape), np.zeros((13, r), dtype=t))
+        for t, r in ((np.int16, ring), (np.int32, ring), (np.int32, 4 * ring))
+    ]
+    for a, b in zip(out[0] + out[1], out[2] + out[2], strict=True):
         np.testing.assert_array_equal(a, b)

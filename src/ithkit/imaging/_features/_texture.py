@@ -357,7 +357,12 @@ def glrlm_matrices(q: NDArray[np.int64], ng: int, dirs: tuple[tuple[int, int, in
 
 @numba.njit(cache=True, nogil=True)
 def _runs_all(
-    qp: NDArray[np.int32], ng: int, offs: NDArray[np.int64], slot2: NDArray[np.int64], maxlen: int
+    qp: NDArray[np.int32],
+    ng: int,
+    offs: NDArray[np.int64],
+    slot2: NDArray[np.int64],
+    maxlen: int,
+    run: NDArray[np.integer],
 ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
     """Run lengths for every direction in one raster pass over ``qp`` (zero-padded by one).
 
@@ -365,7 +370,8 @@ def _runs_all(
     length of the run reaching ``v`` comes from a ring buffer and is counted where the run
     ends (``v + d`` of another grey level). Branch-free inner loop. In-slice directions are
     counted per slice into (slices, 4, Ng, maxlen) at their 2D slot, the others into
-    (dirs, Ng, maxlen).
+    (dirs, Ng, maxlen). ``run``: the ring buffer (dirs, a power of two > every offset), of an
+    integer type that holds ``maxlen`` (int16 where it can: half the cache footprint).
     """
     nz = qp.shape[0] - 2
     sz = qp.shape[1] * qp.shape[2]
@@ -382,11 +388,7 @@ def _runs_all(
             base[k] = n2 + k * ng * maxlen
             zstride[k] = 0
     cnt = np.zeros(n2 + nd * ng * maxlen, dtype=np.int32)
-    ring = 1
-    while ring < 2 * sz:
-        ring *= 2
-    mask = ring - 1
-    run = np.zeros((nd, ring), dtype=np.int32)
+    mask = run.shape[1] - 1
     for z in range(nz):
         for v in range((z + 1) * sz, (z + 2) * sz):
             g = qf[v]
@@ -408,7 +410,10 @@ def glrlm_all(q: NDArray[np.int64], ng: int) -> tuple[Array, Array]:
     qp = np.pad(q.astype(np.int32), 1)
     sy, sx = qp.shape[1], qp.shape[2]
     offs = np.array([d[0] * sy * sx + d[1] * sx + d[2] for d in DIRS_3D], dtype=np.int64)
-    r2i, r3i = _runs_all(qp, ng, offs, _SLOT_2D, max(q.shape))
+    maxlen = max(q.shape)
+    ring = 1 << int(offs.max()).bit_length()  # > every offset: v - d is not yet overwritten
+    run = np.zeros((offs.size, ring), dtype=np.int16 if maxlen < 2**15 else np.int32)
+    r2i, r3i = _runs_all(qp, ng, offs, _SLOT_2D, maxlen, run)
     r2, r3 = r2i.astype(float), r3i.astype(float)
     for k, s in enumerate(_SLOT_2D):
         if s >= 0:
