@@ -28,3 +28,17 @@ def test_mask_mesh_equals_array_reference(seed: int) -> None:
 def test_empty_mask_gives_empty_mesh() -> None:
     mesh = mask_mesh(np.zeros((3, 4, 5), dtype=bool), (1.0, 1.0, 1.0))
     assert mesh.vertices.shape == (0, 3) and mesh.faces.shape == (0, 3)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_area_volume_match_array_formulas(seed: int) -> None:
+    from ithkit.imaging._features._mesh import _area_volume
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random(tuple(int(s) for s in rng.integers(2, 14, 3))) < 0.6
+    mesh = mask_mesh(mask, tuple(float(s) for s in rng.uniform(0.5, 3.0, 3)))
+    v = mesh.vertices - mesh.vertices.mean(axis=0)
+    p, q, r = (v[mesh.faces[:, k]] for k in range(3))
+    area = np.linalg.norm(np.cross(q - p, r - p), axis=1).sum() / 2
+    volume = abs(np.einsum("ij,ij->i", p, np.cross(q, r)).sum()) / 6
+    assert _area_volume(mesh.vertices, mesh.faces) == pytest.approx((area, volume), rel=1e-12)

@@ -138,26 +138,27 @@ class Mesh:
 @numba.njit(cache=True)
 def _area_volume(vertices: NDArray[np.float64], faces: NDArray[np.int64]) -> tuple[float, float]:
     """Surface area and enclosed volume of a closed triangle mesh, in one pass over the faces
-    (vertices taken relative to their mean; sums accumulated per block of 1024 faces)."""
+    (vertices taken relative to their mean; sums accumulated per block of 1024 faces; scalar
+    arithmetic, no per-face temporary arrays)."""
     c = np.zeros(3)
     for i in range(vertices.shape[0]):
         c += vertices[i]
     c /= max(vertices.shape[0], 1)
+    c0, c1, c2 = c[0], c[1], c[2]
     area = vol = 0.0
     for start in range(0, faces.shape[0], 1024):
         a_blk = v_blk = 0.0
         for f in range(start, min(start + 1024, faces.shape[0])):
-            p, q, r = (
-                vertices[faces[f, 0]] - c,
-                vertices[faces[f, 1]] - c,
-                vertices[faces[f, 2]] - c,
-            )
-            ux, uy, uz = q[0] - p[0], q[1] - p[1], q[2] - p[2]
-            wx, wy, wz = r[0] - p[0], r[1] - p[1], r[2] - p[2]
+            i, j, k = faces[f, 0], faces[f, 1], faces[f, 2]
+            p0, p1, p2 = vertices[i, 0] - c0, vertices[i, 1] - c1, vertices[i, 2] - c2
+            q0, q1, q2 = vertices[j, 0] - c0, vertices[j, 1] - c1, vertices[j, 2] - c2
+            r0, r1, r2 = vertices[k, 0] - c0, vertices[k, 1] - c1, vertices[k, 2] - c2
+            ux, uy, uz = q0 - p0, q1 - p1, q2 - p2
+            wx, wy, wz = r0 - p0, r1 - p1, r2 - p2
             nx, ny, nz = uy * wz - uz * wy, uz * wx - ux * wz, ux * wy - uy * wx
             a_blk += np.sqrt(nx * nx + ny * ny + nz * nz)
-            v_blk += p[0] * (q[1] * r[2] - q[2] * r[1]) + p[1] * (q[2] * r[0] - q[0] * r[2])
-            v_blk += p[2] * (q[0] * r[1] - q[1] * r[0])
+            v_blk += p0 * (q1 * r2 - q2 * r1) + p1 * (q2 * r0 - q0 * r2)
+            v_blk += p2 * (q0 * r1 - q1 * r0)
         area += a_blk
         vol += v_blk
     return area / 2, abs(vol) / 6
