@@ -2,10 +2,49 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
 Feat = tuple[str, str, float]  # (name, IBSI code, value)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sphere_counts(
+    idx: NDArray[np.int64], shape: NDArray[np.int64], width: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Image voxels in the sphere around each voxel ``idx`` (n, 3): the sphere as rows along
+    the last axis, ``width[i, j]`` the half-width of row (i, j) (-1: empty), each row clipped
+    to the image."""
+    h0, h1 = width.shape[0] // 2, width.shape[1] // 2
+    h2 = 0
+    for i in range(width.shape[0]):
+        for j in range(width.shape[1]):
+            h2 = max(h2, width[i, j])
+    full = 0
+    for i in range(width.shape[0]):
+        for j in range(width.shape[1]):
+            if width[i, j] >= 0:
+                full += 2 * width[i, j] + 1
+    out = np.empty(idx.shape[0])
+    for v in range(idx.shape[0]):
+        z, y, x = idx[v, 0], idx[v, 1], idx[v, 2]
+        if h0 <= z < shape[0] - h0 and h1 <= y < shape[1] - h1 and h2 <= x < shape[2] - h2:
+            out[v] = full  # the sphere lies inside the image
+            continue
+        c = 0
+        for i in range(width.shape[0]):
+            zz = z + i - h0
+            if zz < 0 or zz >= shape[0]:
+                continue
+            for j in range(width.shape[1]):
+                yy = y + j - h1
+                w = width[i, j]
+                if w < 0 or yy < 0 or yy >= shape[1]:
+                    continue
+                c += min(x + w, shape[2] - 1) - max(x - w, 0) + 1
+        out[v] = c
+    return out
 
 
 def local_intensity(
@@ -17,7 +56,8 @@ def local_intensity(
     counts, inside the ROI or not. The sphere sums come from one FFT convolution, on a grid
     only as large as the image plus the part of the sphere that leaves it around ROI voxels (the
     circular wrap then never reaches them); the voxel count per sphere is a second convolution
-    only where a sphere around an ROI voxel is cut by the image border. The global peak is the
+    only where a sphere around an ROI voxel is cut by the image border (counted directly, row by
+    row of the sphere). The global peak is the
     largest mean over ROI voxels, the local peak the largest mean over the ROI voxels of maximum
     intensity (IBSI).
     """
@@ -49,12 +89,10 @@ def local_intensity(
     z, y, x = idx.T
     sums = total[z, y, x]
     if (lo < half).any() or (hi >= np.array(image.shape) - np.array(half)).any():
-        # the spectrum of the (padded) all-ones image is separable: a product of 1D spectra
-        ones = [fft.fft(np.ones(n), m) for n, m in zip(image.shape[:2], size[:2], strict=True)]
-        ones.append(fft.rfft(np.ones(image.shape[2]), size[2]))
-        spec = ones[0][:, None, None] * ones[1][None, :, None] * ones[2][None, None, :]
-        count = fft.irfftn(spec * kf, size)
-        mean = sums / np.rint(count[z, y, x])
+        # image voxels per sphere, counted row by row of the sphere where the border cuts it
+        width = np.where(kernel.any(axis=2), kernel.sum(axis=2) // 2, -1).astype(np.int64)
+        count = _sphere_counts(idx, np.asarray(image.shape, dtype=np.int64), width)
+        mean = sums / count
     else:  # every sphere lies inside the image
         mean = sums / kernel.sum()
     vals = image[z, y, x]
