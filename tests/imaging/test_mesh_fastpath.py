@@ -42,3 +42,17 @@ def test_area_volume_match_array_formulas(seed: int) -> None:
     area = np.linalg.norm(np.cross(q - p, r - p), axis=1).sum() / 2
     volume = abs(np.einsum("ij,ij->i", p, np.cross(q, r)).sum()) / 6
     assert _area_volume(mesh.vertices, mesh.faces) == pytest.approx((area, volume), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_lex_order_is_the_sorted_order(seed: int) -> None:
+    from ithkit.imaging._features._morph import _lex_order
+
+    rng = np.random.default_rng(seed)
+    dims = rng.integers(1, 30, 3)
+    n = int(rng.integers(1, min(500, int(np.prod(dims))) + 1))
+    lin = rng.choice(int(np.prod(dims)), n, replace=False)  # distinct rows
+    key = np.stack(np.unravel_index(lin, tuple(int(d) for d in dims)), axis=1).astype(np.int64)
+    for a, b, c in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+        ref = np.argsort((key[:, a] * dims[b] + key[:, b]) * dims[c] + key[:, c])
+        np.testing.assert_array_equal(_lex_order(key, a, b, c, dims.astype(np.int64)), ref)

@@ -554,6 +554,31 @@ def _moments(
 
 
 @numba.njit(cache=True)
+def _lex_order(
+    key: NDArray[np.int64], a: int, b: int, c: int, dims: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Order of the rows of ``key`` (non-negative, below ``dims``) by columns (a, b, c):
+    stable counting sorts by c, then b, then a (the rows are distinct, so this is the one
+    lexicographic order)."""
+    n = key.shape[0]
+    order = np.arange(n)
+    tmp = np.empty(n, dtype=np.int64)
+    for col in (c, b, a):
+        cnt = np.zeros(dims[col] + 1, dtype=np.int64)
+        for i in range(n):
+            cnt[key[i, col] + 1] += 1
+        for v in range(dims[col]):
+            cnt[v + 1] += cnt[v]
+        for t in range(n):
+            i = order[t]
+            v = key[i, col]
+            tmp[cnt[v]] = i
+            cnt[v] += 1
+        order, tmp = tmp, order
+    return order
+
+
+@numba.njit(cache=True)
 def _planar_hull_vertices(key: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Points (integer grid coordinates, non-negative) that are vertices of the 2D convex
     hull of the points in their own axis-aligned plane, for all three plane families. Every
@@ -568,7 +593,7 @@ def _planar_hull_vertices(key: NDArray[np.int64]) -> NDArray[np.bool_]:
         dims[a] = key[:, a].max() + 1
     for a in range(3):
         b, c = (a + 1) % 3, (a + 2) % 3
-        order = np.argsort((key[:, a] * dims[b] + key[:, b]) * dims[c] + key[:, c])
+        order = _lex_order(key, a, b, c, dims)
         on[:] = False
         start = 0
         while start < n:
