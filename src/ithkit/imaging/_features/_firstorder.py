@@ -55,9 +55,8 @@ def local_intensity(
     The sphere (radius 6.2 mm) is centred on a voxel; every image voxel whose centre lies in it
     counts, inside the ROI or not. The sphere sums come from one FFT convolution, on a grid
     only as large as the image plus the part of the sphere that leaves it around ROI voxels (the
-    circular wrap then never reaches them); the voxel count per sphere is a second convolution
-    only where a sphere around an ROI voxel is cut by the image border (counted directly, row by
-    row of the sphere). The global peak is the
+    circular wrap then never reaches them); where the image border cuts the sphere around an ROI
+    voxel, its voxel count is counted directly, row by row of the sphere. The global peak is the
     largest mean over ROI voxels, the local peak the largest mean over the ROI voxels of maximum
     intensity (IBSI).
     """
@@ -69,8 +68,8 @@ def local_intensity(
         *[np.arange(-h, h + 1) * s for h, s in zip(half, spacing, strict=True)], indexing="ij"
     )
     kernel = (sum(g**2 for g in grids) <= radius**2).astype(float)
-    idx = np.argwhere(roi)
-    lo, hi = idx.min(axis=0), idx.max(axis=0)
+    on = [np.flatnonzero(roi.any(axis=tuple(b for b in range(3) if b != a))) for a in range(3)]
+    lo, hi = np.array([ix[0] for ix in on]), np.array([ix[-1] for ix in on])
     # zero padding at the far end only: output voxel p reads p - h .. p + h (mod size), which
     # stays clear of the data's wrap-around when size >= n + h - lo and size > hi + h
     size = []
@@ -86,16 +85,16 @@ def local_intensity(
     kf = np.concatenate([kf, kf[:, -2:0:-1]], axis=1)  # full length on the first two axes
     kf = np.concatenate([kf, kf[-2:0:-1]], axis=0)
     total = fft.irfftn(fft.rfftn(image.astype(float), size) * kf, size)
-    z, y, x = idx.T
-    sums = total[z, y, x]
+    n0, n1, n2 = image.shape
+    sums = total[:n0, :n1, :n2][roi]  # ROI voxels in array order
     if (lo < half).any() or (hi >= np.array(image.shape) - np.array(half)).any():
         # image voxels per sphere, counted row by row of the sphere where the border cuts it
         width = np.where(kernel.any(axis=2), kernel.sum(axis=2) // 2, -1).astype(np.int64)
-        count = _sphere_counts(idx, np.asarray(image.shape, dtype=np.int64), width)
+        count = _sphere_counts(np.argwhere(roi), np.asarray(image.shape, dtype=np.int64), width)
         mean = sums / count
     else:  # every sphere lies inside the image
         mean = sums / kernel.sum()
-    vals = image[z, y, x]
+    vals = image[roi]
     return [
         ("local_intensity_peak", "VJGA", float(mean[vals == vals.max()].max())),
         ("global_intensity_peak", "0F91", float(mean.max())),
