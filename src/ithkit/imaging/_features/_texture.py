@@ -1202,7 +1202,7 @@ def texture_features(
         )
     if not zagg:
         return rows
-    slices = [z for z in range(q.shape[0]) if roi[z].any()]
+    slices = np.flatnonzero(nv2d > 0)  # slices with ROI voxels
     # size zones and distance zones (one labelling per connectivity serves both)
     two = three = None
     zones = "glszm" in families or "gldzm" in families
