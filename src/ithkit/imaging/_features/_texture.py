@@ -56,48 +56,55 @@ def glcm_matrices(q: NDArray[np.int64], ng: int, dirs: tuple[tuple[int, int, int
     return out
 
 
-_DIRS_3D_ARR = np.array(DIRS_3D, dtype=np.int64)
 # index of each 3D direction among the in-slice 2D directions (-1: crosses slices)
 _SLOT_2D = np.array([DIRS_2D.index(d) if d in DIRS_2D else -1 for d in DIRS_3D], dtype=np.int64)
 
 
 @numba.njit(cache=True, nogil=True)
-def _cooc_counts(
-    q: NDArray[np.int64], ng: int, dirs: NDArray[np.int64], slot2: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """One pass over the volume: (v, v + d) pair counts for every direction ``d``.
-
-    In-slice directions are counted per slice into ``c2`` (slices, 4, Ng, Ng) at their 2D slot;
-    the others into ``c3`` (dirs, Ng, Ng), summed over the volume. Not yet symmetric.
-    """
-    nz, ny, nx = q.shape
-    nd = dirs.shape[0]
-    c2 = np.zeros((nz, 4, ng, ng), dtype=np.int64)
-    c3 = np.zeros((nd, ng, ng), dtype=np.int64)
+def _cooc_flat(
+    qp: NDArray[np.int32], ng: int, offs: NDArray[np.int64], slot2: NDArray[np.int64]
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """One pass over ``qp`` (zero-padded by one voxel): (v, v + d) pair counts for every
+    direction ``d`` (``offs``: flat offsets), branch-free: a neighbour outside the ROI (or the
+    array) is counted at level 0, dropped afterwards. In-slice directions are counted per slice
+    into (slices, 4, Ng + 1, Ng + 1) at their 2D slot, the others into (dirs, Ng + 1, Ng + 1),
+    summed over the volume. Not yet symmetric."""
+    nz = qp.shape[0] - 2
+    sz = qp.shape[1] * qp.shape[2]
+    qf = qp.ravel()
+    nd = offs.shape[0]
+    m = ng + 1
+    n2 = nz * 4 * m * m
+    base = np.empty(nd, dtype=np.int64)
+    zstride = np.empty(nd, dtype=np.int64)
+    for k in range(nd):
+        if slot2[k] >= 0:
+            base[k] = slot2[k] * m * m
+            zstride[k] = 4 * m * m
+        else:
+            base[k] = n2 + k * m * m
+            zstride[k] = 0
+    cnt = np.zeros(n2 + nd * m * m, dtype=np.int32)
     for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                a = q[z, y, x]
-                if a == 0:
-                    continue
-                for k in range(nd):
-                    zz, yy, xx = z + dirs[k, 0], y + dirs[k, 1], x + dirs[k, 2]
-                    if 0 <= zz < nz and 0 <= yy < ny and 0 <= xx < nx:
-                        b = q[zz, yy, xx]
-                        if b > 0:
-                            s = slot2[k]
-                            if s >= 0:
-                                c2[z, s, a - 1, b - 1] += 1
-                            else:
-                                c3[k, a - 1, b - 1] += 1
-    return c2, c3
+        for v in range((z + 1) * sz, (z + 2) * sz):
+            a = qf[v]
+            if a == 0:
+                continue
+            row = a * m
+            for k in range(nd):
+                cnt[base[k] + z * zstride[k] + row + qf[v + offs[k]]] += 1
+    return cnt[:n2].reshape(nz, 4, m, m), cnt[n2:].reshape(nd, m, m)
 
 
 def glcm_all(q: NDArray[np.int64], ng: int) -> tuple[Array, Array]:
     """Symmetric GLCM counts: per slice for :data:`DIRS_2D` (slices, 4, Ng, Ng) and per
     direction over the volume for :data:`DIRS_3D` (13, Ng, Ng), from one pass (the in-slice 3D
     matrices are the sums of the 2D slice matrices)."""
-    c2i, c3i = _cooc_counts(np.ascontiguousarray(q, dtype=np.int64), ng, _DIRS_3D_ARR, _SLOT_2D)
+    qp = np.pad(q.astype(np.int32), 1)
+    sy, sx = qp.shape[1], qp.shape[2]
+    offs = np.array([d[0] * sy * sx + d[1] * sx + d[2] for d in DIRS_3D], dtype=np.int64)
+    c2p, c3p = _cooc_flat(qp, ng, offs, _SLOT_2D)
+    c2i, c3i = c2p[:, :, 1:, 1:], c3p[:, 1:, 1:].copy()  # without level 0 (outside the ROI)
     for k, s in enumerate(_SLOT_2D):
         if s >= 0:
             c3i[k] = c2i[:, s].sum(axis=0)
