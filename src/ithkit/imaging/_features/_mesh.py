@@ -218,17 +218,17 @@ def _march(
     return keys[order], faces
 
 
-def mask_mesh(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> Mesh:
-    """Marching-cubes mesh of ``mask`` (axes in array order, ``spacing`` in mm per axis).
+def _cube_configs(mask: NDArray[np.bool_]) -> tuple[NDArray[np.uint8], NDArray[np.int64]] | None:
+    """Marching-cubes configuration (8 corner bits) of every cube of the mask's bounding box,
+    padded by one voxel, and the box's corner; None for an empty mask.
 
-    Vertices sorted by position (array order), faces in raster order of their cubes."""
-    # only the mask's bounding box matters; its corner is added back to the vertices below
+    Only the bounding box matters; callers add its corner back to the vertices."""
     nonempty = [
         np.flatnonzero(mask.any(axis=tuple(b for b in range(3) if b != a))) for a in range(3)
     ]
     if any(ix.size == 0 for ix in nonempty):
-        return Mesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64))
-    corner = np.array([ix[0] for ix in nonempty])
+        return None
+    corner = np.array([ix[0] for ix in nonempty], dtype=np.int64)
     box = tuple(slice(ix[0], ix[-1] + 1) for ix in nonempty)
     padded = np.pad(mask[box].astype(np.uint8), 1)
     s = padded.shape
@@ -236,6 +236,17 @@ def mask_mesh(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> M
     for c in range(8):
         a0, a1, a2 = (int(x) for x in _CORNERS[c])
         config |= padded[a0 : a0 + s[0] - 1, a1 : a1 + s[1] - 1, a2 : a2 + s[2] - 1] << c
+    return config, corner
+
+
+def mask_mesh(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> Mesh:
+    """Marching-cubes mesh of ``mask`` (axes in array order, ``spacing`` in mm per axis).
+
+    Vertices sorted by position (array order), faces in raster order of their cubes."""
+    grid = _cube_configs(mask)
+    if grid is None:
+        return Mesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64))
+    config, corner = grid
     table, counts = _padded_table()
     keys, faces = _march(config, table, counts, _EDGE_POINTS2)
     if faces.shape[0] == 0:
@@ -248,20 +259,10 @@ def mask_mesh(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> M
 def _mask_mesh_numpy(mask: NDArray[np.bool_], spacing: tuple[float, float, float]) -> Mesh:
     """Marching-cubes mesh of ``mask`` with array operations (the reference for
     :func:`mask_mesh`)."""
-    # only the mask's bounding box matters; its corner is added back to the vertices below
-    nonempty = [
-        np.flatnonzero(mask.any(axis=tuple(b for b in range(3) if b != a))) for a in range(3)
-    ]
-    if any(ix.size == 0 for ix in nonempty):
+    grid = _cube_configs(mask)
+    if grid is None:
         return Mesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64))
-    corner = np.array([ix[0] for ix in nonempty])
-    box = tuple(slice(ix[0], ix[-1] + 1) for ix in nonempty)
-    padded = np.pad(mask[box].astype(np.uint8), 1)
-    s = padded.shape
-    config = np.zeros((s[0] - 1, s[1] - 1, s[2] - 1), dtype=np.uint8)
-    for c in range(8):
-        a0, a1, a2 = (int(x) for x in _CORNERS[c])
-        config |= padded[a0 : a0 + s[0] - 1, a1 : a1 + s[1] - 1, a2 : a2 + s[2] - 1] << c
+    config, corner = grid
     table, counts = _padded_table()
     cubes = np.argwhere((config > 0) & (config < 255))
     if cubes.size == 0:

@@ -895,15 +895,7 @@ def _zone_matrices(
     level, size, dmin, zs = _zones(qp, np.pad(dist.astype(np.int64), 1), offs)
     nz = 1 if three_d else q.shape[0]
     row = (level - 1) if three_d else zs * ng + (level - 1)
-    out = []
-    for value in (size, dmin):
-        uniq, inv = np.unique(value, return_inverse=True)
-        if uniq.size == 0:
-            uniq, inv = np.ones(1, dtype=np.int64), inv
-        nu = uniq.size
-        m = np.bincount(row * nu + inv, minlength=nz * ng * nu).reshape(nz, ng, nu)
-        out.append((m.astype(float), uniq.astype(float)))
-    return out[0], out[1]
+    return _zone_counts(level, size, dmin, row, nz, ng)
 
 
 @numba.njit(cache=True, nogil=True)
