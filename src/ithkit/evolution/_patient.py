@@ -29,11 +29,11 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
     scenario = load_scenario(data.scenario)
     sim = simulate(scenario, seed=seed)
     own = str(scenario.policy["kind"])
-    wanted = [own] + [p for p in REPORT_POLICIES if p != own]
-    if scenario.biomarker is None:
-        wanted = [p for p in wanted if p != "adaptive" or p == own]
-    if not scenario.drug_names:
-        wanted = [own]
+    others = [
+        p for p in REPORT_POLICIES
+        if p != own and (p != "adaptive" or scenario.biomarker is not None)
+    ]  # fmt: skip
+    wanted = [own, *others] if scenario.drug_names else [own]
     comparison = compare(scenario, wanted, seed=seed)
     folder = Path(out_dir) / "evolution"
     sim.write(folder)
