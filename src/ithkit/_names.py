@@ -41,6 +41,9 @@ IMAGING_VOLUMES: Final = "imaging_volumes"
 IMAGING_HABITATS: Final = "imaging_habitats"
 IMAGING_PHENOTYPES: Final = "imaging_phenotypes"
 EVOLUTION_COMPARISON: Final = "evolution_comparison"
+PROFILES: Final = "profiles"
+CONCORDANCE: Final = "concordance"
+FINDINGS: Final = "findings"
 TRUTH_CLONES: Final = "truth_clones"
 TRUTH_CLONE_CCF: Final = "truth_clone_ccf"
 TRUTH_MUTATIONS: Final = "truth_mutations"
@@ -52,4 +55,15 @@ CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)
 
 # files written by commands
 REPORT_HTML: Final = "report.html"
+PROFILE_TSV: Final = "profile.tsv"
+CONCORDANCE_TSV: Final = "concordance.tsv"
+FINDINGS_TSV: Final = "findings.tsv"
+
+# the patient ITH profile (``profile.tsv``, store table ``profiles``): long format, one row a score
+PROFILE_COLUMNS: Final = ("patient_id", "modality", "score", "value", "unit", "source", "note")
+# AnnData keys written and read across modules (one place, like the store tables)
+UNS_ITHKIT: Final = "ithkit"  # .uns['ithkit']: reference_key, reference, label_key
+UNS_REFERENCE_KEY: Final = "reference_key"
+UNS_REFERENCE: Final = "reference"
+UNS_LABEL_KEY: Final = "label_key"
 DEFAULT_STORE: Final = "ithkit.duckdb"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -23,3 +25,28 @@ def progress(show: bool, description: str, total: int) -> Iterator[Callable[[], 
     with Progress(transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda: bar.advance(task)
+
+
+@contextmanager
+def stage(name: str, *, enabled: bool = True) -> Iterator[None]:
+    """Show one line for a stage of a long run: a spinner while it runs, then its time.
+
+    Written to stderr (stdout stays for results); nothing when ``enabled`` is off.
+
+    Examples
+    --------
+    >>> with stage("genomic", enabled=False):
+    ...     pass
+    """
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True, file=sys.stderr)
+    start = time.perf_counter()
+    with console.status(f"{name} ...", spinner="dots"):
+        yield
+    # only on success: a failure is reported once, by the error line of the command line
+    took = time.perf_counter() - start
+    console.print(f"  {name:<12} done in {took:5.1f} s", highlight=False)

@@ -60,17 +60,13 @@ def demo(
     ] = None,
 ) -> None:
     """Run a virtual patient end to end: data files, cohort store and report.html."""
-    from rich.console import Console
-
     from ithkit.integrate import run_demo
 
-    console = Console(stderr=True)
-    with console.status("Simulating a virtual patient and writing the report..."):
-        result = run_demo(out, seed=seed, n_regions=regions, store=store)
-    typer.echo(f"patient   {result.patient_id}")
+    if seed < 0:
+        raise InputError(f"--seed is {seed}", source="--seed", fix="give an integer >= 0")
+    result = run_demo(out, seed=seed, n_regions=regions, store=store, show_progress=True)
     typer.echo(f"data      {out / 'data'}")
-    typer.echo(f"store     {result.store}")
-    typer.echo(f"report    {result.report}")
+    _print_run(result)
 
 
 @app.command("run")
@@ -86,7 +82,10 @@ def run(
     store: Annotated[
         Path | None, typer.Option(help="Cohort store file (default OUT/ithkit.duckdb).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed for every random step (default: the manifest's seed, else 0)."),
+    ] = None,
     workers: Annotated[
         int, typer.Option(help="Cohorts: local worker processes (Dask if > 1).")
     ] = 1,
@@ -95,21 +94,20 @@ def run(
     ] = None,
 ) -> None:
     """Analyse a patient (or a cohort), add it to the cohort store and write report.html."""
-    from rich.console import Console
-
+    if seed is not None and seed < 0:
+        raise InputError(f"--seed is {seed}", source="--seed", fix="give an integer >= 0")
     if manifest.is_file() and manifest.suffix.lower() in (".yaml", ".yml"):
         from ithkit.integrate import run_patient
 
-        with Console(stderr=True).status(f"Running {manifest}..."):
-            result = run_patient(manifest, out, store=store, seed=seed)
-        typer.echo(f"patient   {result.patient_id}")
-        typer.echo(f"store     {result.store}")
-        typer.echo(f"report    {result.report}")
+        result = run_patient(manifest, out, store=store, seed=seed, show_progress=True)
+        _print_run(result)
         return
 
     from ithkit.scale import run_cohort
 
-    cohort = run_cohort(manifest, out, store=store, workers=workers, scheduler=scheduler, seed=seed)
+    cohort = run_cohort(
+        manifest, out, store=store, workers=workers, scheduler=scheduler, seed=seed or 0
+    )
     ok = cohort.patients[cohort.patients["status"] == "ok"]
     typer.echo(f"patients  {len(ok)} of {len(cohort.patients)} run")
     typer.echo(f"store     {cohort.store}")
@@ -120,6 +118,15 @@ def run(
             f"{cohort.n_failed} patient(s) failed, first: {failed['error']}",
             fix=f"see {out / 'patients.tsv'}; the other patients were stored",
         )
+
+
+def _print_run(result: Any) -> None:
+    out = Path(result.report).parent
+    typer.echo(f"patient   {result.patient_id}")
+    typer.echo(f"profile   {out / 'profile.tsv'}")
+    typer.echo(f"findings  {out / 'findings.tsv'}")
+    typer.echo(f"store     {result.store}")
+    typer.echo(f"report    {result.report}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -711,7 +711,11 @@ MANIFEST_FILE_KEYS = (
     "spatial",
     "scenario",
 )
-MANIFEST_KEYS = ("patient_id", "attributes", *MANIFEST_FILE_KEYS)
+# keys whose value is a mapping (settings of one modality): the sub-keys named here hold file
+# paths (relative to the manifest; "*" = every sub-key is a path, e.g. one file per region).
+# A new modality adds its line here and its analysis in ithkit.integrate._analyses.
+MANIFEST_SECTION_KEYS: dict[str, tuple[str, ...]] = {}
+MANIFEST_KEYS = ("patient_id", "attributes", "seed", *MANIFEST_FILE_KEYS, *MANIFEST_SECTION_KEYS)
 
 
 def validate_manifest(data: Any, *, source: str = "<manifest>") -> dict[str, Any]:
@@ -755,12 +759,41 @@ def validate_manifest(data: Any, *, source: str = "<manifest>") -> dict[str, Any
                 column=key,
                 fix=f"write '{key}: path/to/file' relative to the manifest",
             )
-    if not any(k in out for k in MANIFEST_FILE_KEYS):
+    data_keys = (*MANIFEST_FILE_KEYS, *MANIFEST_SECTION_KEYS)
+    if not any(k in out for k in data_keys):
         raise InputError(
             "the manifest names no data file",
             source=source,
-            fix=f"add at least one of {', '.join(MANIFEST_FILE_KEYS)}",
+            fix=f"add at least one of {', '.join(data_keys)}",
         )
+    for key, paths in MANIFEST_SECTION_KEYS.items():
+        value = out.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if not isinstance(value, dict):
+            raise InputError(
+                f"{key} must be a file path or a mapping, got {type(value).__name__}",
+                source=source,
+                column=key,
+                fix=f"write '{key}: path/to/file' or '{key}:' with indented 'name: value' lines",
+            )
+        for sub, v in value.items():
+            if ("*" in paths or sub in paths) and not isinstance(v, str):
+                raise InputError(
+                    f"{key}.{sub} must be a file path, got {type(v).__name__}",
+                    source=source,
+                    column=f"{key}.{sub}",
+                    fix="paths are written relative to the manifest",
+                )
+    if "seed" in out:
+        seed = out["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise InputError(
+                f"seed must be an integer >= 0, got {seed!r}",
+                source=source,
+                column="seed",
+                fix="write e.g. 'seed: 7' (or remove the line)",
+            )
     attrs = out.get("attributes", {})
     if not isinstance(attrs, dict):
         raise InputError(
@@ -825,7 +858,22 @@ def contracts_markdown() -> str:
     parts.append(
         "\n## patient manifest (YAML)\n\n"
         f"Keys: `patient_id` (required), `attributes` (mapping), and file paths relative to the "
-        f"manifest for any of {', '.join(f'`{k}`' for k in MANIFEST_FILE_KEYS)}.\n"
+        f"manifest for any of {', '.join(f'`{k}`' for k in MANIFEST_FILE_KEYS)}; "
+        "`seed` (integer >= 0, the seed `ithkit run` uses unless `--seed` is given; "
+        "`ithkit demo` writes it)"
+        + "".join(
+            f"; `{k}` (a path or a mapping whose "
+            + ("entries are paths" if "*" in v else f"{', '.join(v)} are paths")
+            + ")"
+            for k, v in MANIFEST_SECTION_KEYS.items()
+        )
+        + ".\n"
+        "\n## patient ITH profile (`profile.tsv`, store table `profiles`)\n\n"
+        "Long format, one row per score: `patient_id, modality, score, value, unit, source, "
+        "note`. `value` is text (a number or a category; `TRY_CAST(value AS DOUBLE)` in SQL); "
+        "`source` is the output table it was read from, relative to the run folder. A "
+        "modality without data has one row `score = status`, `value = not_measured`, the "
+        "reason in `note`.\n"
     )
     return "".join(parts)
 

@@ -75,3 +75,21 @@ def test_lesion_scenario_mean_follows_the_virtual_patient_formula() -> None:
     expected = (1 - f) * np.exp(-kill * t) + f * np.exp(growth * t)
     assert np.allclose(rel, expected, rtol=2e-3)
     assert set(traj["therapy"]) == {"therapy"}
+
+
+def test_numpy_derivative_equals_the_numba_kernel() -> None:
+    # the core install (no numba) integrates with the numpy right-hand side: same values
+    import numpy as np
+
+    from ithkit.evolution._kernels import derivative, derivative_numpy
+
+    rng = np.random.default_rng(0)
+    for n, n_cap in ((1, 0), (3, 1), (4, 2)):
+        y = np.concatenate([rng.uniform(0, 1e6, n), [rng.uniform(0, 10)]])
+        args = (
+            n, rng.uniform(0, 0.1, n), rng.uniform(0, 0.05, n), rng.uniform(1e6, 2e6, (n_cap, n)),
+            rng.uniform(-0.1, 0.1, (n_cap, n, n)), rng.uniform(0.5, 1.5, (n, n)),
+            np.where(rng.random((n, n)) < 0.5, 1e-4, 0.0), np.full(n, 1.0),
+            rng.uniform(0, 1e-6, n), 0.05,
+        )  # fmt: skip
+        np.testing.assert_allclose(derivative_numpy(y, *args), derivative(y, *args), rtol=1e-12)

@@ -12,7 +12,7 @@ import yaml
 from ithkit import InputError, _names
 from ithkit.cli import main
 from ithkit.evolution import simulate, virtual_patient
-from ithkit.evolution._patient import analyze_patient
+from ithkit.integrate._analyses import spec
 from ithkit.integrate.patient import load_patient, run_patient
 
 
@@ -43,8 +43,10 @@ def test_virtual_patient_scenario_follows_its_clones_and_rates() -> None:
 def test_manifest_scenario_gives_section_tables_and_files(tmp_path: Path) -> None:
     data = load_patient(_patient_files(tmp_path))
     assert data.scenario is not None and data.scenario.name == "scenario.yaml"
-    out = analyze_patient(data, tmp_path / "out", seed=0)
-    assert out is not None
+    from ithkit.integrate._analyses.evolution import analyze
+    from ithkit.integrate._types import PatientResults
+
+    out = analyze(data, PatientResults(), tmp_path / "out", seed=0)
     table = out.tables[_names.EVOLUTION_COMPARISON]
     assert list(table["policy"]) == ["continuous", "intermittent", "adaptive"]
     # intermittent and adaptive give less drug than continuous over their time on therapy
@@ -61,7 +63,7 @@ def test_no_scenario_no_analysis(tmp_path: Path) -> None:
     info = yaml.safe_load(manifest.read_text())
     del info["scenario"]
     manifest.write_text(yaml.safe_dump(info))
-    assert analyze_patient(load_patient(manifest), tmp_path / "out", seed=0) is None
+    assert not spec("evolution").applies(load_patient(manifest))
 
 
 @pytest.mark.requires_report
@@ -69,9 +71,7 @@ def test_run_patient_reports_and_stores_the_comparison(tmp_path: Path) -> None:
     from ithkit.store import CohortStore
 
     manifest = _patient_files(tmp_path)
-    run = run_patient(
-        manifest, tmp_path / "run", analyses=["ithkit.evolution._patient:analyze_patient"]
-    )
+    run = run_patient(manifest, tmp_path / "run", analyses=["evolution"])
     html = (tmp_path / "run" / _names.REPORT_HTML).read_text()
     assert "Evolution under therapy" in html and "Muller plot" in html
     stored = CohortStore(run.store).read(_names.EVOLUTION_COMPARISON)

@@ -8,15 +8,16 @@ import pandas as pd
 
 from ithkit import _names
 from ithkit.imaging import synthetic_cohort
-from ithkit.imaging._patient import analyze_patient
-from ithkit.integrate.patient import ANALYSES, PatientData
+from ithkit.integrate._analyses import spec
+from ithkit.integrate._analyses.imaging import analyze
+from ithkit.integrate._types import PatientData, PatientResults
 from ithkit.io import read_image_manifest
 from ithkit.report import render_html
 
 
-def test_registered_and_none_without_images(tmp_path: Path) -> None:
-    assert "ithkit.imaging._patient:analyze_patient" in ANALYSES
-    assert analyze_patient(PatientData("P"), tmp_path, seed=0) is None
+def test_registered_and_skipped_without_images() -> None:
+    assert spec("imaging").needs == ("images",)
+    assert not spec("imaging").applies(PatientData("P"))
 
 
 def test_patient_with_images(tmp_path: Path) -> None:
@@ -27,8 +28,7 @@ def test_patient_with_images(tmp_path: Path) -> None:
     # a second timepoint of the first lesion (same files) gives a volume-over-time line
     later = manifest.iloc[[0]].assign(timepoint=1)
     images = pd.concat([manifest, later], ignore_index=True)
-    res = analyze_patient(PatientData("P01", images=images), tmp_path / "out", seed=0)
-    assert res is not None
+    res = analyze(PatientData("P01", images=images), PatientResults(), tmp_path / "out", seed=0)
     assert set(res.tables) == {
         _names.IMAGING_FEATURES, _names.IMAGING_VOLUMES, _names.IMAGING_HABITATS,
         _names.IMAGING_PHENOTYPES,

@@ -203,31 +203,3 @@ def test_cli_track(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
                                  "vaf_high", "status"]  # fmt: skip
     assert set(var["status"]) <= set(STATUSES)
     assert int(pd.read_csv(out / "lead_time.tsv", sep="\t")["lead_time_days"].iloc[0]) > 0
-
-
-def test_patient_analysis_gives_tables_and_section(tmp_path: Path) -> None:
-    from ithkit import _names
-    from ithkit.integrate.patient import PatientData
-    from ithkit.liquid._patient import analyze_patient
-
-    vp = virtual_patient(seed=1, n_regions=1, n_mutations=40, n_clones=4)
-    assert analyze_patient(PatientData("VP1"), tmp_path, seed=0) is None
-    data = PatientData("VP1", lesions=vp.lesions, ctdna=vp.ctdna)
-    out = analyze_patient(data, tmp_path, seed=0)
-    assert out is not None
-    assert int(out.tables[_names.LIQUID_LEAD_TIME]["lead_time_days"].iloc[0]) > 0
-    assert out.sections[0].key == "liquid"
-    assert (tmp_path / "liquid" / "variants.tsv").exists()
-    assert _names.LIQUID_CLONES not in out.tables
-    # clones from the genomic analysis of the same run (its mutations.tsv)
-    (tmp_path / "genomic").mkdir()
-    muts = vp.mutations[["mutation_id", "clone_id"]].assign(
-        **{"class": np.where(vp.mutations["clone_id"] == "C1", "truncal", "private")}
-    )
-    muts.to_csv(tmp_path / "genomic" / "mutations.tsv", sep="\t", index=False)
-    out = analyze_patient(data, tmp_path, seed=0)
-    assert out is not None
-    clones = out.tables[_names.LIQUID_CLONES]
-    resistant = clones[clones["clone_id"] == vp.resistant_clone].sort_values("timepoint")
-    assert resistant["ccf"].iloc[-1] > resistant["ccf"].iloc[0]
-    assert len([i for i in out.sections[0].items if type(i).__name__ == "Figure"]) == 2

@@ -89,7 +89,7 @@ def test_demo_report_is_valid_and_self_contained(demo_dir: Path) -> None:
     page = (demo_dir / "report.html").read_text(encoding="utf-8")
     checker = check_html(page)
     assert EXTERNAL.search(page) is None
-    anchors = ("patient", "truth", "regions", "lesions", "ctdna", "genomic", "response",
+    anchors = ("summary", "patient", "truth", "regions", "concordance", "genomic", "response",
                "liquid", "singlecell", "spatial", "imaging")  # fmt: skip
     for anchor in anchors:
         assert f'id="{anchor}"' in page

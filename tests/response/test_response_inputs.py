@@ -230,20 +230,3 @@ def test_cli_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "missing at baseline" in err and err.count("\n") == 1
-
-
-def test_patient_analysis_gives_tables_and_section(tmp_path: Path) -> None:
-    from ithkit import _names
-    from ithkit.evolution import virtual_patient
-    from ithkit.integrate.patient import PatientData
-    from ithkit.response._patient import analyze_patient
-
-    vp = virtual_patient(seed=7, n_regions=1, n_mutations=30, n_clones=3)
-    assert analyze_patient(PatientData("VP7"), tmp_path, seed=0) is None
-    out = analyze_patient(PatientData("VP7", lesions=vp.lesions), tmp_path, seed=0)
-    assert out is not None
-    assert _names.RESPONSE_TIMEPOINTS in out.tables and _names.RESPONSE_MIXED in out.tables
-    assert out.sections[0].key == "response"
-    assert (tmp_path / "response" / "timepoints.tsv").exists()
-    figures = [i for i in out.sections[0].items if type(i).__name__ == "Figure"]
-    assert len(figures) == 4  # waterfall, spider, swimmer, heatmap

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -97,12 +96,3 @@ def test_patient_run_shows_sections(tmp_path: Path, h5ad: Path) -> None:
     assert "Subclone tree" in page
     assert (tmp_path / "out" / "singlecell" / "subclones.tsv").exists()
     assert (tmp_path / "out" / "spatial" / "summary.tsv").exists()
-
-
-def test_patient_without_inputs_is_skipped(tmp_path: Path) -> None:
-    from ithkit.integrate.patient import PatientData
-    from ithkit.singlecell._patient import analyze_patient as sc
-    from ithkit.spatial._patient import analyze_patient as spa
-
-    data: Any = PatientData(patient_id="P")
-    assert sc(data, tmp_path, seed=0) is None and spa(data, tmp_path, seed=0) is None

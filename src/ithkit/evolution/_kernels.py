@@ -1,11 +1,17 @@
-"""numba kernels shared by the engines (imported lazily: numba costs ~0.5 s to import)."""
+"""Kernels shared by the engines: numba when installed, numpy otherwise.
+
+Imported lazily (numba costs ~0.5 s to import). Without numba (the ``[evolution]`` extra) the
+ODE right-hand side falls back to the vectorised numpy version below (same values to rounding).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
-from numba import njit
+
+from ithkit._optional import optional_njit as njit
 
 
 @njit(cache=True)
@@ -56,3 +62,45 @@ def derivative(  # pragma: no cover
             level += prod[i] * x[i]
         dy[n] = level - decay * y[n]
     return dy
+
+
+def logistic_numpy(
+    x: np.ndarray, k_const: np.ndarray, k_coef: np.ndarray, comp: np.ndarray
+) -> np.ndarray:
+    """:func:`logistic` in numpy (the fallback without numba)."""
+    if k_const.shape[0]:
+        k = (k_const + np.einsum("cij,j->ci", k_coef, x)).min(axis=0)
+    else:
+        k = np.full(x.size, math.inf)
+    load = comp @ x
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.maximum(1.0 - load / np.maximum(k, 1e-300), -1e6)
+    return np.where(np.isinf(k), 1.0, g)
+
+
+def derivative_numpy(
+    y: np.ndarray, n: int, growth: np.ndarray, death: np.ndarray, k_const: np.ndarray,
+    k_coef: np.ndarray, comp: np.ndarray, mu: np.ndarray, floor: np.ndarray, prod: np.ndarray,
+    decay: float,
+) -> np.ndarray:  # fmt: skip
+    """:func:`derivative` in numpy (the fallback without numba)."""
+    x = np.maximum(y[:n], 0.0)
+    g = logistic_numpy(x, k_const, k_coef, comp)
+    births = growth * np.maximum(g, 0.0) * x
+    flow = births[:, None] * np.where(mu > 0, mu, 0.0)
+    dx = growth * g * x - death * x - flow.sum(axis=1) + flow.sum(axis=0)
+    dx[(x <= floor) & (dx < 0)] = 0.0
+    dy = np.zeros(y.size)
+    dy[:n] = dx
+    if decay > 0:
+        dy[n] = float(prod @ x) - decay * y[n]
+    return dy
+
+
+def ode_derivative() -> Callable[..., np.ndarray]:
+    """The ODE right-hand side: the numba kernel when numba is installed, else numpy."""
+    import importlib.util
+
+    found = importlib.util.find_spec("numba") is not None
+    kernel: Callable[..., np.ndarray] = derivative if found else derivative_numpy
+    return kernel

@@ -54,7 +54,9 @@ def run_ode(
     """
     from scipy.integrate import solve_ivp
 
-    from ithkit.evolution._kernels import derivative
+    from ithkit.evolution._kernels import ode_derivative
+
+    derivative = ode_derivative()
 
     n = len(scenario.populations)
     floor = np.array([p.floor for p in scenario.populations])

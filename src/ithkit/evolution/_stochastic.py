@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from ithkit._optional import optional_njit as njit
 from ithkit.evolution._model import Rates, biomarker_value, initial_biomarker, rates_for
 from ithkit.evolution._ode import RunRecord, _dose
 from ithkit.evolution._policies import Controller, fire_due, therapy_label

@@ -1,4 +1,8 @@
-"""Joining modalities: one patient's profile across data types, and the demo pipeline."""
+"""Joining modalities: one patient's analyses, ITH profile, concordance, findings and report.
+
+``integrate`` sits above the analysis packages: its adapters (``_analyses/<module>.py``) run
+each module on a patient's data and hand results to later analyses in memory.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from ithkit.integrate.patient import (
     AnalysisOutput,
     PatientData,
     PatientResult,
+    PatientResults,
     PatientRun,
+    ProfileScore,
     analyze_patient,
     build_patient,
     input_tables,
@@ -20,7 +26,9 @@ __all__ = [
     "AnalysisOutput",
     "PatientData",
     "PatientResult",
+    "PatientResults",
     "PatientRun",
+    "ProfileScore",
     "analyze_patient",
     "build_patient",
     "input_tables",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ithkit import _names
 from ithkit.integrate.patient import PatientRun, run_patient
@@ -15,6 +15,7 @@ def run_demo(
     seed: int = 7,
     n_regions: int = 4,
     store: str | Path | None = None,
+    show_progress: bool = False,
 ) -> PatientRun:
     """Generate a virtual patient, write its files, store them and write the report.
 
@@ -31,29 +32,52 @@ def run_demo(
         Number of sequenced regions.
     store
         Cohort store path (default ``out_dir/ithkit.duckdb``).
+    show_progress
+        One line per stage with its time, on stderr.
+
+    Notes
+    -----
+    The manifest records ``seed``, so ``ithkit run out_dir/data/patient.yaml`` gives the same
+    numbers as the demo. Without numba (the ``[evolution]`` extra) the lesions follow the
+    closed-form growth model instead of the stochastic engine.
 
     Examples
     --------
     >>> import tempfile
     >>> run = run_demo(tempfile.mkdtemp(), seed=1, n_regions=2)  # doctest: +SKIP
     """
+    import importlib.util
+
+    import yaml
+
+    from ithkit._progress import stage
     from ithkit.evolution import virtual_patient
     from ithkit.report import sections
 
     out = Path(out_dir)
     # lesions and plasma from the stochastic engine: one evolving tumour behind every modality
-    vp = virtual_patient(
-        seed=seed, n_regions=n_regions, patient_id=f"DEMO-{seed}", dynamics="stochastic"
+    dynamics: Literal["closed_form", "stochastic"] = (
+        "stochastic" if importlib.util.find_spec("numba") is not None else "closed_form"
     )
-    files = vp.to_files(out / "data")
-    _add_cell_level_data(files["manifest"], seed=seed)
-    _add_images(files["manifest"], vp.lesions, seed=seed)
+    with stage("simulate", enabled=show_progress):
+        vp = virtual_patient(
+            seed=seed, n_regions=n_regions, patient_id=f"DEMO-{seed}", dynamics=dynamics
+        )
+        files = vp.to_files(out / "data")
+        manifest = Path(files["manifest"])
+        keys: dict[str, Any] = {"seed": seed}
+        keys.update(_add_cell_level_data(manifest.parent, seed=seed))
+        keys.update(_add_images(manifest.parent, vp.lesions, seed=seed))
+        data = yaml.safe_load(manifest.read_text())
+        data.update(keys)
+        manifest.write_text(yaml.safe_dump(data, sort_keys=False))
     truth = sections.truth_section(vp.clones, vp.clone_ccf, vp.tree_newick())
     return run_patient(
-        files["manifest"],
+        manifest,
         out,
         store=store,
         seed=seed,
+        show_progress=show_progress,
         extra_sections=[truth],
         extra_tables={
             _names.TRUTH_CLONES: vp.clones,
@@ -65,7 +89,7 @@ def run_demo(
     )
 
 
-def _add_cell_level_data(manifest: Path, *, seed: int) -> None:
+def _add_cell_level_data(folder: Path, *, seed: int) -> dict[str, str]:
     """Give the demo patient scRNA-seq and a spatial section when anndata is installed.
 
     The cells are simulated by :mod:`ithkit.singlecell` and :mod:`ithkit.spatial` (planted
@@ -75,21 +99,16 @@ def _add_cell_level_data(manifest: Path, *, seed: int) -> None:
     import importlib.util
 
     if importlib.util.find_spec("anndata") is None:
-        return
-    import yaml
-
+        return {}
     from ithkit.singlecell import simulate_scrna
     from ithkit.spatial import simulate_tissue
 
-    folder = manifest.parent
     simulate_scrna(1500, 2000, n_subclones=3, seed=seed).write_h5ad(folder / "singlecell.h5ad")
     simulate_tissue("immune_excluded", 3000, seed=seed).write_h5ad(folder / "spatial.h5ad")
-    data = yaml.safe_load(manifest.read_text())
-    data.update({"singlecell": "singlecell.h5ad", "spatial": "spatial.h5ad"})
-    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    return {"singlecell": "singlecell.h5ad", "spatial": "spatial.h5ad"}
 
 
-def _add_images(manifest: Path, lesions: Any, *, seed: int) -> None:
+def _add_images(folder: Path, lesions: Any, *, seed: int) -> dict[str, str]:
     """CT of each target lesion at baseline and at the last assessment (needs ``[imaging]``).
 
     Each image is a synthetic CT (2 mm voxels) of a lesion of the measured diameter made of
@@ -98,17 +117,15 @@ def _add_images(manifest: Path, lesions: Any, *, seed: int) -> None:
     """
     import importlib.util
 
-    if importlib.util.find_spec("SimpleITK") is None:
-        return
+    if importlib.util.find_spec("SimpleITK") is None or importlib.util.find_spec("numba") is None:
+        return {}
     import math
 
     import pandas as pd
-    import yaml
 
     from ithkit.imaging import synthetic_ct, write_volume
     from ithkit.io import write_table
 
-    folder = manifest.parent
     (folder / "images").mkdir(exist_ok=True)
     last = int(lesions["timepoint"].max())
     chosen = lesions[
@@ -132,6 +149,4 @@ def _add_images(manifest: Path, lesions: Any, *, seed: int) -> None:
         )  # fmt: skip
     columns = ["patient_id", "lesion_id", "timepoint", "image", "mask", "label"]
     write_table(pd.DataFrame(rows, columns=columns), folder / "images.csv")
-    data = yaml.safe_load(manifest.read_text())
-    data["images"] = "images.csv"
-    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    return {"images": "images.csv"}

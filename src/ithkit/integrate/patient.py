@@ -1,135 +1,87 @@
-"""One patient across modalities: load a manifest, store its data, build its report."""
+"""One patient across modalities: load a manifest, run the analyses, profile, store, report."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
 from ithkit import _names
+from ithkit._progress import stage
+from ithkit.integrate._analyses import REGISTRY, AnalysisSpec, spec
+from ithkit.integrate._types import AnalysisOutput, PatientData, PatientResults, ProfileScore
 from ithkit.report import Section
 
-
-@dataclass
-class PatientData:
-    """The validated inputs of one patient; any modality may be missing (None).
-
-    Frames follow the contracts of :mod:`ithkit.schema`.
-    """
-
-    patient_id: str
-    attributes: dict[str, Any] = field(default_factory=dict)
-    variants: pd.DataFrame | None = None
-    segments: pd.DataFrame | None = None
-    purity: pd.DataFrame | None = None
-    lesions: pd.DataFrame | None = None
-    ctdna: pd.DataFrame | None = None
-    images: pd.DataFrame | None = None
-    singlecell: Path | None = None  # .h5ad, read by ithkit.singlecell's analysis
-    spatial: Path | None = None  # .h5ad, read by ithkit.spatial's analysis
-    scenario: Path | None = None  # therapy scenario YAML, run by ithkit.evolution's analysis
-
-    @property
-    def modalities(self) -> list[str]:
-        """Names of the modalities present."""
-        names = ("variants", "segments", "purity", "lesions", "ctdna", "images")
-        return [n for n in names if getattr(self, n) is not None]
-
-    def samples(self) -> pd.DataFrame:
-        """One row per sample: regions (genomic), lesions (imaging) and blood draws (liquid)."""
-        rows: list[dict[str, Any]] = []
-        if self.variants is not None:
-            per = self.variants.groupby("sample_id", sort=False)["tumour_content"].first()
-            rows += [
-                {"sample_id": str(s), "modality": "genomic", "purity": float(p)}
-                for s, p in per.items()
-            ]
-        if self.lesions is not None:
-            first = self.lesions.sort_values("timepoint").groupby("lesion_id", sort=False).first()
-            rows += [
-                {"sample_id": str(lid), "modality": "lesion", "organ": str(r["organ"]),
-                 "lesion_class": str(r["lesion_class"])}
-                for lid, r in first.iterrows()
-            ]  # fmt: skip
-        if self.ctdna is not None:
-            rows += [
-                {"sample_id": f"plasma-t{int(tp)}", "modality": "liquid", "timepoint": int(tp)}
-                for tp in sorted(self.ctdna["timepoint"].unique())
-            ]
-        return pd.DataFrame(rows, columns=None if rows else ["sample_id", "modality"])
-
-    def summary(self) -> dict[str, Any]:
-        """Headline counts of the data available."""
-        out: dict[str, Any] = {"modalities": ", ".join(self.modalities)}
-        if self.variants is not None:
-            out["regions"] = int(self.variants["sample_id"].nunique())
-            out["mutations"] = int(self.variants["mutation_id"].nunique())
-        if self.lesions is not None:
-            out["lesions"] = int(self.lesions["lesion_id"].nunique())
-            out["assessments"] = int(self.lesions["timepoint"].nunique())
-        if self.ctdna is not None:
-            out["blood_draws"] = int(self.ctdna["timepoint"].nunique())
-            out["ctdna_variants"] = int(self.ctdna["mutation_id"].nunique())
-        return out
+__all__ = [
+    "AnalysisOutput",
+    "PatientData",
+    "PatientResult",
+    "PatientResults",
+    "PatientRun",
+    "ProfileScore",
+    "analyze_patient",
+    "build_patient",
+    "input_tables",
+    "load_patient",
+    "report_sections",
+    "run_patient",
+]
 
 
-@dataclass(frozen=True)
-class AnalysisOutput:
-    """What one module's analysis of a patient gives the store and the report.
-
-    Attributes
-    ----------
-    tables
-        Cohort-store table name (see :mod:`ithkit._names`) -> tidy frame of this patient.
-    sections
-        Report sections, in display order.
-    """
-
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    sections: list[Section] = field(default_factory=list)
-
-
-class PatientAnalysis(Protocol):
-    """A module's per-patient analysis: returns None when the patient lacks its inputs."""
-
-    def __call__(
-        self, data: PatientData, out_dir: Path, *, seed: int
-    ) -> AnalysisOutput | None: ...  # pragma: no cover
-
-
-# The analyses ``ithkit run`` and ``ithkit demo`` apply, in report order, as "module:function".
-# Each analysis module adds its own line; the function writes its files under out_dir/<module>/.
-ANALYSES: tuple[str, ...] = (
-    "ithkit.genomic._patient:analyze_patient",
-    "ithkit.response._patient:analyze_patient",
-    "ithkit.liquid._patient:analyze_patient",
-    "ithkit.singlecell._patient:analyze_patient",
-    "ithkit.spatial._patient:analyze_patient",
-    "ithkit.imaging._patient:analyze_patient",
-    "ithkit.evolution._patient:analyze_patient",
-)
-
-
-def _resolve(spec: str) -> PatientAnalysis:
-    module, _, name = spec.partition(":")
-    func: PatientAnalysis = getattr(importlib.import_module(module), name)
-    return func
+def _selected(analyses: Sequence[str] | None) -> list[AnalysisSpec]:
+    if analyses is None:
+        return list(REGISTRY)
+    wanted = {spec(name).name for name in analyses}
+    return [s for s in REGISTRY if s.name in wanted]
 
 
 def analyze_patient(
-    data: PatientData, out_dir: str | Path, *, seed: int = 0, analyses: Sequence[str] | None = None
-) -> list[AnalysisOutput]:
-    """Run every registered analysis that applies to the patient's data."""
+    data: PatientData,
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    analyses: Sequence[str] | None = None,
+    show_progress: bool = False,
+) -> PatientResults:
+    """Run every registered analysis that applies to the patient's data, in order.
+
+    Parameters
+    ----------
+    data
+        The patient's validated inputs (:func:`load_patient`).
+    out_dir
+        Run folder; each analysis writes under ``out_dir/<module>/``.
+    seed
+        Seed handed to every analysis.
+    analyses
+        Module names to run (default: all registered, see
+        :data:`ithkit.integrate._analyses.REGISTRY`); an empty list runs none.
+    show_progress
+        One line per module with its time (rich), on stderr.
+
+    Returns
+    -------
+    PatientResults
+        Each module's output; modules without data are recorded as skipped, with the reason.
+    """
     out = Path(out_dir)
-    results = []
-    for spec in ANALYSES if analyses is None else analyses:
-        result = _resolve(spec)(data, out, seed=seed)
-        if result is not None:
-            results.append(result)
+    results = PatientResults()
+    chosen = _selected(analyses)
+    for s in REGISTRY:
+        if s not in chosen:
+            results.skip(s.name, "not requested")
+        elif not s.applies(data):
+            results.skip(s.name, s.reason_missing())
+    for s in chosen:
+        if not s.applies(data):
+            continue
+        with stage(s.name, enabled=show_progress):
+            output = s.run(data, results, out, seed=seed)
+        if output is not None:
+            results.add(s.name, output)
     return results
 
 
@@ -141,7 +93,7 @@ def load_patient(manifest: str | Path) -> PatientData:
     ithkit.InputError
         On a bad manifest or any bad table (the message names the file).
     """
-    from ithkit import io
+    from ithkit import io, schema
 
     info = io.read_patient_manifest(manifest)
     readers: dict[str, Callable[[Path], pd.DataFrame]] = {
@@ -152,15 +104,21 @@ def load_patient(manifest: str | Path) -> PatientData:
         "ctdna": io.read_ctdna,
         "images": io.read_image_manifest,
     }
-    data = PatientData(patient_id=info["patient_id"], attributes=dict(info.get("attributes", {})))
+    data = PatientData(
+        patient_id=info["patient_id"],
+        attributes=dict(info.get("attributes", {})),
+        manifest=Path(manifest),
+        seed=info.get("seed"),
+    )
     for key, reader in readers.items():
         if key in info:
             setattr(data, key, reader(info[key]))
     data.singlecell = info.get("singlecell")
     data.spatial = info.get("spatial")
     data.scenario = info.get("scenario")
+    data.extra = {k: info[k] for k in schema.MANIFEST_SECTION_KEYS if k in info}
     if data.scenario is not None:  # validated now: a bad scenario stops the run before any output
-        from ithkit.evolution._scenario import load_scenario
+        from ithkit.evolution import load_scenario
 
         load_scenario(data.scenario)
     for key, frame in (("lesions", data.lesions), ("ctdna", data.ctdna)):
@@ -193,16 +151,14 @@ def input_tables(data: PatientData) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def report_sections(data: PatientData) -> list[Section]:
-    """Report sections for the data a patient brings (analysis modules append their own)."""
+def report_sections(data: PatientData, results: PatientResults | None = None) -> list[Section]:
+    """The input sections of the report (the analyses' sections follow them)."""
     from ithkit.report import sections
 
     out = [sections.patient_section(data.patient_id, {**data.attributes, **data.summary()})]
     if data.variants is not None:
         out.append(sections.regions_section(data.variants, data.purity))
-    if data.lesions is not None:
-        out.append(sections.lesions_section(data.lesions))
-    if data.ctdna is not None:
+    if data.ctdna is not None and (results is None or "liquid" not in results):
         out.append(sections.ctdna_section(data.ctdna))
     return out
 
@@ -219,11 +175,27 @@ class PatientRun:
 
 @dataclass(frozen=True)
 class PatientResult:
-    """One patient analysed and reported, not yet stored (see :func:`build_patient`)."""
+    """One patient analysed and reported, not yet stored (see :func:`build_patient`).
+
+    Attributes
+    ----------
+    data
+        The validated inputs.
+    tables
+        Cohort-store table name -> frame (inputs, results, ``profiles``...).
+    report
+        The report file.
+    results
+        Every analysis' output, in memory.
+    profile
+        The patient ITH profile (``profile.tsv``).
+    """
 
     data: PatientData
     tables: dict[str, pd.DataFrame]
     report: Path
+    results: PatientResults | None = None
+    profile: pd.DataFrame | None = None
 
 
 def build_patient(
@@ -232,34 +204,56 @@ def build_patient(
     *,
     extra_sections: Sequence[Section] = (),
     extra_tables: dict[str, pd.DataFrame] | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     analyses: Sequence[str] | None = None,
+    show_progress: bool = False,
 ) -> PatientResult:
-    """Validate a patient's files, run every analysis and write ``out_dir/report.html``.
+    """Validate a patient's files, run every analysis, write the profile, the concordance,
+    the findings and ``out_dir/report.html``.
 
     Nothing is written to a cohort store: :func:`run_patient` does that, and the cohort runner
-    of :mod:`ithkit.scale` hands the tables to the store as Parquet.
+    of :mod:`ithkit.scale` hands the tables to the store as Parquet. ``seed`` defaults to the
+    manifest's ``seed`` (0 when it has none).
     """
+    from ithkit.integrate.findings import patient_findings
+    from ithkit.integrate.profile import concordance, patient_profile
+    from ithkit.io import write_table
     from ithkit.report import write_report
+    from ithkit.report.summary import concordance_section, first_screen
 
     data = load_patient(manifest)
+    if seed is None:
+        seed = data.seed if data.seed is not None else 0
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    outputs = analyze_patient(data, out, seed=seed, analyses=analyses)
+    results = analyze_patient(data, out, seed=seed, analyses=analyses, show_progress=show_progress)
+    profile = patient_profile(data, results)
+    write_table(profile, out / _names.PROFILE_TSV)
+    conc = concordance(data, results)
+    write_table(conc, out / _names.CONCORDANCE_TSV)
+    findings = patient_findings(data, results, profile, conc)
+    write_table(findings, out / _names.FINDINGS_TSV)
     tables = {**input_tables(data), **(extra_tables or {})}
-    for result in outputs:
-        tables.update(result.tables)
-    sections = report_sections(data)
-    sections[1:1] = list(extra_sections)
-    for result in outputs:
-        sections.extend(result.sections)
+    for output in results.outputs.values():
+        tables.update(output.tables)
+    tables[_names.PROFILES] = profile
+    tables[_names.CONCORDANCE] = conc
+    tables[_names.FINDINGS] = findings
+    sections = [first_screen(data.patient_id, profile, findings, conc)]
+    sections += report_sections(data, results)
+    conc_section = concordance_section(conc)
+    if conc_section is not None:
+        sections.append(conc_section)
+    sections += list(extra_sections)
+    for output in results.outputs.values():
+        sections.extend(output.sections)
     report = write_report(
         sections,
         out / _names.REPORT_HTML,
         title=f"ithkit report · {data.patient_id}",
         subtitle="Intratumor heterogeneity across modalities",
     )
-    return PatientResult(data, tables, report)
+    return PatientResult(data, tables, report, results, profile)
 
 
 def run_patient(
@@ -269,8 +263,9 @@ def run_patient(
     store: str | Path | None = None,
     extra_sections: Sequence[Section] = (),
     extra_tables: dict[str, pd.DataFrame] | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     analyses: Sequence[str] | None = None,
+    show_progress: bool = False,
 ) -> PatientRun:
     """Validate a patient's files, analyse them, store them and write ``out_dir/report.html``.
 
@@ -279,21 +274,41 @@ def run_patient(
     manifest
         The patient manifest (YAML).
     out_dir
-        Output folder (created).
+        Output folder (created): one folder per analysis, ``profile.tsv``,
+        ``concordance.tsv``, ``findings.tsv``, ``report.html``.
     store
-        Cohort store file; ``out_dir/ithkit.duckdb`` by default.
+        Cohort store file; ``out_dir/ithkit.duckdb`` by default. Its lock is taken before any
+        analysis runs, so a busy store fails at once.
     extra_sections, extra_tables
         Further report sections and store tables (e.g. a virtual patient's truth).
     seed
-        Seed handed to every analysis (clustering restarts, permutations...).
+        Seed handed to every analysis (clustering restarts, permutations...); default: the
+        manifest's ``seed``, else 0.
     analyses
-        The analyses to run as ``"module:function"`` (default: every registered one,
-        :data:`ANALYSES`); an empty list stores and reports the inputs only.
+        Module names to run (default: every registered one); an empty list stores and reports
+        the inputs only.
+    show_progress
+        One line per module with its time, on stderr.
+
+    Returns
+    -------
+    PatientRun
+        The patient, the report and store paths, and the tables stored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from ithkit.evolution import virtual_patient
+    >>> d = tempfile.mkdtemp()
+    >>> files = virtual_patient(seed=3, n_regions=2).to_files(d)
+    >>> run = run_patient(files["manifest"], d + "/out", analyses=["response"])  # doctest: +SKIP
     """
     from ithkit.store import CohortStore
 
     out = Path(out_dir)
     store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
+    cohort = CohortStore(store_path)
+    cohort.check_writable()
     result = build_patient(
         manifest,
         out,
@@ -301,14 +316,24 @@ def run_patient(
         extra_tables=extra_tables,
         seed=seed,
         analyses=analyses,
+        show_progress=show_progress,
     )
     data = result.data
-    CohortStore(store_path).write(
+    used_seed = seed if seed is not None else (data.seed if data.seed is not None else 0)
+    cohort.write(
         data.patient_id,
         result.tables,
         attributes={**data.attributes, **data.summary()},
         samples=data.samples(),
         module="run",
-        parameters={"manifest": str(manifest), "seed": seed},
+        parameters={"manifest": str(manifest), "seed": used_seed},
     )
     return PatientRun(data.patient_id, result.report, store_path, tuple(result.tables))
+
+
+def _profile_rows(module: str, scores: Sequence[ProfileScore]) -> list[dict[str, Any]]:
+    return [
+        {"modality": module, "score": s.score, "value": s.value, "unit": s.unit,
+         "source": s.source, "note": s.note}
+        for s in scores
+    ]  # fmt: skip

@@ -133,6 +133,27 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
                     fix="paths are relative to the manifest's folder",
                 )
             manifest[key] = f
+    for key, paths in schema.MANIFEST_SECTION_KEYS.items():
+        if key not in manifest:
+            continue
+        value = manifest[key]
+        entries = {"": value} if isinstance(value, str) else value
+        resolved: dict[str, Any] = {}
+        for sub, v in entries.items():
+            if sub == "" or "*" in paths or sub in paths:
+                f = (p.parent / str(v)).resolve()
+                if not f.exists():
+                    name = key if sub == "" else f"{key}.{sub}"
+                    raise InputError(
+                        f"{name} file {v!r} not found",
+                        source=p,
+                        column=name,
+                        fix="paths are relative to the manifest's folder",
+                    )
+                resolved[sub] = f
+            else:
+                resolved[sub] = v
+        manifest[key] = resolved[""] if isinstance(value, str) else resolved
     return manifest
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ithkit.report._render import (
     Figure,
+    Findings,
     KeyValues,
     Section,
     Table,
@@ -17,4 +18,13 @@ from ithkit.report._render import (
     write_report,
 )
 
-__all__ = ["Figure", "KeyValues", "Section", "Table", "Text", "render_html", "write_report"]
+__all__ = [
+    "Figure",
+    "Findings",
+    "KeyValues",
+    "Section",
+    "Table",
+    "Text",
+    "render_html",
+    "write_report",
+]

@@ -48,7 +48,18 @@ class KeyValues:
     values: Mapping[str, Any]
 
 
-Item = Figure | Table | Text | KeyValues
+@dataclass(frozen=True)
+class Findings:
+    """A numbered list of findings, each a sentence linking to its section, with a caveat.
+
+    ``rows`` holds ``(finding, section_key, caveat)`` tuples.
+    """
+
+    title: str
+    rows: Sequence[tuple[str, str, str]]
+
+
+Item = Figure | Table | Text | KeyValues | Findings
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,12 @@ def _item_html(item: Item) -> str:
             for k, v in item.values.items()
         )
         return f"<div class='kv'><h3>{esc(item.title)}</h3><table class='kv'>{rows}</table></div>"
+    if isinstance(item, Findings):
+        lis = []
+        for text, key, caveat in item.rows:
+            cav = f"<span class='caveat'>{esc(caveat)}</span>" if caveat else ""
+            lis.append(f"<li><a href='#{esc(key, quote=True)}'>{esc(text)}</a>{cav}</li>")
+        return f"<div class='findings'><h3>{esc(item.title)}</h3><ol>{''.join(lis)}</ol></div>"
     return f"<p>{esc(item.text)}</p>"
 
 

@@ -237,6 +237,7 @@ def heterogeneity(
             ("infiltration_score", infil.score),
             ("infiltration_category", infil.category),
             ("immune_per_tumour_cell", infil.immune_per_tumour),
+            ("tumour_immune_enrichment_z", _pair_enrichment_z(enrichment, tumour, immune)),
         ]
     if region_key is None and "region" in adata.obs.columns and region_key != label_key:
         region_key = "region"
@@ -264,3 +265,15 @@ def heterogeneity(
         "immune_labels": list(immune or []),
     }
     return SpatialResult(summary, enrichment, local, rip, cooc, regions, infil, adata)
+
+
+def _pair_enrichment_z(
+    enrichment: pd.DataFrame, first: Sequence[str], second: Sequence[str]
+) -> float:
+    """Mean neighbourhood-enrichment z-score of the (first, second) label pairs: > 0 when the
+    two groups are neighbours more often than by chance, < 0 when they avoid each other."""
+    pick = enrichment["label_a"].astype(str).isin(list(first)) & enrichment["label_b"].astype(
+        str
+    ).isin(list(second))
+    z = pd.to_numeric(enrichment.loc[pick, "zscore"], errors="coerce").dropna()
+    return float(z.mean()) if len(z) else float("nan")

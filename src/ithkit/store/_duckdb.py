@@ -132,6 +132,23 @@ class CohortStore:
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
 
+    def check_writable(self) -> None:
+        """Fail now, before any long analysis, when the store is locked by another writer.
+
+        A store that does not exist yet is not created here.
+
+        Raises
+        ------
+        ithkit.StoreBusyError
+            When another process holds the write lock (or the store was opened read-only).
+        """
+        if self.read_only:
+            raise StoreBusyError(f"{self.path}: store opened read-only")
+        if not self.path.exists():
+            return
+        with self._connect(write=True):
+            pass
+
     # -- writing -----------------------------------------------------------------------------
     def write(
         self,

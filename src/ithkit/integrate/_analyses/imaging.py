@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ithkit import _names
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ithkit.integrate.patient import AnalysisOutput, PatientData
+from ithkit.integrate._types import AnalysisOutput, PatientData, PatientResults, ProfileScore
 
 MAPPED = ("mean", "variance", "entropy")
 
 
-def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisOutput | None:
+def analyze(
+    data: PatientData, results: PatientResults, out_dir: Path, *, seed: int
+) -> AnalysisOutput:
     """Features and volumes of every lesion image; maps and habitats of the largest baseline
-    lesion; lesion phenotypes when the baseline has >= 4 lesions. None without images.
+    lesion; lesion phenotypes when the baseline has >= 4 lesions.
 
     Files go to ``out_dir/imaging/``.
     """
-    if data.images is None or len(data.images) == 0:
-        return None
+    assert data.images is not None
     from ithkit.imaging import (
         FeatureConfig,
         extract_features,
@@ -34,7 +32,6 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
         write_volume,
     )
     from ithkit.imaging._extract import prepare
-    from ithkit.integrate.patient import AnalysisOutput
     from ithkit.io import write_table
     from ithkit.report.imaging import imaging_section
 
@@ -85,6 +82,7 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
         ).pivot_table(index=["patient_id", "lesion_id", "timepoint"], columns="key", values="value")
         pheno = lesion_phenotypes(wide.reset_index(), n_bootstrap=30, seed=seed)
         write_table(pheno.assignments, out / "phenotypes.tsv")
+        write_table(pheno.patients, out / "phenotype_patients.tsv")
         tables[_names.IMAGING_PHENOTYPES] = pheno.assignments
     section = imaging_section(
         volumes=volumes,
@@ -96,4 +94,18 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
         habitat=hab,
         phenotypes=pheno,
     )
-    return AnalysisOutput(tables=tables, sections=[section])
+    profile = [
+        ProfileScore("n_lesions_imaged", int(feats["lesion_id"].nunique()), "lesions",
+                     "imaging/features.tsv"),
+        ProfileScore("habitat_shannon_mean", float(htab["diversity"].mean()), "nats",
+                     "imaging/habitats.tsv", f"largest baseline lesion {lid}"),
+    ]  # fmt: skip
+    if pheno is not None:
+        het = pheno.patients["heterogeneity"]
+        profile.append(ProfileScore("interlesional_heterogeneity", float(het.iloc[0]),
+                                    "SD units", "imaging/phenotype_patients.tsv"))  # fmt: skip
+    else:
+        profile.append(ProfileScore("interlesional_heterogeneity", float("nan"), "SD units",
+                                    "imaging/features.tsv",
+                                    "needs >= 4 lesions at baseline"))  # fmt: skip
+    return AnalysisOutput(result=feats, tables=tables, sections=[section], profile=profile)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ithkit import _names
-from ithkit.integrate.patient import AnalysisOutput, PatientData
+from ithkit.integrate._types import AnalysisOutput, PatientData, PatientResults, ProfileScore
 
 # policies the report compares with the scenario's own (those that need no extra settings)
 REPORT_POLICIES = ("continuous", "intermittent", "adaptive")
 
 
-def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisOutput | None:
-    """Simulate the patient's therapy scenario and compare policies (None without one).
+def analyze(
+    data: PatientData, results: PatientResults, out_dir: Path, *, seed: int
+) -> AnalysisOutput:
+    """Simulate the patient's therapy scenario and compare policies .
 
     The manifest's ``scenario`` (YAML, docs/evolution.md) runs under its own policy; the
     comparison adds continuous, intermittent and adaptive therapy (adaptive only when the
@@ -20,10 +24,10 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
     ``summary.json``, ``comparison.tsv``); the store gets the comparison; the report gets the
     Muller and biomarker plots.
     """
-    if data.scenario is None:
-        return None
+    assert data.scenario is not None
     from ithkit.evolution._scenario import load_scenario
     from ithkit.evolution._simulate import compare, simulate
+    from ithkit.io import write_table
     from ithkit.report.evolution import evolution_section
 
     scenario = load_scenario(data.scenario)
@@ -38,8 +42,24 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
     folder = Path(out_dir) / "evolution"
     sim.write(folder)
     comparison.write(folder / "compare")
+    ranking = comparison.ranking()
+    write_table(ranking, folder / "compare" / "ranking.tsv")
     table = comparison.table.assign(scenario=scenario.name)
     return AnalysisOutput(
+        result=comparison,
         tables={_names.EVOLUTION_COMPARISON: table},
         sections=[evolution_section(sim, comparison=comparison)],
+        profile=evolution_profile(ranking),
     )
+
+
+def evolution_profile(ranking: pd.DataFrame) -> list[ProfileScore]:
+    """The best policy of the comparison and its gain over continuous therapy."""
+    best = ranking.iloc[0]
+    src = "evolution/compare/ranking.tsv"
+    note = "no progression within the simulated time" if bool(best["censored"]) else ""
+    return [
+        ProfileScore("best_policy", str(best["policy"]), "category", src, note),
+        ProfileScore("ttp_gain_days", float(best["gain_vs_continuous_days"]), "days", src,
+                     "vs continuous therapy" + (" (at least)" if note else "")),
+    ]  # fmt: skip

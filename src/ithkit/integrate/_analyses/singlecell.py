@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ithkit import _names
-from ithkit.integrate.patient import AnalysisOutput, PatientData
+from ithkit.integrate._types import AnalysisOutput, PatientData, PatientResults, ProfileScore
 
 _CELL_TYPE_KEYS = ("cell_type", "celltype", "cell_types", "CellType", "annotation")
 
@@ -30,14 +30,15 @@ def reference_of(adata: Any) -> tuple[str, list[str]] | None:
     return None
 
 
-def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisOutput | None:
-    """CNV subclones and ITH scores of the patient's scRNA-seq (None without ``singlecell``).
+def analyze(
+    data: PatientData, results: PatientResults, out_dir: Path, *, seed: int
+) -> AnalysisOutput:
+    """CNV subclones and ITH scores of the patient's scRNA-seq.
 
     Files go to ``out_dir/singlecell/`` (``cnv.h5ad``, ``subclones.tsv``, ``metrics.tsv``).
     """
-    path = getattr(data, "singlecell", None)
-    if path is None:
-        return None
+    path = data.singlecell
+    assert path is not None
     from ithkit.io import write_table
     from ithkit.io._anndata import write_h5ad
     from ithkit.report.singlecell import singlecell_section
@@ -64,4 +65,25 @@ def analyze_patient(data: PatientData, out_dir: Path, *, seed: int) -> AnalysisO
     write_table(metrics, out / "metrics.tsv")
     write_h5ad(adata, out / "cnv.h5ad")
     tables[_names.SINGLECELL_METRICS] = metrics
-    return AnalysisOutput(tables=tables, sections=[singlecell_section(adata, metrics, seed=seed)])
+    return AnalysisOutput(
+        result=adata,
+        tables=tables,
+        sections=[singlecell_section(adata, metrics, seed=seed)],
+        profile=singlecell_profile(metrics),
+    )
+
+
+def singlecell_profile(metrics: Any) -> list[ProfileScore]:
+    """CNV subclones, their diversity and the malignant fraction, from ``metrics.tsv``."""
+    m = dict(zip(metrics["metric"], metrics["value"], strict=True))
+    src = "singlecell/metrics.tsv"
+    spec = (
+        ("n_subclones", "n_cnv_subclones", "subclones"),
+        ("subclone_shannon", "subclone_shannon", "nats"),
+        ("malignant_fraction", "malignant_fraction", "fraction"),
+    )
+    return [
+        ProfileScore(score, float(m[metric]), unit, src)
+        for metric, score, unit in spec
+        if metric in m
+    ]
