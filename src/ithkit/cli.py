@@ -214,6 +214,9 @@ def genomic_analyze(
     precision: Annotated[
         float | None, typer.Option(help="Beta-binomial precision for overdispersed reads.")
     ] = None,
+    math_min_vaf: Annotated[
+        float, typer.Option(help="VAF floor of MATH (maftools' rule, as 'genomic math').")
+    ] = 0.075,
 ) -> None:
     """CCF, clones, tree, metrics and sampling adequacy of one tumour."""
     from rich.console import Console
@@ -226,7 +229,7 @@ def genomic_analyze(
     with Console(stderr=True).status("Clustering mutations and searching trees..."):
         result = analyze(
             frame, segments=seg, seed=seed, max_clones=max_clones, n_restarts=restarts,
-            precision=precision,
+            precision=precision, math_min_vaf=math_min_vaf,
         )  # fmt: skip
     files = result.write(out)
     typer.echo(f"clones    {result.clones['clone_id'].nunique()}")

@@ -74,3 +74,23 @@ def test_metrics_table_shape(small_patient) -> None:  # type: ignore[no-untyped-
     ]  # fmt: skip
     assert ((metrics["simpson"] >= 0) & (metrics["simpson"] < 1)).all()
     assert isinstance(metrics, pd.DataFrame)
+
+
+def test_analyze_and_maf_math_use_one_math_rule() -> None:
+    # issue 11: 'genomic analyze' gave MATH 115 for a region where maftools' rule gives ~16
+    import numpy as np
+
+    from ithkit.evolution import virtual_patient
+    from ithkit.genomic import analyze, is_present, maf_math, sample_math
+
+    vp = virtual_patient(seed=7, n_regions=2, n_mutations=150)
+    result = analyze(vp.variants, seed=0)
+    ccf = result.mutation_ccf[is_present(result.mutation_ccf)]
+    region = ccf[ccf["sample_id"] == "R1"]
+    maf = pd.DataFrame({"Tumor_Sample_Barcode": "R1", "VAF": region["vaf"].astype(str)})
+    by_maftools = maf_math(maf, vaf_column="VAF")["math"].iloc[0]
+    by_analyze = result.metrics.set_index("sample_id").loc["R1", "math"]
+    assert by_analyze == pytest.approx(by_maftools, rel=1e-12)
+    # the floor matters: low-VAF subclonal mutations inflate MATH without it
+    assert sample_math(region["vaf"], min_vaf=0.0)[0] > by_analyze
+    assert np.isnan(sample_math([0.2, 0.3, 0.4])[0])  # fewer than 5 mutations

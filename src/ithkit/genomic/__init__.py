@@ -27,6 +27,7 @@ from ithkit.genomic._maf import maf_math, maf_to_variants, read_maf
 from ithkit.genomic._metrics import (
     heterogeneity_metrics,
     math_score,
+    sample_math,
     shannon,
     simpson,
     subclonal_genome_fraction,
@@ -51,6 +52,7 @@ __all__ = [
     "maf_math",
     "maf_to_variants",
     "math_score",
+    "sample_math",
     "mutation_classes",
     "read_maf",
     "sampling_adequacy",

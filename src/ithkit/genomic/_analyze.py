@@ -19,7 +19,11 @@ from ithkit.genomic._ccf import (
     mutation_classes,
 )
 from ithkit.genomic._cluster import cluster_mutations
-from ithkit.genomic._metrics import heterogeneity_metrics, subclonal_genome_fraction
+from ithkit.genomic._metrics import (
+    MATH_MIN_VAF,
+    heterogeneity_metrics,
+    subclonal_genome_fraction,
+)
 from ithkit.genomic._phylogeny import TreeResult, fish_table, infer_tree
 
 
@@ -104,6 +108,7 @@ def analyze(
     n_restarts: int = 5,
     precision: float | None = None,
     tree_tolerance: float = 0.05,
+    math_min_vaf: float = MATH_MIN_VAF,
 ) -> GenomicResult:
     """Genomic ITH of one tumour from multi-region read counts, in one call.
 
@@ -125,6 +130,9 @@ def analyze(
         Passed to :func:`cluster_mutations`.
     tree_tolerance
         Sum-rule tolerance of :func:`infer_tree` (CCF units).
+    math_min_vaf
+        VAF floor of MATH (fraction 0..1; maftools' 0.075 by default, the same rule as
+        :func:`maf_math`).
 
     Returns
     -------
@@ -155,7 +163,7 @@ def analyze(
     classes = mutation_classes(ccf, assignments=clusters.assignments, clones=clusters.clones)
     tree = infer_tree(clusters.clones, tolerance=tree_tolerance)
     fish = fish_table(tree.tree, clusters.clones)
-    metrics = heterogeneity_metrics(ccf, classes, fish)
+    metrics = heterogeneity_metrics(ccf, classes, fish, math_min_vaf=math_min_vaf)
     if segments is not None:
         typed_segments = schema.validate(segments, schema.SEGMENTS, source="segments")
         fraction = subclonal_genome_fraction(typed_segments)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ithkit import schema
 from ithkit._errors import InputError
-from ithkit.genomic._metrics import math_score
+from ithkit.genomic._metrics import MATH_MIN_VAF, MATH_MIN_VARIANTS, sample_math
 
 # maftools' default non-synonymous classes (the variants math.score and oncoplots use)
 NONSYNONYMOUS = (
@@ -81,8 +81,8 @@ def maf_math(
     maf: pd.DataFrame,
     *,
     vaf_column: str | None = None,
-    min_vaf: float = 0.075,
-    min_variants: int = 5,
+    min_vaf: float = MATH_MIN_VAF,
+    min_variants: int = MATH_MIN_VARIANTS,
     nonsynonymous_only: bool = True,
     source: str = "<maf>",
 ) -> pd.DataFrame:
@@ -105,14 +105,8 @@ def maf_math(
     frame = frame[frame["_vaf"] >= min_vaf]
     rows = []
     for sample, part in frame.groupby("Tumor_Sample_Barcode", sort=True):
-        n = int(part["_vaf"].notna().sum())
-        rows.append(
-            {
-                "sample_id": str(sample),
-                "n_variants": n,
-                "math": math_score(part["_vaf"]) if n >= min_variants else np.nan,
-            }
-        )
+        math, n = sample_math(part["_vaf"], min_vaf=min_vaf, min_variants=min_variants)
+        rows.append({"sample_id": str(sample), "n_variants": n, "math": math})
     return pd.DataFrame(rows, columns=["sample_id", "n_variants", "math"])
 
 

@@ -34,6 +34,46 @@ def math_score(vaf: np.ndarray | pd.Series) -> float:
     return float(100.0 * MAD_CONSTANT * np.median(np.abs(v - med)) / med)
 
 
+# MATH counts only mutations with VAF >= this floor and needs this many of them, as maftools'
+# math.score does (its defaults): one rule for `genomic analyze` and `genomic math`.
+MATH_MIN_VAF = 0.075
+MATH_MIN_VARIANTS = 5
+
+
+def sample_math(
+    vaf: np.ndarray | pd.Series,
+    *,
+    min_vaf: float = MATH_MIN_VAF,
+    min_variants: int = MATH_MIN_VARIANTS,
+) -> tuple[float, int]:
+    """MATH of one sample by maftools' rule, and the number of mutations it used.
+
+    Parameters
+    ----------
+    vaf
+        Variant allele fractions (0..1) of the sample's detected mutations.
+    min_vaf
+        Mutations with a VAF below this floor are left out (maftools: 0.075).
+    min_variants
+        Fewer mutations than this above the floor give NaN (maftools: 5).
+
+    Returns
+    -------
+    tuple
+        ``(math, n_variants)``.
+
+    Examples
+    --------
+    >>> m, n = sample_math([0.01, 0.1, 0.2, 0.3, 0.4, 0.5])
+    >>> round(m, 2), n
+    (49.42, 5)
+    """
+    v = np.asarray(vaf, dtype=float)
+    v = v[~np.isnan(v) & (v >= min_vaf)]
+    n = int(v.size)
+    return (math_score(v) if n >= min_variants else float("nan")), n
+
+
 def shannon(fractions: np.ndarray | pd.Series) -> float:
     """Shannon diversity :math:`-\\sum p_i \\ln p_i` of fractions (normalised to sum 1).
 
@@ -72,6 +112,7 @@ def heterogeneity_metrics(
     fish: pd.DataFrame,
     *,
     min_fraction: float = 0.01,
+    math_min_vaf: float = MATH_MIN_VAF,
 ) -> pd.DataFrame:
     """Per-sample and whole-tumour heterogeneity scores.
 
@@ -85,12 +126,16 @@ def heterogeneity_metrics(
         Clone prevalences ``clone_id, sample_id, fraction`` (:func:`fish_table`).
     min_fraction
         A clone counts as present in a sample when its CCF exceeds this.
+    math_min_vaf
+        VAF floor of MATH (:func:`sample_math`, maftools' rule; ``ithkit genomic math`` uses
+        the same).
 
     Returns
     -------
     pandas.DataFrame
         ``sample_id, math, n_clones, shannon, simpson, fraction_subclonal``: one row per sample
-        (MATH over the mutations present in that sample; diversity of the clone
+        (MATH over the mutations present in that sample with VAF >= ``math_min_vaf``, NaN
+        with fewer than 5 of them; diversity of the clone
         prevalences; fraction of its detected mutations that are subclonal there) and a row
         ``ALL`` (MATH over every detected mutation-sample pair, clones in the tumour,
         diversity of the prevalences averaged over samples, fraction of mutations that are not
@@ -106,7 +151,7 @@ def heterogeneity_metrics(
         rows.append(
             {
                 "sample_id": str(sample),
-                "math": math_score(det["vaf"]),
+                "math": sample_math(det["vaf"], min_vaf=math_min_vaf)[0],
                 "n_clones": int((prev["ccf"] > min_fraction).sum()),
                 "shannon": shannon(prev["fraction"]),
                 "simpson": simpson(prev["fraction"]),
@@ -118,7 +163,7 @@ def heterogeneity_metrics(
     rows.append(
         {
             "sample_id": "ALL",
-            "math": math_score(detected["vaf"]),
+            "math": sample_math(detected["vaf"], min_vaf=math_min_vaf)[0],
             "n_clones": int(present.sum()),
             "shannon": shannon(mean_prev),
             "simpson": simpson(mean_prev),
