@@ -1,10 +1,14 @@
-"""Heterogeneity scores: MATH, clone diversity, subclonal fractions, subclonal genome."""
+"""Heterogeneity scores: MATH, clone diversity, subclonal fractions, subclonal genome.
+
+Shannon and Gini-Simpson come from :mod:`ithkit._diversity` (one definition package-wide).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ithkit._diversity import shannon, simpson
 from ithkit._errors import InputError
 
 MAD_CONSTANT = 1.4826  # makes the MAD a consistent estimate of the SD under normality
@@ -72,38 +76,6 @@ def sample_math(
     v = v[~np.isnan(v) & (v >= min_vaf)]
     n = int(v.size)
     return (math_score(v) if n >= min_variants else float("nan")), n
-
-
-def shannon(fractions: np.ndarray | pd.Series) -> float:
-    """Shannon diversity :math:`-\\sum p_i \\ln p_i` of fractions (normalised to sum 1).
-
-    Examples
-    --------
-    >>> round(shannon([0.5, 0.5]), 4)
-    0.6931
-    """
-    p = np.asarray(fractions, dtype=float)
-    p = p[p > 0]
-    if p.size == 0:
-        return 0.0
-    p = p / p.sum()
-    return float(-(p * np.log(p)).sum())
-
-
-def simpson(fractions: np.ndarray | pd.Series) -> float:
-    """Gini-Simpson diversity :math:`1 - \\sum p_i^2` of fractions (normalised to sum 1).
-
-    Examples
-    --------
-    >>> simpson([0.5, 0.5])
-    0.5
-    """
-    p = np.asarray(fractions, dtype=float)
-    p = p[p > 0]
-    if p.size == 0:
-        return 0.0
-    p = p / p.sum()
-    return float(1.0 - (p**2).sum())
 
 
 def heterogeneity_metrics(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ithkit._diversity import shannon
 from ithkit._errors import InputError
 from ithkit.imaging._io import Volume
 
@@ -125,8 +126,7 @@ def habitats(
     )
     for j, n in enumerate(names):
         table[f"mean_{n}"] = [float(np.nanmean(x[lab == h, j])) for h in range(1, k_best + 1)]
-    nz = frac[frac > 0]
-    div = float(-np.sum(nz * np.log(nz)))
+    div = shannon(frac)
     return HabitatResult(
         labels=Volume(arr, mask.spacing, mask.origin, mask.direction, "habitats"),
         k=k_best,

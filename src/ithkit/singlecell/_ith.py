@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ithkit._diversity import shannon, simpson
 from ithkit._errors import InputError
 from ithkit.io._anndata import check_anndata, obs_column
 from ithkit.singlecell._cnv import _lognorm_chunk
@@ -14,31 +15,6 @@ from ithkit.singlecell._data import expression_matrix
 
 if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData
-
-
-def shannon(fractions: np.ndarray) -> float:
-    """Shannon entropy (natural log) of fractions that sum to 1.
-
-    Examples
-    --------
-    >>> round(shannon(np.array([0.5, 0.5])), 4)
-    0.6931
-    """
-    p = np.asarray(fractions, dtype=float)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum()) if p.size else 0.0
-
-
-def simpson(fractions: np.ndarray) -> float:
-    """Gini-Simpson index 1 - sum p^2 (chance that two random cells differ).
-
-    Examples
-    --------
-    >>> simpson(np.array([0.5, 0.5]))
-    0.5
-    """
-    p = np.asarray(fractions, dtype=float)
-    return float(1.0 - (p**2).sum()) if p.size else 0.0
 
 
 def _pca(x: np.ndarray, n_pcs: int) -> np.ndarray:

@@ -12,6 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from ithkit._diversity import row_diversity
 from ithkit._errors import InputError
 from ithkit.io._anndata import check_anndata, coordinates
 from ithkit.spatial._graph import composition, graph, labels_of
@@ -22,17 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # ---------------------------------------------------------------------------------------------
 # diversity
-
-
-def _diversity(counts: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, ...]:
-    total = counts.sum(axis=1, keepdims=True)
-    p = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.where(p > 0, np.log(p), 0.0)
-    shannon = -(p * logs).sum(axis=1)
-    simpson = 1.0 - (p**2).sum(axis=1)
-    rao = np.einsum("ij,jk,ik->i", p, dist, p)
-    return shannon, simpson, rao
 
 
 def label_distances(adata: AnnData, label_key: str, *, source: str = "adata") -> pd.DataFrame:
@@ -100,7 +90,7 @@ def local_diversity(
     else:
         dist = label_distances(adata, label_key, source=source).to_numpy()
     counts = composition(graph(adata, source=source), cats.codes, k, include_self=include_self)
-    shannon, simpson, rao = _diversity(counts, dist)
+    shannon, simpson, rao = row_diversity(counts, dist)
     adata.obs[f"{key_added}_shannon"] = shannon
     adata.obs[f"{key_added}_simpson"] = simpson
     adata.obs[f"{key_added}_rao"] = rao
@@ -122,7 +112,7 @@ def global_diversity(labels: Sequence[str] | np.ndarray, dist: np.ndarray | None
     counts = np.bincount(cat.codes, minlength=len(cat.categories)).astype(float)[None, :]
     k = counts.shape[1]
     d = 1.0 - np.eye(k) if dist is None else dist
-    return tuple(float(v[0]) for v in _diversity(counts, d))
+    return tuple(float(v[0]) for v in row_diversity(counts, d))
 
 
 # ---------------------------------------------------------------------------------------------
