@@ -68,7 +68,6 @@ def habitats(
     """
     import pandas as pd
     from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
 
     if not maps:
         raise InputError("no feature map given", fix="compute maps with feature_maps()")
@@ -88,23 +87,23 @@ def habitats(
     candidates = [k] if k is not None else [c for c in k_range if 2 <= c <= n_distinct]
     if not candidates:
         raise InputError("map values are constant over the ROI", source="maps")
-    rows = []
-    best: tuple[float, int, Any] | None = None
     from threadpoolctl import threadpool_limits
 
-    for c in candidates:
+    from ithkit._clustering import choose_k_by_silhouette
+
+    models: dict[int, Any] = {}
+
+    def labels_for(c: int) -> np.ndarray:
         with threadpool_limits(1):  # small problem: OpenMP threads only add contention
-            km = KMeans(n_clusters=c, n_init=4, random_state=seed).fit(z[ok])
-        sil = (
-            float(silhouette_score(z[sub], km.predict(z[sub]), random_state=seed))
-            if len(np.unique(km.labels_)) > 1
-            else -1.0
-        )
-        rows.append({"k": c, "silhouette": sil})
-        if best is None or sil > best[0]:
-            best = (sil, c, km)
-    assert best is not None
-    _, k_best, km = best
+            models[c] = KMeans(n_clusters=c, n_init=4, random_state=seed).fit(z[ok])
+        if len(np.unique(models[c].labels_)) < 2:
+            return np.zeros(len(sub), dtype=int)
+        return np.asarray(models[c].predict(z[sub]))
+
+    choice = choose_k_by_silhouette(z[sub], candidates, labels_for)
+    k_best = choice.k if choice.k is not None else candidates[0]
+    km = models[k_best]
+    rows = choice.table.to_dict("records")
     lab = km.predict(z)
     # order habitats by the mean of the first map
     order = np.argsort([x[ok][km.labels_ == c, 0].mean() for c in range(k_best)])

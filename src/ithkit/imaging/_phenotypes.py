@@ -132,7 +132,8 @@ def lesion_phenotypes(
     """
     import pandas as pd
     from scipy.cluster.hierarchy import fcluster, linkage
-    from sklearn.metrics import silhouette_score
+
+    from ithkit._clustering import choose_k_by_silhouette
 
     missing = [c for c in KEY if c not in features.columns]
     if missing:
@@ -157,14 +158,11 @@ def lesion_phenotypes(
     link = linkage(z, method="ward")
     n = z.shape[0]
     cands = [k] if k is not None else [c for c in k_range if 2 <= c < n]
-    rows, best = [], (-2.0, 1)
-    for c in cands:
-        lab = fcluster(link, c, criterion="maxclust")
-        sil = float(silhouette_score(z, lab)) if len(set(lab)) > 1 else -1.0
-        rows.append({"k": c, "silhouette": sil})
-        if sil > best[0]:
-            best = (sil, c)
-    k_best = best[1]
+    choice = choose_k_by_silhouette(
+        z, cands, lambda c: np.asarray(fcluster(link, c, criterion="maxclust"))
+    )
+    rows = choice.table.to_dict("records")
+    k_best = choice.k if choice.k is not None else 1
     labels = fcluster(link, k_best, criterion="maxclust")
     # bootstrap stability: best Jaccard of each cluster with the clusters of a resample
     rng = np.random.default_rng(seed)

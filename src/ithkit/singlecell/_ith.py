@@ -29,18 +29,19 @@ def _pca(x: np.ndarray, n_pcs: int) -> np.ndarray:
 
 def _states(pcs: np.ndarray, max_states: int, seed: int | None) -> np.ndarray:
     from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
     from threadpoolctl import threadpool_limits
 
-    best_labels = np.zeros(len(pcs), dtype=int)
-    best = 0.1  # below this silhouette, one state
-    for k in range(2, min(max_states, len(pcs) - 1) + 1):
+    from ithkit._clustering import choose_k_by_silhouette
+
+    def labels_for(k: int) -> np.ndarray:
         with threadpool_limits(limits=1):
-            labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(pcs)
-        s = float(silhouette_score(pcs, labels))
-        if s > best + 0.01:
-            best, best_labels = s, labels
-    return best_labels
+            return np.asarray(KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(pcs))
+
+    # below a silhouette of 0.1 there is one state; a larger k must gain 0.01
+    choice = choose_k_by_silhouette(
+        pcs, range(2, min(max_states, len(pcs) - 1) + 1), labels_for, min_gain=0.01, floor=0.1
+    )
+    return choice.labels if choice.labels is not None else np.zeros(len(pcs), dtype=int)
 
 
 def ith_scores(

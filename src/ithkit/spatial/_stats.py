@@ -685,8 +685,9 @@ def niches(
     ['N1', 'N2', 'N3']
     """
     from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
     from threadpoolctl import threadpool_limits
+
+    from ithkit._clustering import choose_k_by_silhouette
 
     cats = labels_of(adata, label_key, source=source)
     k = len(cats.categories)
@@ -696,21 +697,23 @@ def niches(
     sample = rng.choice(len(props), size=min(len(props), 5000), replace=False)
     options = [n_niches] if n_niches else list(range(2, max_niches + 1))
     options = [c for c in options if c < len(sample)] or [1]
-    best: tuple[float, KMeans] | None = None
-    for c in options:
+    models: dict[int, KMeans] = {}
+
+    def labels_for(c: int) -> np.ndarray:
         with threadpool_limits(limits=1):
-            model = KMeans(n_clusters=c, n_init=3, random_state=seed).fit(props[sample])
-        if len(options) == 1:
-            best = (0.0, model)
-            break
-        labels_s = model.labels_
-        s = float(silhouette_score(props[sample], labels_s)) if len(set(labels_s)) > 1 else -1
-        if best is None or s > best[0] + 0.01:
-            best = (s, model)
-    assert best is not None
+            models[c] = KMeans(n_clusters=c, n_init=3, random_state=seed).fit(props[sample])
+        return np.asarray(models[c].labels_)
+
+    if len(options) == 1:
+        labels_for(options[0])
+        chosen = options[0]
+    else:  # a larger number of niches must gain 0.01 of silhouette
+        pick = choose_k_by_silhouette(props[sample], options, labels_for, min_gain=0.01)
+        chosen = pick.k if pick.k is not None else options[0]
+    model = models[chosen]
     with threadpool_limits(limits=1):
-        assign = best[1].predict(props)
-    sizes = np.bincount(assign, minlength=best[1].n_clusters)
+        assign = model.predict(props)
+    sizes = np.bincount(assign, minlength=model.n_clusters)
     order = np.argsort(-sizes, kind="stable")
     rename = {int(old): f"N{i + 1}" for i, old in enumerate(order)}
     names = np.array([rename[int(v)] for v in assign])
