@@ -62,3 +62,48 @@ def preorder(clone_ids: Iterable[object], parents: Iterable[object]) -> list[str
         order.append(node)
         stack.extend(reversed(children.get(node, [])))
     return order
+
+
+def descendants(clone_ids: Iterable[object], parents: Iterable[object]) -> dict[str, set[str]]:
+    """Each clone and every clone below it.
+
+    Examples
+    --------
+    >>> d = descendants(["C1", "C2", "C3", "C4"], [None, "C1", "C2", "C1"])
+    >>> sorted(d["C2"]), sorted(d["C1"])
+    (['C2', 'C3'], ['C1', 'C2', 'C3', 'C4'])
+    """
+    ids, pars = list(clone_ids), list(parents)
+    out = {str(c): {str(c)} for c in ids}
+    _, children = children_of(ids, pars)
+    for node in reversed(preorder(ids, pars)):  # children before their parents
+        for kid in children.get(node, []):
+            out[node] |= out[kid]
+    return out
+
+
+def layout(clone_ids: Iterable[object], parents: Iterable[object]) -> dict[str, tuple[float, float]]:
+    """Positions for drawing a tree: x = depth, y = leaf order, parents centred over children.
+
+    Examples
+    --------
+    >>> layout(["C1", "C2", "C3"], [None, "C1", "C1"])
+    {'C2': (1.0, 0.0), 'C3': (1.0, 1.0), 'C1': (0.0, 0.5)}
+    """
+    roots, children = children_of(clone_ids, parents)
+    pos: dict[str, tuple[float, float]] = {}
+    leaf = [0.0]
+
+    def place(node: str, depth: int) -> float:
+        kids = children.get(node, [])
+        if kids:
+            y = sum(place(k, depth + 1) for k in kids) / len(kids)
+        else:
+            y = leaf[0]
+            leaf[0] += 1
+        pos[node] = (float(depth), y)
+        return y
+
+    for root in roots:
+        place(root, 0)
+    return pos

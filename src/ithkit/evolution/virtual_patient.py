@@ -324,12 +324,11 @@ def _check_range(
 
 
 def _descendants(parents: list[int]) -> list[set[int]]:
-    """desc[k] = k and every clone below it (parents[k] < k by construction)."""
-    k = len(parents)
-    desc = [{i} for i in range(k)]
-    for i in range(k - 1, 0, -1):
-        desc[parents[i]] |= desc[i]
-    return desc
+    """desc[k] = k and every clone below it (parents[k] < 0 for the root)."""
+    from ithkit._trees import descendants
+
+    below = descendants(range(len(parents)), [None if p < 0 else p for p in parents])
+    return [{int(n) for n in below[str(k)]} for k in range(len(parents))]
 
 
 def _ancestors(parents: list[int], k: int) -> list[int]:

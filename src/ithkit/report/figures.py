@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ithkit._optional import import_optional
-from ithkit._trees import children_of, preorder
+from ithkit._trees import layout, preorder
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -52,24 +52,7 @@ def to_svg(fig: Figure) -> str:
 
 def _tree_layout(clones: pd.DataFrame) -> dict[str, tuple[float, float]]:
     """x = depth, y = leaf order (parents centred over their children)."""
-    roots, children = children_of(clones["clone_id"], clones["parent"])
-    root = roots[0] if roots else None
-    pos: dict[str, tuple[float, float]] = {}
-    counter = [0.0]
-
-    def place(node: str, depth: int) -> float:
-        kids = children.get(node, [])
-        if not kids:
-            y = counter[0]
-            counter[0] += 1
-        else:
-            y = float(np.mean([place(k, depth + 1) for k in kids]))
-        pos[node] = (float(depth), y)
-        return y
-
-    if root is not None:
-        place(root, 0)
-    return pos
+    return layout(clones["clone_id"], clones["parent"])
 
 
 def _preorder(clones: pd.DataFrame) -> list[str]:

@@ -58,15 +58,12 @@ def _genotype_matrix(parent: np.ndarray) -> np.ndarray:
 
 
 def _descendants(parent: np.ndarray, v: int) -> set[int]:
-    out = {v}
-    changed = True
-    while changed:
-        changed = False
-        for j, p in enumerate(parent):
-            if p in out and j not in out:
-                out.add(j)
-                changed = True
-    return out
+    """Node ``v`` and every node below it (parent < 0 marks the root)."""
+    from ithkit._trees import descendants
+
+    ids = list(range(len(parent)))
+    below = descendants(ids, [None if p < 0 else int(p) for p in parent])
+    return {int(n) for n in below[str(v)]}
 
 
 def _score(b: np.ndarray, const: np.ndarray, parent: np.ndarray) -> tuple[float, np.ndarray]:
