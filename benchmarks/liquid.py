@@ -39,9 +39,10 @@ def main() -> None:
         rec = recist(vp.lesions, confirm=True, on_violation="ignore")
         liq = track_ctdna(vp.ctdna)
         lead = lead_time(liq, rec.timepoints).iloc[0]
-        trig = liq.progression["trigger"].iloc[0]
         truth = vp.ctdna_truth.drop_duplicates("mutation_id").set_index("mutation_id")["clone_id"]
-        right = (str(truth.get(trig)) == vp.resistant_clone) if isinstance(trig, str) else None
+        em = liq.emerging.sort_values(["timepoint", "p"])
+        trig = str(em["mutation_id"].iloc[0]) if len(em) else None
+        right = (str(truth.get(trig)) == vp.resistant_clone) if trig is not None else None
         tf = vp.ctdna_truth.groupby("timepoint")["tumour_fraction"].first()
         est = liq.timepoints.set_index("timepoint")["tumour_fraction"]
         rows.append(
@@ -51,7 +52,8 @@ def main() -> None:
                 "recist_pd": lead["recist_progression_date"],
                 "ctdna_pd": lead["molecular_progression_date"],
                 "lead_days": lead["lead_time_days"],
-                "trigger_resistant": right,
+                "emerging_lead_days": lead["emerging_lead_time_days"],
+                "emerging_resistant": right,
                 "tf_rel_err": float((est / tf - 1).abs().median()),
             }
         )
@@ -61,8 +63,9 @@ def main() -> None:
     print(
         f"\nRECIST PD in {len(both)}/{len(table)} patients; ctDNA first in "
         f"{int((both['lead_days'] > 0).sum())}; median lead {both['lead_days'].median()} days; "
-        f"trigger in the resistant clone {int(table['trigger_resistant'].sum())}/"
-        f"{int(table['trigger_resistant'].notna().sum())}; "
+        f"median emerging-variant lead {both['emerging_lead_days'].median()} days; first "
+        f"emerging variant in the resistant clone {int(table['emerging_resistant'].sum())}/"
+        f"{int(table['emerging_resistant'].notna().sum())}; "
         f"median TF error {table['tf_rel_err'].median():.3f}"
     )
 

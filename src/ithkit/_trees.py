@@ -82,7 +82,9 @@ def descendants(clone_ids: Iterable[object], parents: Iterable[object]) -> dict[
     return out
 
 
-def layout(clone_ids: Iterable[object], parents: Iterable[object]) -> dict[str, tuple[float, float]]:
+def layout(
+    clone_ids: Iterable[object], parents: Iterable[object]
+) -> dict[str, tuple[float, float]]:
     """Positions for drawing a tree: x = depth, y = leaf order, parents centred over children.
 
     Examples

@@ -149,15 +149,23 @@ def test_clone_tracking_follows_the_resistant_clone() -> None:
 
 @pytest.mark.parametrize("seed", [1, 5, 6, 7, 8])
 def test_ctdna_flags_the_resistant_clone_before_recist_pd(seed: int) -> None:
+    # issue 11: an emerging resistant variant (one variant rising from its nadir) is not
+    # molecular progression (the tumour fraction rising); both are timed against RECIST
     vp = virtual_patient(seed=seed, n_regions=1, n_mutations=40, n_clones=4)
     res = track_ctdna(vp.ctdna)
     rec = recist(vp.lesions, on_violation="ignore")
     lead = lead_time(res, rec.timepoints).iloc[0]
-    assert lead["lead_time_days"] > 0
-    assert lead["molecular_progression_date"] < lead["recist_progression_date"]
-    trigger = res.progression["trigger"].iloc[0]
-    clone = vp.ctdna_truth.set_index("mutation_id").loc[trigger, "clone_id"].iloc[0]
-    assert clone == vp.resistant_clone
+    assert lead["emerging_lead_time_days"] > 0
+    first = res.emerging.sort_values(["timepoint", "p"]).iloc[0]
+    truth = vp.ctdna_truth.drop_duplicates("mutation_id").set_index("mutation_id")["clone_id"]
+    assert truth[first["mutation_id"]] == vp.resistant_clone
+    assert first["fold"] >= 2.0 and first["p"] < 0.001
+    # molecular progression: the tumour fraction at >= 2x its nadir, never while it falls
+    tp = res.progression["molecular_progression_timepoint"].iloc[0]
+    assert not pd.isna(tp)
+    tf = res.timepoints.set_index("timepoint")["tumour_fraction"]
+    assert tf[tp] >= 2 * tf[tf.index < tp].min()
+    assert lead["molecular_progression_date"] >= lead["emerging_variant_date"]
 
 
 def test_no_recist_progression_gives_no_lead_time() -> None:

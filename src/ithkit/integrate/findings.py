@@ -157,18 +157,30 @@ def best_response(ctx: Ctx) -> Finding | None:
 
 
 def ctdna_lead(ctx: Ctx) -> Finding | None:
-    """Liquid: ctDNA progression before RECIST progression."""
-    days = profile_value(ctx[2], "liquid", "lead_time_days")
-    if days is None:
+    """Liquid: ctDNA progression (tumour fraction rising) and the first emerging resistant
+    variant, each timed against RECIST progression."""
+    profile = ctx[2]
+    days = profile_value(profile, "liquid", "lead_time_days")
+    early = profile_value(profile, "liquid", "emerging_lead_time_days")
+    if days is None and early is None:
         return None
-    days = float(days)
+    parts = []
+    if days is not None:
+        parts.append(_timing("ctDNA progression (tumour fraction rising)", float(days)))
+    if early is not None:
+        parts.append(_timing("an emerging resistant variant", float(early)))
+    text = "; ".join(parts)
+    value = float(days) if days is not None else float(early)
+    return _finding("liquid", text[0].upper() + text[1:] + ".", value, "days",
+                    "liquid/lead_time.tsv")  # fmt: skip
+
+
+def _timing(what: str, days: float) -> str:
     if days > 0:
-        text = f"ctDNA flagged progression {days:.0f} days before RECIST."
-    elif days < 0:
-        text = f"RECIST progression came {-days:.0f} days before ctDNA progression."
-    else:
-        text = "ctDNA and RECIST flagged progression on the same day."
-    return _finding("liquid", text, days, "days", "liquid/lead_time.tsv")
+        return f"{what} {days:.0f} days before RECIST progression"
+    if days < 0:
+        return f"{what} {-days:.0f} days after RECIST progression"
+    return f"{what} on the day of RECIST progression"
 
 
 def adaptive_gain(ctx: Ctx) -> Finding | None:

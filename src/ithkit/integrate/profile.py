@@ -22,7 +22,7 @@ CONCORDANCE_COLUMNS = (
 
 # imaging heterogeneity of a lesion in the concordance: IBSI intensity-histogram entropy (TLU2)
 LESION_HETEROGENEITY_CODE = "TLU2"
-_PLASMA_SOURCES = "liquid/variants.tsv; genomic/mutation_ccf.tsv"
+_PLASMA_SOURCES = "liquid/emerging.tsv; genomic/mutation_ccf.tsv"
 _LESION_SOURCES = "response/lesion_detail.tsv; imaging/features.tsv"
 
 
@@ -94,9 +94,9 @@ def concordance(data: PatientData, results: PatientResults) -> pd.DataFrame:
 
     Checks (each only when both modalities were measured):
 
-    - ``plasma_variant_in_tissue``: every ctDNA variant that emerged or rose during therapy,
-      with its tissue clone and the sequenced regions that hold it ("seen in blood, not in any
-      biopsy" means the sampling missed it);
+    - ``plasma_variant_in_tissue``: every emerging resistant variant in plasma (a subclonal
+      variant rising from its nadir, ``liquid/emerging.tsv``), with its tissue clone and the
+      sequenced regions that hold it ("seen in blood, not in any biopsy": sampling missed it);
     - ``growing_lesion_imaging``: at the last assessment, each target lesion's change and its
       baseline imaging heterogeneity (intensity entropy, IBSI TLU2), and whether the growing
       lesions are the most heterogeneous ones;
@@ -122,8 +122,7 @@ def _plasma_in_tissue(results: PatientResults) -> list[dict[str, Any]]:
     liquid, genomic = results.get("liquid"), results.get("genomic")
     if liquid is None or genomic is None:
         return []
-    v = liquid.variants
-    changing = v[v["status"].astype(str).isin(["emerging", "rising"])]
+    changing = liquid.emerging
     if not len(changing):
         return []
     ccf = genomic.mutation_ccf
@@ -134,13 +133,11 @@ def _plasma_in_tissue(results: PatientResults) -> list[dict[str, Any]]:
     clone = genomic.mutations.set_index("mutation_id")["clone_id"]
     sequenced = set(ccf["mutation_id"].astype(str))
     rows = []
-    for mid, part in changing.groupby("mutation_id", sort=True):
-        first = part.sort_values("timepoint").iloc[0]
-        mid = str(mid)
-        if "is_chip" in part and bool(part["is_chip"].any()):
-            continue  # clonal haematopoiesis: not the tumour's
+    for first in changing.sort_values(["timepoint", "mutation_id"]).itertuples(index=False):
+        mid = str(first.mutation_id)
         where = regions.get(mid, [])
-        seen = f"{first['status']} in plasma at timepoint {int(first['timepoint'])}"
+        seen = (f"rising {first.fold:.1f}x from its nadir in plasma at timepoint "
+                f"{int(first.timepoint)}")  # fmt: skip
         conc: Any
         if mid not in sequenced:
             obs, conc = f"{mid} {seen}: not in the tissue panel", pd.NA

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +42,8 @@ CHIP_GENES = (
 STATUSES = ("detected", "not_detected", "emerging", "rising", "falling", "cleared")
 MOLECULAR = ("baseline", "response", "clearance", "stable", "progression", "not_evaluable")
 TIMEPOINT_COLUMNS = ("patient_id", "timepoint", "tumour_fraction", "mean_vaf", "molecular_response")
+EMERGING_COLUMNS = ("patient_id", "mutation_id", "gene", "clone_id", "timepoint", "date",
+                    "nadir_timepoint", "nadir_vaf", "vaf", "fold", "p")  # fmt: skip
 VARIANT_COLUMNS = ("patient_id", "mutation_id", "timepoint", "vaf", "vaf_low", "vaf_high", "status")
 
 
@@ -134,17 +136,25 @@ class LiquidResult:
         timepoint, n_variants, alt_counts, depth, vaf, vaf_low, vaf_high, ccf``.
     progression
         Per patient: ``patient_id, molecular_progression_timepoint, molecular_progression_date,
-        trigger`` (the variant or ``pooled``), empty values when none.
+        trigger`` (``tumour_fraction``: the truncal variants pooled; ``pooled``: every tumour
+        variant, when no truncal variant is known), empty values when none.
+    emerging
+        Emerging resistant variants: per patient and subclonal (not truncal, not CHIP) tumour
+        variant that rose from its nadir
+        (first such draw) ``patient_id, mutation_id, gene, clone_id, timepoint, date,
+        nadir_timepoint, nadir_vaf, vaf, fold, p``. A variant rising while the tumour fraction
+        still falls is a resistant clone emerging, not molecular progression.
     """
 
     timepoints: pd.DataFrame
     variants: pd.DataFrame
     clones: pd.DataFrame
     progression: pd.DataFrame
+    emerging: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EMERGING_COLUMNS))
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """``timepoints.tsv, variants.tsv`` (interface columns) + ``variant_detail.tsv,
-        timepoint_detail.tsv, clones.tsv, progression.tsv``."""
+        timepoint_detail.tsv, clones.tsv, progression.tsv, emerging.tsv``."""
         from ithkit.io import write_table
 
         out = Path(out_dir)
@@ -156,6 +166,7 @@ class LiquidResult:
             "variant_detail": (self.variants, "variant_detail.tsv"),
             "clones": (self.clones, "clones.tsv"),
             "progression": (self.progression, "progression.tsv"),
+            "emerging": (self.emerging, "emerging.tsv"),
         }
         return {k: write_table(f, out / name) for k, (f, name) in files.items()}
 
@@ -250,9 +261,12 @@ def track_ctdna(
     response_drop_pct
         Molecular response: mean tumour VAF at least this % below baseline.
     progression_fold
-        Molecular progression: a tumour variant (or the pooled tumour variants) detected at
-        >= this fold of its nadir VAF and significantly above it (one-sided Fisher test,
-        ``alpha`` Bonferroni-corrected over the variants).
+        Molecular progression: the tumour fraction (truncal variants pooled; every tumour
+        variant pooled when none is known to be truncal) at >= this fold of its nadir and
+        significantly above it (one-sided Fisher test at ``alpha``). Emerging resistant
+        variant: one subclonal tumour variant detected at >= this fold of its own nadir VAF and
+        significantly above it (``alpha`` Bonferroni-corrected over the variants), reported in
+        ``emerging`` whatever the tumour fraction does.
     change_fold
         ``rising`` / ``falling``: detected at both draws, significantly different from the
         previous draw (Fisher, ``alpha``) and changed by at least this fold.
@@ -334,6 +348,7 @@ def track_ctdna(
     tp_rows = []
     prog_rows = []
     clone_rows = []
+    emerging_rows = []
     for pid, part in frame.groupby("patient_id", sort=False):
         part = _variant_status(part, alpha=alpha, change_fold=change_fold)
         part["is_truncal"] = _truncal(part, truncal)
@@ -347,6 +362,7 @@ def track_ctdna(
         )
         tp_rows += rows
         prog_rows.append({"patient_id": pid, **prog})
+        emerging_rows += _emerging(part, alpha=alpha, fold=progression_fold)
         if part["clone_id"].notna().any():
             clone_rows += _clone_rows(part, level=level, interval=interval)
         parts.append(part)
@@ -392,6 +408,7 @@ def track_ctdna(
             ],
         ),
         progression=pd.DataFrame(prog_rows),
+        emerging=pd.DataFrame(emerging_rows, columns=list(EMERGING_COLUMNS)),
     )
 
 
@@ -459,7 +476,6 @@ def _timepoints(
 ) -> tuple[list[dict[str, object]], dict[str, object]]:
     tumour = part[~part["is_chip"]]
     tps = sorted(part["timepoint"].unique())
-    n_var = max(tumour["mutation_id"].nunique(), 1)
     rows = []
     base_mean = np.nan
     base_detected = 0
@@ -468,7 +484,10 @@ def _timepoints(
         "molecular_progression_date": pd.NaT,
         "trigger": pd.NA,
     }
-    triggers = _progression_triggers(tumour, tps, alpha=alpha / (n_var + 1), fold=fold)
+    truncal = tumour[tumour["is_truncal"]]
+    pool, name = (truncal, "tumour_fraction") if len(truncal) else (tumour, "pooled")
+    rises = _rises_from_nadir(_pooled(pool, tps), tps, alpha=alpha, fold=fold)
+    triggers = {tp: name for tp, hits in rises.items() if hits}
     for i, tp in enumerate(tps):
         now = tumour[tumour["timepoint"] == tp]
         trunk = now[now["is_truncal"]]
@@ -521,44 +540,88 @@ def _timepoints(
     return rows, first_prog
 
 
-def _progression_triggers(
-    tumour: pd.DataFrame, tps: list[int], *, alpha: float, fold: float
-) -> dict[int, str]:
-    """Per draw, the first of 'pooled' then each variant (by id) detected at >= fold x its nadir
-    VAF (lowest earlier draw) and significantly above it (one-sided Fisher p < alpha)."""
-    if tumour.empty:
-        return {}
+def _matrices(
+    tumour: pd.DataFrame, tps: list[int]
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Variant ids and (variant x draw) alt counts, depths and detection calls."""
     alt = tumour.pivot(index="mutation_id", columns="timepoint", values="alt_counts")
     alt = alt.reindex(columns=tps).sort_index()
     depth = tumour.pivot(index="mutation_id", columns="timepoint", values="depth")
     depth = depth.reindex(index=alt.index, columns=tps)
     det = tumour.pivot(index="mutation_id", columns="timepoint", values="detected")
     det = det.reindex(index=alt.index, columns=tps).eq(True).to_numpy(dtype=bool)
-    a = alt.to_numpy(dtype=float)
-    n = depth.to_numpy(dtype=float)
-    # row 0: all tumour variants pooled
-    a = np.vstack([np.nansum(a, axis=0), a])
-    n = np.vstack([np.nansum(n, axis=0), n])
-    det = np.vstack([det.any(axis=0), det])
-    names = ["pooled", *[str(m) for m in alt.index]]
+    names = [str(m) for m in alt.index]
+    return names, alt.to_numpy(dtype=float), depth.to_numpy(dtype=float), det
+
+
+def _pooled(tumour: pd.DataFrame, tps: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row: the variants' reads pooled per draw (detected when any variant is)."""
+    if tumour.empty:
+        return np.zeros((1, len(tps))), np.zeros((1, len(tps))), np.zeros((1, len(tps)), bool)
+    _, a, n, det = _matrices(tumour, tps)
+    detected = np.asarray(det.any(axis=0), dtype=bool)
+    return np.nansum(a, axis=0)[None], np.nansum(n, axis=0)[None], detected[None]
+
+
+def _rises_from_nadir(
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray], tps: list[int], *, alpha: float,
+    fold: float,
+) -> dict[int, list[tuple[int, int, float]]]:  # fmt: skip
+    """Per draw, the rows detected at >= ``fold`` x their nadir VAF (lowest earlier draw) and
+    significantly above it (one-sided Fisher p < ``alpha``), as (row, nadir draw index, p)."""
+    a, n, det = counts
     vaf = np.divide(a, n, out=np.full_like(a, np.nan), where=n > 0)
-    out: dict[int, str] = {}
+    out: dict[int, list[tuple[int, int, float]]] = {}
     for i in range(1, len(tps)):
         earlier = np.where(np.isnan(vaf[:, :i]), np.inf, vaf[:, :i])
         low = earlier.argmin(axis=1)
-        rows = np.arange(len(names))
+        rows = np.arange(len(a))
         a0, n0 = a[rows, low], n[rows, low]
         a1, n1 = a[:, i], n[:, i]
         ok = det[:, i] & np.isfinite(earlier.min(axis=1)) & (n1 > 0)
         ok &= np.divide(a1, n1, out=np.zeros_like(a1), where=n1 > 0) >= fold * a0 / n0
         if not ok.any():
             continue
-        p = np.ones(len(names))
+        p = np.ones(len(a))
         p[ok] = _fisher_greater(a1[ok], n1[ok], a0[ok], n0[ok])
         hits = np.flatnonzero(ok & (p < alpha))
         if hits.size:
-            out[int(tps[i])] = names[int(hits[0])]
+            out[int(tps[i])] = [(int(h), int(low[h]), float(p[h])) for h in hits]
     return out
+
+
+def _emerging(part: pd.DataFrame, *, alpha: float, fold: float) -> list[dict[str, object]]:
+    """The first draw at which each subclonal tumour variant rose from its nadir (truncal
+    variants rise with the whole tumour: that is the tumour fraction's rule)."""
+    tumour = part[~part["is_chip"] & ~part["is_truncal"]]
+    if tumour.empty:
+        return []
+    tps = sorted(part["timepoint"].unique())
+    names, a, n, det = _matrices(tumour, tps)
+    rises = _rises_from_nadir((a, n, det), tps, alpha=alpha / max(len(names), 1), fold=fold)
+    first = tumour.drop_duplicates("mutation_id")
+    first = first.set_index(first["mutation_id"].astype(str))
+    dates = part.groupby("timepoint")["date"].first()
+    seen: set[int] = set()
+    rows: list[dict[str, object]] = []
+    for tp in sorted(rises):
+        i = tps.index(tp)
+        for row, low, p in rises[tp]:
+            if row in seen:
+                continue
+            seen.add(row)
+            mid = names[row]
+            info = first.loc[mid]
+            rows.append({
+                "patient_id": part["patient_id"].iloc[0], "mutation_id": mid,
+                "gene": info["gene"], "clone_id": info["clone_id"], "timepoint": int(tp),
+                "date": dates.get(tp, pd.NaT), "nadir_timepoint": int(tps[low]),
+                "nadir_vaf": a[row, low] / n[row, low], "vaf": a[row, i] / n[row, i],
+                "fold": (a[row, i] / n[row, i]) / (a[row, low] / n[row, low])
+                if a[row, low] > 0 else float("inf"),
+                "p": p,
+            })  # fmt: skip
+    return rows
 
 
 def _clone_rows(part: pd.DataFrame, *, level: float, interval: Interval) -> list[dict[str, object]]:
@@ -585,7 +648,11 @@ def _clone_rows(part: pd.DataFrame, *, level: float, interval: Interval) -> list
 
 
 def lead_time(liquid: LiquidResult, response_timepoints: pd.DataFrame) -> pd.DataFrame:
-    """Days between molecular progression (ctDNA) and RECIST progression, per patient.
+    """Days by which ctDNA flagged progression before RECIST did, per patient.
+
+    Two ctDNA signals are timed against RECIST progression: molecular progression (the
+    tumour fraction rising from its nadir) and the first emerging resistant variant (one
+    variant rising from its nadir, which can come while the tumour fraction still falls).
 
     Parameters
     ----------
@@ -598,18 +665,21 @@ def lead_time(liquid: LiquidResult, response_timepoints: pd.DataFrame) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        ``patient_id, molecular_progression_date, recist_progression_date, lead_time_days``
-        (positive when ctDNA flagged progression first; blank when either is missing).
+        ``patient_id, molecular_progression_date, recist_progression_date, lead_time_days,
+        emerging_variant_date, emerging_lead_time_days`` (days positive when ctDNA came
+        first; blank when either date is missing).
     """
     rows = []
     prog = liquid.progression.set_index("patient_id")
+    emerging = liquid.emerging
     for pid in prog.index:
         m_date = prog.loc[pid, "molecular_progression_date"]
         tps = response_timepoints[response_timepoints["patient_id"].astype(str) == str(pid)]
         pd_rows = tps[tps["overall_response"].isin(["PD", "iUPD"])].sort_values("timepoint")
         r_date = pd_rows["date"].iloc[0] if len(pd_rows) else pd.NaT
-        lead = (r_date - m_date).days if not (pd.isna(r_date) or pd.isna(m_date)) else pd.NA
-        rows.append((pid, m_date, r_date, lead))
+        mine = emerging[emerging["patient_id"].astype(str) == str(pid)]
+        e_date = pd.to_datetime(mine["date"]).min() if len(mine) else pd.NaT
+        rows.append((pid, m_date, r_date, _days(m_date, r_date), e_date, _days(e_date, r_date)))
     out = pd.DataFrame(
         rows,
         columns=[
@@ -617,7 +687,14 @@ def lead_time(liquid: LiquidResult, response_timepoints: pd.DataFrame) -> pd.Dat
             "molecular_progression_date",
             "recist_progression_date",
             "lead_time_days",
+            "emerging_variant_date",
+            "emerging_lead_time_days",
         ],
     )
-    out["lead_time_days"] = out["lead_time_days"].astype("Int64")
+    for col in ("lead_time_days", "emerging_lead_time_days"):
+        out[col] = out[col].astype("Int64")
     return out
+
+
+def _days(first: Any, then: Any) -> Any:
+    return (then - first).days if not (pd.isna(first) or pd.isna(then)) else pd.NA

@@ -56,6 +56,9 @@ def analyze(
     m = result.progression["molecular_progression_date"].dropna()
     if len(m):
         events["molecular progression"] = m.iloc[0]
+    e = pd.to_datetime(result.emerging["date"]).dropna()
+    if len(e):
+        events["emerging resistant variant"] = e.min()
     return AnalysisOutput(
         result=result,
         tables=tables,
@@ -68,19 +71,22 @@ def liquid_profile(result: Any, lead: pd.DataFrame | None) -> list[ProfileScore]
     """Molecular response at the last draw, emerging variants, and the lead time."""
     tps = result.timepoints.sort_values("timepoint")
     last = tps.iloc[-1]
-    variants = result.variants
-    emerging = variants.loc[variants["status"].astype(str) == "emerging", "mutation_id"]
     out = [
         ProfileScore("molecular_response", str(last["molecular_response"]), "category",
                      "liquid/timepoints.tsv", f"last draw, timepoint {int(last['timepoint'])}"),
-        ProfileScore("n_emerging_variants", int(emerging.nunique()), "variants",
-                     "liquid/variants.tsv", "status 'emerging' at any draw"),
+        ProfileScore("n_emerging_variants", int(result.emerging["mutation_id"].nunique()),
+                     "variants", "liquid/emerging.tsv",
+                     "subclonal variants rising >= 2x from their nadir"),
     ]  # fmt: skip
     if lead is not None and len(lead):
         days = lead["lead_time_days"].iloc[0]
-        out.append(
+        early = lead["emerging_lead_time_days"].iloc[0]
+        out += [
             ProfileScore("lead_time_days", float(days) if pd.notna(days) else float("nan"),
                          "days", "liquid/lead_time.tsv",
-                         "molecular before RECIST progression")
-        )  # fmt: skip
+                         "molecular progression (tumour fraction rising) before RECIST"),
+            ProfileScore("emerging_lead_time_days",
+                         float(early) if pd.notna(early) else float("nan"), "days",
+                         "liquid/lead_time.tsv", "first emerging resistant variant before RECIST"),
+        ]  # fmt: skip
     return out
