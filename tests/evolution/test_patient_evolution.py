@@ -24,7 +24,10 @@ def _patient_files(tmp_path: Path, seed: int = 3) -> Path:
 def test_virtual_patient_scenario_follows_its_clones_and_rates() -> None:
     vp = virtual_patient(seed=3, n_regions=2, n_mutations=60)
     sc = vp.therapy_scenario()
-    initial = pd.Series({n: p.initial for n, p in zip(sc.names, sc.populations, strict=True)})
+    initial = pd.Series(
+        {n.removeprefix("pop_"): p.initial for n, p in zip(sc.names, sc.populations, strict=True)}
+    )
+    assert all(n.startswith("pop_") for n in sc.names)  # own prefix: not the clone labels
     # clones start at their mean prevalence over the regions, in the baseline tumour's cells
     mean = vp.clone_ccf.groupby("clone_id")["prevalence"].mean()
     cells = vp.burden.sort_values("day")["sum_volume_ml"].iloc[0] * vp.params["cells_per_ml"]
@@ -33,9 +36,11 @@ def test_virtual_patient_scenario_follows_its_clones_and_rates() -> None:
     # under continuous therapy, sensitive cells shrink at the kill rate at first
     traj = simulate(sc).trajectory
     resistant = vp.clones.loc[vp.clones["is_resistant"], "clone_id"].astype(str).tolist()
-    sensitive = [n for n in sc.names if n not in resistant]
+    sensitive = [
+        n.removeprefix("pop_") for n in sc.names if n.removeprefix("pop_") not in resistant
+    ]
     day10 = traj.loc[(traj["time_days"] - 10).abs().idxmin()]
-    ratio = day10[sensitive].sum() / initial[sensitive].sum()
+    ratio = day10[["pop_" + n for n in sensitive]].sum() / initial[sensitive].sum()
     kill = vp.params["kill_rate_per_day"]
     assert ratio == pytest.approx(math.exp(-kill * day10["time_days"]), rel=0.02)
 

@@ -72,6 +72,8 @@ CHROMOSOME_LENGTHS_MB = (
     133.28, 114.36, 107.04, 101.99, 90.34, 83.26, 80.37, 58.62, 64.44, 46.71, 50.82,
 )  # fmt: skip
 
+POPULATION_PREFIX = "pop_"  # evolution populations modelling true clones
+
 TRUNK_DRIVERS = ("TP53", "KRAS", "APC", "PIK3CA", "VHL", "CDKN2A")
 BRANCH_DRIVERS = ("SETD2", "PBRM1", "ARID1A", "NOTCH1", "KMT2D", "FAT1", "NF1", "PTEN")
 RESISTANCE_DRIVERS = ("EGFR", "ESR1", "AR", "MET", "BRAF")
@@ -203,7 +205,8 @@ class VirtualPatient:
         capacity of 30x the baseline (the generator's cap) and compete for it, so policies that
         keep sensitive cells (adaptive, intermittent) can be compared with continuous therapy.
         Clones descend along the true tree (mutation rate 1e-9 per division, so the Muller plot
-        nests them). Progression: the tumour above 1.2x its baseline cells.
+        nests them). Progression: the tumour above 1.2x its baseline cells. Population names
+        are the true clone ids prefixed ``pop_`` (``pop_C4`` is true clone C4).
 
         Examples
         --------
@@ -223,10 +226,14 @@ class VirtualPatient:
             for c, p in zip(self.clones["clone_id"], self.clones["parent"], strict=True)
         }
         baseline = self.burden.sort_values("day")["sum_volume_ml"].iloc[0]
+        # populations get their own prefix (pop_C4 models true clone C4), so no label means
+        # two things in one report
+        pop = POPULATION_PREFIX
+        parents = {pop + c: (None if p is None else pop + p) for c, p in parents.items()}
         scenario = lesion_scenario(
-            {str(c): float(v) for c, v in mean.items()},
+            {pop + str(c): float(v) for c, v in mean.items()},
             cells=float(baseline) * float(self.params["cells_per_ml"]),
-            resistant=resistant,
+            resistant=[pop + c for c in resistant],
             kill_rate=float(self.params["kill_rate_per_day"]),
             growth_rate=float(self.params["resistant_growth_rate_per_day"]),
             horizon_days=float(horizon_days),

@@ -23,6 +23,7 @@ from ithkit.genomic._ccf import (
     mutation_classes,
 )
 from ithkit.genomic._cluster import ClusterResult, cluster_mutations
+from ithkit.genomic._compare import match_clones
 from ithkit.genomic._maf import maf_math, maf_to_variants, read_maf
 from ithkit.genomic._metrics import (
     heterogeneity_metrics,
@@ -50,6 +51,7 @@ __all__ = [
     "infer_tree",
     "is_present",
     "maf_math",
+    "match_clones",
     "maf_to_variants",
     "math_score",
     "mutation_classes",

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ithkit import _names
+from ithkit.integrate._types import PatientResults
 from ithkit.integrate.patient import PatientRun, run_patient
+from ithkit.report import Section
 
 
 def run_demo(
@@ -71,7 +73,15 @@ def run_demo(
         data = yaml.safe_load(manifest.read_text())
         data.update(keys)
         manifest.write_text(yaml.safe_dump(data, sort_keys=False))
-    truth = sections.truth_section(vp.clones, vp.clone_ccf, vp.tree_newick())
+    def truth(results: PatientResults) -> Section:
+        mapping = None
+        inferred = results.get("genomic")
+        if inferred is not None:
+            from ithkit.genomic import match_clones
+
+            mapping = match_clones(vp.mutations, inferred.mutations)
+        return sections.truth_section(vp.clones, vp.clone_ccf, vp.tree_newick(), mapping)
+
     return run_patient(
         manifest,
         out,

@@ -15,6 +15,9 @@ from ithkit.integrate._analyses import REGISTRY, AnalysisSpec, spec
 from ithkit.integrate._types import AnalysisOutput, PatientData, PatientResults, ProfileScore
 from ithkit.report import Section
 
+# a report section, or a function of the analyses' results that builds one (or None)
+ExtraSection = Section | Callable[[PatientResults], Section | None]
+
 __all__ = [
     "AnalysisOutput",
     "PatientData",
@@ -202,7 +205,7 @@ def build_patient(
     manifest: str | Path,
     out_dir: str | Path,
     *,
-    extra_sections: Sequence[Section] = (),
+    extra_sections: Sequence[ExtraSection] = (),
     extra_tables: dict[str, pd.DataFrame] | None = None,
     seed: int | None = None,
     analyses: Sequence[str] | None = None,
@@ -244,7 +247,10 @@ def build_patient(
     conc_section = concordance_section(conc)
     if conc_section is not None:
         sections.append(conc_section)
-    sections += list(extra_sections)
+    for extra in extra_sections:  # a callable builds its section from the results
+        built = extra(results) if callable(extra) else extra
+        if built is not None:
+            sections.append(built)
     for output in results.outputs.values():
         sections.extend(output.sections)
     report = write_report(
@@ -261,7 +267,7 @@ def run_patient(
     out_dir: str | Path,
     *,
     store: str | Path | None = None,
-    extra_sections: Sequence[Section] = (),
+    extra_sections: Sequence[ExtraSection] = (),
     extra_tables: dict[str, pd.DataFrame] | None = None,
     seed: int | None = None,
     analyses: Sequence[str] | None = None,
@@ -280,7 +286,8 @@ def run_patient(
         Cohort store file; ``out_dir/ithkit.duckdb`` by default. Its lock is taken before any
         analysis runs, so a busy store fails at once.
     extra_sections, extra_tables
-        Further report sections and store tables (e.g. a virtual patient's truth).
+        Further report sections (or functions of the :class:`PatientResults` returning one,
+        e.g. a virtual patient's truth mapped onto the inferred clones) and store tables.
     seed
         Seed handed to every analysis (clustering restarts, permutations...); default: the
         manifest's ``seed``, else 0.

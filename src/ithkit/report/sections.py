@@ -62,22 +62,32 @@ def regions_section(variants: pd.DataFrame, purity: pd.DataFrame | None = None) 
     return Section("regions", "Regions and sequencing data", items)
 
 
-def truth_section(clones: pd.DataFrame, clone_ccf: pd.DataFrame, newick: str) -> Section:
-    """The known clone tree of a virtual patient (ground truth, not an inference)."""
+def truth_section(
+    clones: pd.DataFrame,
+    clone_ccf: pd.DataFrame,
+    newick: str,
+    mapping: pd.DataFrame | None = None,
+) -> Section:
+    """The known clone tree of a virtual patient (ground truth, not an inference).
+
+    ``mapping`` (:func:`ithkit.genomic.match_clones`: true clone -> inferred clone by majority
+    overlap) says which inferred ``C`` label stands for which true clone.
+    """
     from ithkit.report import figures
 
-    return Section(
-        "truth",
-        "True clone tree (virtual patient)",
-        [
-            Text(
-                "This patient is simulated: the tree and clone fractions below are the ground "
-                f"truth the analyses are judged against. Newick: {newick}"
-            ),
-            _figure("Clone tree and CCF per region", lambda: figures.clone_tree(clones, clone_ccf)),
-            Table("Clones", clones),
-        ],
-    )
+    items: list[Item] = [
+        Text(
+            "This patient is simulated: the tree and clone fractions below are the ground "
+            "truth the analyses are judged against. True clones are labelled 'true C1'..., "
+            f"inferred clones C1...; the table maps them. Newick: {newick}"
+        ),
+        _figure("Clone tree and CCF per region", lambda: figures.clone_tree(clones, clone_ccf)),
+        Table("True clones", clones.assign(clone_id="true " + clones["clone_id"].astype(str))),
+    ]
+    if mapping is not None and len(mapping):
+        shown = mapping.assign(reference_clone="true " + mapping["reference_clone"].astype(str))
+        items.insert(1, Table("True clone -> inferred clone (majority of its mutations)", shown))
+    return Section("truth", "True clone tree (virtual patient)", items)
 
 
 def lesions_section(lesions: pd.DataFrame) -> Section:

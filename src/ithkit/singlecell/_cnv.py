@@ -612,7 +612,7 @@ def _subclones(
     rows = []
     profile_rows = {}
     for i, ((gains, losses), members) in enumerate(ordered):
-        name = f"C{i + 1}"
+        name = f"SC{i + 1}"  # SC: single-cell CNV subclone (C: inferred genomic clones)
         sel = np.isin(cluster, members)
         merged[sel] = name
         rows.append((name, int(sel.sum()), float(sel.mean()), gains, losses))
@@ -635,10 +635,10 @@ def subclone_tree(subclones: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> t = pd.DataFrame({"subclone": ["C1", "C2"], "gains": ["7p,1q", "7p"],
+    >>> t = pd.DataFrame({"subclone": ["SC1", "SC2"], "gains": ["7p,1q", "7p"],
     ...                   "losses": ["10q", "10q"]})
     >>> subclone_tree(t)[["node", "parent", "events"]].values.tolist()
-    [['trunk', 'normal', '+7p,-10q'], ['C1', 'C2', '+1q'], ['C2', 'trunk', '']]
+    [['trunk', 'normal', '+7p,-10q'], ['SC1', 'SC2', '+1q'], ['SC2', 'trunk', '']]
     """
 
     def events(row: pd.Series) -> set[str]:
