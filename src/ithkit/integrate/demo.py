@@ -73,6 +73,7 @@ def run_demo(
         data = yaml.safe_load(manifest.read_text())
         data.update(keys)
         manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+
     def truth(results: PatientResults) -> Section:
         mapping = None
         inferred = results.get("genomic")
