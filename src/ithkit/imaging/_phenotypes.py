@@ -17,11 +17,24 @@ from ithkit.imaging._preprocess import FeatureConfig
 KEY = ("patient_id", "lesion_id", "timepoint")
 
 
-def combat(x: NDArray[np.float64], batch: Sequence[Any]) -> NDArray[np.float64]:
+def combat(
+    x: NDArray[np.float64], batch: Sequence[Any], *, prior_variance_ddof: int = 1
+) -> NDArray[np.float64]:
     """Parametric empirical-Bayes ComBat (Johnson et al., Biostatistics 2007), no covariates.
 
     ``x`` is (lesions, features); each batch's location and scale per feature are shrunk
     towards the across-feature prior and removed.
+
+    Parameters
+    ----------
+    x
+        Values, lesions x features.
+    batch
+        Batch (scanner, site) of each lesion.
+    prior_variance_ddof
+        Degrees of freedom of the prior variance of the batch means: 1 as Bioconductor sva's
+        ``ComBat`` (the reference implementation, ``rowVars``), 0 as ``scanpy.pp.combat``. With
+        0 the result equals scanpy's to ~1e-5 (``tests/imaging/test_phenotypes.py``).
 
     Examples
     --------
@@ -53,7 +66,8 @@ def combat(x: NDArray[np.float64], batch: Sequence[Any]) -> NDArray[np.float64]:
         gamma_hat = zs.mean(axis=0)
         delta_hat = zs.var(axis=0, ddof=1) if nb > 1 else np.ones(z.shape[1])
         # priors across features
-        gbar, t2 = gamma_hat.mean(), gamma_hat.var(ddof=1) if gamma_hat.size > 1 else 1.0
+        t2 = gamma_hat.var(ddof=prior_variance_ddof) if gamma_hat.size > 1 else 1.0
+        gbar = gamma_hat.mean()
         m, v = delta_hat.mean(), delta_hat.var(ddof=1) if delta_hat.size > 1 else 0.0
         lam = (m**2 + 2 * v) / v if v > 0 else 1e6
         theta = (m**3 + m * v) / v if v > 0 else m * 1e6
