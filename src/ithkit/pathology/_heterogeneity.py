@@ -322,8 +322,9 @@ def heterogeneity(
                 rows += [(image, scheme, f"{col}_cv", cv), (image, scheme, f"{col}_range", rng_)]
             if cutpoint is not None and len(frame):
                 call = _call(frame[metric].to_numpy(), cutpoint, metric)
-                rows += [(image, scheme, "fraction_below_cutpoint", float(1 - call.mean())),
-                         (image, scheme, "fraction_at_or_above_cutpoint", float(call.mean()))]  # fmt: skip
+                above = float(call.mean())
+                rows += [(image, scheme, "fraction_below_cutpoint", 1.0 - above),
+                         (image, scheme, "fraction_at_or_above_cutpoint", above)]  # fmt: skip
             if scheme == "tile":
                 mi, mp = _morans(frame, "percent_positive")
                 rows += [(image, scheme, "morans_i", mi), (image, scheme, "morans_i_pvalue", mp)]

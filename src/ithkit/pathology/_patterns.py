@@ -149,8 +149,10 @@ def _clean(table: pd.DataFrame, source: str) -> pd.DataFrame:
     need = ["region_id", "pattern", "area_mm2"]
     missing = [c for c in need if c not in table]
     if missing:
-        raise InputError(f"missing column {missing[0]!r}", source=source, column=missing[0],
-                         fix="the table needs region_id, pattern, area_mm2 (+ observer)")  # fmt: skip
+        raise InputError(
+            f"missing column {missing[0]!r}", source=source, column=missing[0],
+            fix="the table needs region_id, pattern, area_mm2 (+ observer)",
+        )  # fmt: skip
     t = table.copy()
     t["region_id"] = t["region_id"].astype(str)
     t["observer"] = t["observer"].astype(str) if "observer" in t else "1"
@@ -198,7 +200,8 @@ def patterns(table: pd.DataFrame | str | Path, *, source: str | None = None) -> 
     Examples
     --------
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"region_id": ["r1", "r2", "r3"], "pattern": ["acinar", "solid", "lepidic"],
+    >>> t = pd.DataFrame({"region_id": ["r1", "r2", "r3"],
+    ...                   "pattern": ["acinar", "solid", "lepidic"],
     ...                   "area_mm2": [6.0, 2.5, 1.5]})
     >>> s = patterns(t).summary.iloc[0]
     >>> s["predominant_pattern"], float(s["high_grade_percent"]), int(s["iaslc_grade"])
@@ -245,8 +248,9 @@ def patterns(table: pd.DataFrame | str | Path, *, source: str | None = None) -> 
                 .pivot(index="region_id", columns="observer", values="pattern")
                 .dropna())  # fmt: skip
         for a, b in combinations(observers, 2):
+            kappa = cohen_kappa(main[a].tolist(), main[b].tolist())
             agree_rows.append({"method": "cohen", "observers": f"{a},{b}", "n_regions": len(main),
-                               "kappa": cohen_kappa(main[a].tolist(), main[b].tolist())})  # fmt: skip
+                               "kappa": kappa})  # fmt: skip
         cats = list(PATTERNS)
         counts = np.stack([(main.to_numpy() == c).sum(axis=1) for c in cats], axis=1)
         agree_rows.append({"method": "fleiss", "observers": ",".join(observers),

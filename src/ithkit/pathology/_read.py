@@ -79,10 +79,14 @@ def _resolve(
         return col
 
     names["image"] = (
-        mapped("image") if "image" in mapping else next((h for h in C.IMAGE_NAMES if h in header), None)
+        mapped("image")
+        if "image" in mapping
+        else next((h for h in C.IMAGE_NAMES if h in header), None)
     )
     names["class"] = (
-        mapped("class") if "class" in mapping else next((h for h in C.CLASS_NAMES if h in header), None)
+        mapped("class")
+        if "class" in mapping
+        else next((h for h in C.CLASS_NAMES if h in header), None)
     )
     if "region" in mapping:
         names["region"] = mapped("region")
@@ -162,7 +166,11 @@ def _numeric(values: pd.Series, *, source: str, column: str) -> np.ndarray:
 
 
 def _standardise(
-    raw: pd.DataFrame, names: Mapping[str, Any], *, source: str, pixel_size_um: float | None,
+    raw: pd.DataFrame,
+    names: Mapping[str, Any],
+    *,
+    source: str,
+    pixel_size_um: float | None,
     default_image: str,
 ) -> pd.DataFrame:
     n = len(raw)
@@ -221,10 +229,21 @@ def _read_arrow(p: Path, columns: Sequence[str], numeric: Sequence[str], sep: st
         )  # fmt: skip
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         msg = " ".join(str(exc).split())
-        m = re.search(r"column #(\d+): Row #(\d+).*invalid value '([^']*)'", msg)
+        m = re.search(r"column #(\d+):.*invalid value '([^']*)'", msg)
         if m:
+            header = _header(p)[0]
+            col = header[int(m.group(1))] if int(m.group(1)) < len(header) else None
+            row = None
+            if col is not None:  # the slow path, only to name the line
+                text = pacsv.read_csv(p, read_options=pacsv.ReadOptions(encoding=enc),
+                    parse_options=pacsv.ParseOptions(delimiter=sep),
+                    convert_options=pacsv.ConvertOptions(include_columns=[col],
+                    column_types={col: pa.string()})).column(0).to_pandas()  # fmt: skip
+                num = pd.to_numeric(text.where(~text.isin(_NULLS)), errors="coerce")
+                bad = np.flatnonzero((num.isna() & text.notna() & ~text.isin(_NULLS)).to_numpy())
+                row = int(bad[0]) + 2 if bad.size else None
             raise InputError(
-                f"value {m.group(3)!r} is not a number", source=p, row=int(m.group(2)),
+                f"value {m.group(2)!r} is not a number", source=p, row=row, column=col,
                 fix="the column must hold numbers (empty or NaN where missing)",
             ) from None  # fmt: skip
         raise InputError(

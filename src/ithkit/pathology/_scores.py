@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def check_thresholds(thresholds: Sequence[float] | str | None) -> tuple[float, .
             f"{len(values)} thresholds given", source="--thresholds",
             fix="give one threshold (positive/negative) or three (1+, 2+, 3+), as QuPath does",
         )  # fmt: skip
-    if not all(np.isfinite(values)) or any(b <= a for a, b in zip(values, values[1:], strict=False)):
+    if not all(np.isfinite(values)) or any(b <= a for a, b in pairwise(values)):
         raise InputError(
             f"thresholds {', '.join(map(str, values))} are not increasing", source="--thresholds",
             fix="give them in increasing order, e.g. 0.2,0.4,0.6",
@@ -114,7 +115,7 @@ def grade_cells(
     """
     n = len(cells)
     counted = np.ones(n, dtype=bool)
-    cls = cells[C.CLASS] if C.CLASS in cells else None
+    cls = cells.get(C.CLASS)
     cat = None
     if cls is not None:
         cat = cls if isinstance(cls.dtype, pd.CategoricalDtype) else cls.astype("category")
@@ -344,7 +345,7 @@ def biomarker_scores(
     for col in (C.IMAGE, C.REGION):
         if col not in cells:
             raise InputError(f"the detections frame has no {col!r} column", source=src,
-                             fix="read the table with ithkit.pathology.read_detections")  # fmt: skip
+                             fix="read it with ithkit.pathology.read_detections")  # fmt: skip
     grade, counted, graded = grade_cells(cells, thr, tumour_class=tumour_class, source=src)
     intensity = cells[C.INTENSITY].to_numpy(dtype=float) if C.INTENSITY in cells else None
     img, img_names = _codes(cells[C.IMAGE])

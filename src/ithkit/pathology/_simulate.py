@@ -64,8 +64,11 @@ class SimulatedDetections:
             pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
             for f in tab.schema
         ]))  # fmt: skip
-        with atomic_path(target) as tmp:
-            pacsv.write_csv(tab, tmp, pacsv.WriteOptions(delimiter="\t", quoting_style="none"))
+        # QuPath writes no quotes, the header included
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            fh.write(("\t".join(tab.column_names) + "\n").encode("utf-8"))
+            options = pacsv.WriteOptions(delimiter="\t", quoting_style="none", include_header=False)
+            pacsv.write_csv(tab, fh, options)
         return [target, write_table(self.truth, out / "truth.tsv")]
 
 
