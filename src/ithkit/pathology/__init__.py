@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ithkit.pathology._heterogeneity import (
     HeterogeneityResult,
+    biopsy_curve,
     biopsy_discordance,
     heterogeneity,
     tile_weights,
@@ -55,6 +56,7 @@ __all__ = [
     "SimulatedDetections",
     "asco_cap_group",
     "biomarker_scores",
+    "biopsy_curve",
     "biopsy_discordance",
     "check_thresholds",
     "cohen_kappa",

@@ -152,40 +152,78 @@ def biopsy_discordance(
     >>> 0.3 < d["discordance"] < 0.7
     True
     """
+    return biopsy_curve(
+        xy_um, grade, [core_um], whole_call=whole_call, cutpoint=cutpoint, metric=metric,
+        n_cores=n_cores, min_core_cells=min_core_cells, seed=seed,
+    )[0]  # fmt: skip
+
+
+def biopsy_curve(
+    xy_um: np.ndarray,
+    grade: np.ndarray,
+    core_sizes_um: Sequence[float],
+    *,
+    whole_call: bool,
+    cutpoint: float,
+    metric: CutpointMetric = "percent_positive",
+    n_cores: int = 500,
+    min_core_cells: int = 50,
+    seed: int | None = 0,
+) -> list[dict[str, float]]:
+    """:func:`biopsy_discordance` at several core sizes, with the same core centres.
+
+    The trees of cells are built once; the same random centres serve every size, so the curve
+    over core size is smooth (common random numbers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xy = np.random.default_rng(0).uniform(0, 4000, (4000, 2))
+    >>> curve = biopsy_curve(xy, (xy[:, 0] > 2000).astype(int), [600, 2000], whole_call=True,
+    ...                      cutpoint=20.0)
+    >>> curve[0]["discordance"] > curve[1]["discordance"]
+    True
+    """
     from scipy.spatial import cKDTree
 
     xy = np.asarray(xy_um, dtype=float)
     g = np.asarray(grade)
-    if core_um <= 0:
-        raise InputError(f"core size {core_um} µm", source="--core-um", fix="give a size > 0 µm")
+    if min(core_sizes_um) <= 0:
+        raise InputError(f"core size {min(core_sizes_um)} µm", source="--core-um",
+                         fix="give a size > 0 µm")  # fmt: skip
     if len(xy) == 0:
         raise InputError("no scored cells with coordinates", source="biopsy question",
                          fix="the biopsy question needs cell centroids")  # fmt: skip
     rng = np.random.default_rng(seed)
     centres = xy[rng.integers(0, len(xy), size=n_cores)]
-    r = core_um / 2.0
-    n = cKDTree(xy).query_ball_point(centres, r, return_length=True).astype(float)
-    if metric == "h_score":
-        val = np.zeros(n_cores)
-        for k in (1, 2, 3):
-            if (g == k).any():
-                nk = cKDTree(xy[g == k]).query_ball_point(centres, r, return_length=True)
-                val += k * nk
-        val = 100.0 * val / np.maximum(n, 1)
+    weights = {1: 1, 2: 2, 3: 3} if metric == "h_score" else None
+    if metric == "percent_positive":
+        groups = {1: g >= 1}
+    elif metric == "percent_3plus":
+        groups = {1: g == 3}
     else:
-        pos = g >= 1 if metric == "percent_positive" else g == 3
-        npos = np.zeros(n_cores)
-        if pos.any():
-            npos = cKDTree(xy[pos]).query_ball_point(centres, r, return_length=True).astype(float)
-        val = 100.0 * npos / np.maximum(n, 1)
-    ok = n >= min_core_cells
-    used = int(ok.sum())
-    disc = int((_call(val[ok], cutpoint, metric) != whole_call).sum())
-    lo, hi = wilson_interval(disc, used)
-    return {
-        "core_um": float(core_um), "n_cores": used,
-        "discordance": disc / used if used else float("nan"), "ci_low": lo, "ci_high": hi,
-    }  # fmt: skip
+        groups = {k: g == k for k in (1, 2, 3)}
+    trees = {k: cKDTree(xy[m]) for k, m in groups.items() if m.any()}
+    tree_all = cKDTree(xy)
+    out = []
+    for size in core_sizes_um:
+        r = float(size) / 2.0
+        n = tree_all.query_ball_point(centres, r, return_length=True).astype(float)
+        hits = np.zeros(n_cores)
+        for k, tree in trees.items():
+            hits += (weights[k] if weights else 1) * tree.query_ball_point(
+                centres, r, return_length=True
+            )
+        val = 100.0 * hits / np.maximum(n, 1)
+        ok = n >= min_core_cells
+        used = int(ok.sum())
+        disc = int((_call(val[ok], cutpoint, metric) != whole_call).sum())
+        lo, hi = wilson_interval(disc, used)
+        out.append({
+            "core_um": float(size), "n_cores": used,
+            "discordance": disc / used if used else float("nan"), "ci_low": lo, "ci_high": hi,
+        })  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
@@ -340,22 +378,20 @@ def heterogeneity(
         rows.append((image, "section", "whole_section_call", float(whole)))
         if not has_xy:
             continue
-        sel = keep & (cells[C.IMAGE].astype(str).to_numpy() == image)
+        sel = keep & (cells[C.IMAGE] == image).to_numpy()
         xy = np.column_stack([cells[C.X_UM].to_numpy()[sel], cells[C.Y_UM].to_numpy()[sel]])
         sizes = sorted({float(core_um), *map(float, core_sizes_um)})
-        seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-        for size, ss in zip(sizes, seeds, strict=True):
-            d = biopsy_discordance(
-                xy, grade[sel], whole_call=whole, cutpoint=cutpoint, metric=metric,
-                core_um=size, n_cores=n_cores, min_core_cells=min_core_cells,
-                seed=int(ss.generate_state(1)[0]),
-            )  # fmt: skip
+        curve = biopsy_curve(
+            xy, grade[sel], sizes, whole_call=whole, cutpoint=cutpoint, metric=metric,
+            n_cores=n_cores, min_core_cells=min_core_cells, seed=seed,
+        )  # fmt: skip
+        for d in curve:
             curves.append({"image": image, **d, "whole_call": whole})
-            if size == float(core_um):
+            if d["core_um"] == float(core_um):
                 rows += [(image, "section", "single_core_discordance", d["discordance"]),
                          (image, "section", "single_core_discordance_ci_low", d["ci_low"]),
                          (image, "section", "single_core_discordance_ci_high", d["ci_high"]),
-                         (image, "section", "core_um", size)]  # fmt: skip
+                         (image, "section", "core_um", d["core_um"])]  # fmt: skip
     table = pd.DataFrame(rows, columns=["image", "scheme", "metric", "value"])
     if cutpoint is not None:
         table = pd.concat([table, pd.DataFrame(
