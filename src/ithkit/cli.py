@@ -742,6 +742,11 @@ def pathology_biomarker(
     columns: Annotated[
         str | None, typer.Option(help="Column mapping: x=...,y=...,marker=...,region=...")
     ] = None,
+    boundary: Annotated[
+        str | None,
+        typer.Option(help="Tumour annotation class of QuPath's signed distance (core vs margin)."),
+    ] = None,
+    margin_um: Annotated[float, typer.Option(help="Invasive margin half-width, µm.")] = 500.0,
     cutpoint: Annotated[
         float | None, typer.Option(help="Clinical cut-point, e.g. 20 (Ki-67 %).")
     ] = None,
@@ -758,7 +763,8 @@ def pathology_biomarker(
     scores, het, n, paths = biomarker_to_files(
         cells, out, marker=marker, region_key=region_key, thresholds=thresholds,
         tile_um=tile_um, tumour_class=tumour_class, pixel_size_um=pixel_size, columns=columns,
-        cutpoint=cutpoint, metric=cutpoint_metric, core_um=core_um,  # type: ignore[arg-type]
+        boundary=boundary, margin_um=margin_um, cutpoint=cutpoint, metric=cutpoint_metric,
+        core_um=core_um,
         hotspot_min_cells=hotspot_min_cells, seed=seed,
     )  # fmt: skip
     for _, row in scores.regions[scores.regions["region"] == "ALL"].iterrows():

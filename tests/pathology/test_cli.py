@@ -80,3 +80,15 @@ def test_ish_and_patterns_commands(data: Path, tmp_path: Path) -> None:
     assert _run(["pathology", "patterns", str(data / "patterns.tsv"), "--out", str(tmp_path)]) == 0
     agreement = pd.read_csv(tmp_path / "agreement.tsv", sep="\t")
     assert agreement["method"].tolist() == ["cohen", "fleiss"]
+
+
+def test_boundary_writes_compartments(data: Path, tmp_path: Path) -> None:
+    code = _run(["pathology", "biomarker", str(data / "qupath_boundary.tsv"), "--marker", MARKER,
+                 "--out", str(tmp_path), "--thresholds", "0.2,0.4,0.6", "--boundary", "Tumor",
+                 "--margin-um", "500"])  # fmt: skip
+    assert code == 0
+    comp = pd.read_csv(tmp_path / "compartments.tsv", sep="\t")
+    assert list(comp.columns) == list(REGION_COLUMNS)
+    het = pd.read_csv(tmp_path / "heterogeneity.tsv", sep="\t")
+    diff = het[het["metric"] == "core_minus_margin_percent_positive"]["value"].iloc[0]
+    assert diff == pytest.approx(200 / 3 - 50)

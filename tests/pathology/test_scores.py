@@ -117,3 +117,17 @@ def test_simulated_truth_is_recovered() -> None:
     hot = res.hotspot.iloc[0]
     assert 4000 < hot["hotspot_x_um"] < 6000  # the planted hot region is the third square
     assert hot["difference_grade"] == ">=10"
+
+
+def test_tumour_core_and_invasive_margin(data: Path) -> None:
+    cells = read_detections(data / "qupath_boundary.tsv", MARKER, boundary="Tumor")
+    res = biomarker_scores(cells, thresholds=THRESHOLDS, margin_um=500)
+    comp = res.compartments.set_index("region")
+    # by hand: core (d < -500): 3+, 2+, neg; margin (-500 <= d <= 500): 1+, neg, neg, 1+;
+    # outside (d > 500): neg
+    assert comp["n_cells"].to_dict() == {"tumour core": 3, "invasive margin": 4,
+                                         "outside tumour": 1}  # fmt: skip
+    assert comp.loc["tumour core", "h_score"] == pytest.approx(500 / 3)
+    assert comp.loc["invasive margin", "percent_positive"] == 50.0
+    with pytest.raises(InputError, match="Signed distance to annotation Stroma"):
+        read_detections(data / "qupath_boundary.tsv", MARKER, boundary="Stroma")

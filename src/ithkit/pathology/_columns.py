@@ -15,10 +15,11 @@ CLASS = "classification"
 INTENSITY = "intensity"
 X_UM = "x_um"
 Y_UM = "y_um"
+DISTANCE_UM = "boundary_distance_um"
 NO_REGION = "(none)"
 
 # the keys a ``--columns`` mapping may name
-MAPPING_KEYS = ("image", "region", "class", "marker", "x", "y", "her2", "cep17")
+MAPPING_KEYS = ("image", "region", "class", "marker", "x", "y", "her2", "cep17", "distance")
 
 IMAGE_NAMES = ("Image", "Image name", "image")
 CLASS_NAMES = ("Classification", "Class", "class", "classification")
@@ -142,6 +143,29 @@ def coordinate_columns(header: Sequence[str]) -> tuple[str, str, str] | None:
             if x in header and y in header:
                 return x, y, unit
     return None
+
+
+def distance_column(header: Sequence[str], boundary: str, *, source: str) -> tuple[str, str]:
+    """QuPath's signed distance to the ``boundary`` class annotations and its unit.
+
+    Examples
+    --------
+    >>> distance_column(["Signed distance to annotation Tumor µm"], "Tumor", source="x")
+    ('Signed distance to annotation Tumor µm', 'um')
+    """
+    for stem in (f"Signed distance to annotation {boundary}",
+                 f"Signed distance to annotation with {boundary}"):  # fmt: skip
+        for unit, name in (("um", "µm"), ("um", "um"), ("um", "μm"), ("px", "px")):
+            if f"{stem} {name}" in header:
+                return f"{stem} {name}", unit
+    near = [h for h in header if "distance" in h.lower()][:4]
+    raise InputError(
+        f"no column 'Signed distance to annotation {boundary} µm'"
+        + (f"; distance columns: {', '.join(map(repr, near))}" if near else ""),
+        source=source,
+        fix="run QuPath's Analyze > Spatial analysis > Signed distance to annotations 2D, or map "
+        "a signed distance (negative inside) with --columns distance=...",
+    )
 
 
 def region_name(parent: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from ithkit.pathology._heterogeneity import (
     DEFAULT_CORE_SIZES_UM,
@@ -27,8 +28,10 @@ def biomarker_to_files(
     tumour_class: str | None = None,
     pixel_size_um: float | None = None,
     columns: str | None = None,
+    boundary: str | None = None,
+    margin_um: float = 500.0,
     cutpoint: float | None = None,
-    metric: CutpointMetric = "percent_positive",
+    metric: str = "percent_positive",
     core_um: float = 1000.0,
     core_sizes_um: Sequence[float] = DEFAULT_CORE_SIZES_UM,
     n_cores: int = 500,
@@ -41,10 +44,13 @@ def biomarker_to_files(
     Returns the scores, the heterogeneity, the number of cells read and the files written.
     """
     cells = read_detections(cells_path, marker, region_key=region_key,
-                            pixel_size_um=pixel_size_um, columns=columns)  # fmt: skip
+                            pixel_size_um=pixel_size_um, columns=columns,
+                            boundary=boundary)  # fmt: skip
     scores = biomarker_scores(cells, thresholds=thresholds, tumour_class=tumour_class,
-                              tile_um=tile_um, hotspot_min_cells=hotspot_min_cells)  # fmt: skip
-    het = heterogeneity(cells, scores, cutpoint=cutpoint, metric=metric, core_um=core_um,
+                              tile_um=tile_um, hotspot_min_cells=hotspot_min_cells,
+                              margin_um=margin_um)  # fmt: skip
+    het = heterogeneity(cells, scores, cutpoint=cutpoint, metric=cast("CutpointMetric", metric),
+                        core_um=core_um,
                         core_sizes_um=core_sizes_um, n_cores=n_cores,
                         min_tile_cells=min_tile_cells, seed=seed)  # fmt: skip
     paths = scores.write(out) + het.write(out)

@@ -234,8 +234,9 @@ class HeterogeneityResult:
     ----------
     table
         Long table ``image, scheme, metric, value`` (``heterogeneity.tsv``); schemes
-        ``annotation`` (the annotation regions), ``tile`` (the tile map) and ``section`` (the
-        biopsy question and the Ki-67 hot spot).
+        ``annotation`` (the annotation regions), ``tile`` (the tile map), ``compartment`` (tumour
+        core minus invasive margin, with a boundary) and ``section`` (the biopsy question and the
+        Ki-67 hot spot).
     biopsy
         The biopsy-question curve: ``image, core_um, n_cores, discordance, ci_low, ci_high,
         whole_call`` (``biopsy.tsv``); empty without coordinates or cut-point.
@@ -367,6 +368,12 @@ def heterogeneity(
                 mi, mp = _morans(frame, "percent_positive")
                 rows += [(image, scheme, "morans_i", mi), (image, scheme, "morans_i_pvalue", mp)]
         slide = scores.slide(image)
+        if scores.compartments is not None:
+            comp = scores.compartments[scores.compartments["image"] == image].set_index("region")
+            if {"tumour core", "invasive margin"} <= set(comp.index):
+                for col in ("percent_positive", "h_score"):
+                    diff = comp.loc["tumour core", col] - comp.loc["invasive margin", col]
+                    rows.append((image, "compartment", f"core_minus_margin_{col}", float(diff)))
         if scores.hotspot is not None:
             hs = scores.hotspot[scores.hotspot["image"] == image].iloc[0]
             rows += [(image, "section", "hotspot_percent", float(hs["hotspot_percent"])),

@@ -62,6 +62,7 @@ def _resolve(
     mapping: Mapping[str, str],
     pixel_size_um: float | None,
     source: str,
+    boundary: str | None = None,
 ) -> dict[str, Any]:
     """Which file column plays which role; errors name the near columns."""
     dup = sorted({h for h in header if list(header).count(h) > 1})
@@ -129,7 +130,18 @@ def _resolve(
             )  # fmt: skip
     for key in ("her2", "cep17"):
         names[key] = mapped(key) if key in mapping else None
-    used = [v for k, v in names.items() if k != "xy" and v] + list((names["xy"] or ())[:2])
+    names["distance"] = None
+    if "distance" in mapping:
+        names["distance"] = (mapped("distance"), "px" if px is not None else "um")
+    elif boundary:
+        names["distance"] = C.distance_column(header, boundary, source=source)
+        if names["distance"][1] == "px" and px is None:
+            raise InputError(
+                f"distances are in pixels ({names['distance'][0]!r}) and no pixel size was given",
+                source=source, fix="pass --pixel-size (µm per pixel)",
+            )  # fmt: skip
+    used = [v for k, v in names.items() if k not in ("xy", "distance") and v]
+    used += list((names["xy"] or ())[:2]) + list((names["distance"] or ())[:1])
     clash = [u for u in used if u in dup]
     if clash:
         raise InputError(
@@ -203,6 +215,10 @@ def _standardise(
     for key in ("her2", "cep17"):
         if names.get(key):
             out[key] = _numeric(raw[names[key]], source=source, column=names[key])
+    if names.get("distance"):
+        col, unit = names["distance"]
+        scale = pixel_size_um if unit == "px" and pixel_size_um is not None else 1.0
+        out[C.DISTANCE_UM] = _numeric(raw[col], source=source, column=col) * scale
     frame = pd.DataFrame(out)
     frame.attrs.update(
         source=source, marker=names["marker"] or "", coordinates=bool(names["xy"]),
@@ -261,6 +277,7 @@ def read_detections(
     region_key: str | None = "Parent",
     pixel_size_um: float | None = None,
     columns: str | Mapping[str, str] | None = None,
+    boundary: str | None = None,
     as_anndata: bool = False,
 ) -> Any:
     """Read a cell-detection table into ithkit's detections frame (or the spatial AnnData).
@@ -286,7 +303,12 @@ def read_detections(
         µm per pixel: needed when centroids are in px; mapped coordinates are then px too.
     columns
         Mapping from roles to the table's columns for other tools, as a dict or the CLI string
-        ``x=...,y=...,marker=...,region=...,image=...,class=...,her2=...,cep17=...``.
+        ``x=...,y=...,marker=...,region=...,image=...,class=...,her2=...,cep17=...,distance=...``
+        (``distance``: a signed distance to the tumour boundary, negative inside).
+    boundary
+        The class of the tumour annotation whose QuPath signed distance is read (``Tumor`` reads
+        ``Signed distance to annotation Tumor µm``, from *Analyze > Spatial analysis > Signed
+        distance to annotations 2D*): it splits tumour core from invasive margin.
     as_anndata
         Return the spatial AnnData (needs the ``[singlecell]`` extra) instead of the frame.
 
@@ -295,7 +317,8 @@ def read_detections(
     pandas.DataFrame
         One row per cell: ``image``, ``region``, ``classification`` (when present), ``intensity``
         (marker value, NaN where the export left it empty), ``x_um``, ``y_um`` (µm, when the
-        export has centroids), ``her2``, ``cep17`` (when mapped). ``.attrs`` holds ``source``,
+        export has centroids), ``her2``, ``cep17`` (when mapped), ``boundary_distance_um``
+        (signed, negative inside the tumour; with ``boundary``). ``.attrs`` holds ``source``,
         ``marker``, ``coordinates`` and ``n_missing``.
 
     Examples
@@ -313,7 +336,7 @@ def read_detections(
     if isinstance(path, pd.DataFrame):
         source, header = "detections", [str(c) for c in path.columns]
         names = _resolve(header, marker=marker, region_key=region_key, mapping=mapping,
-                         pixel_size_um=pixel_size_um, source=source)  # fmt: skip
+                         pixel_size_um=pixel_size_um, source=source, boundary=boundary)  # fmt: skip
         raw = path
         default_image = "image"
     else:
@@ -321,9 +344,9 @@ def read_detections(
         source = str(p)
         header, sep, enc = _header(p)
         names = _resolve(header, marker=marker, region_key=region_key, mapping=mapping,
-                         pixel_size_um=pixel_size_um, source=source)  # fmt: skip
+                         pixel_size_um=pixel_size_um, source=source, boundary=boundary)  # fmt: skip
         numeric = [names[k] for k in ("marker", "her2", "cep17") if names[k]]
-        numeric += list((names["xy"] or ())[:2])
+        numeric += list((names["xy"] or ())[:2]) + list((names["distance"] or ())[:1])
         wanted = [names[k] for k in ("image", "region", "class") if names[k]] + numeric
         wanted = list(dict.fromkeys(wanted))
         if not wanted:

@@ -23,6 +23,7 @@ TILE_COLUMNS = (
     "h_score", "percent_3plus", "mean_intensity", "n_missing",
 )  # fmt: skip
 ALL = "ALL"
+COMPARTMENTS = ("tumour core", "invasive margin", "outside tumour")
 _INTENSITY_CLASSES = {"negative": 0, "positive": 1, "1+": 1, "2+": 2, "3+": 3}
 
 
@@ -243,6 +244,10 @@ class BiomarkerResult:
         ``difference_grade`` (``<5``, ``5-10``, ``>=10`` points); None without coordinates.
     marker, thresholds, graded, tile_um, tumour_class
         What was scored and how.
+    compartments
+        With a tumour boundary: the ``regions.tsv`` columns for ``tumour core`` (signed distance
+        < -margin), ``invasive margin`` (within the margin of the border) and ``outside tumour``
+        (> margin) of each image (``compartments.tsv``); None without.
     """
 
     regions: pd.DataFrame
@@ -253,6 +258,7 @@ class BiomarkerResult:
     graded: bool
     tile_um: float
     tumour_class: str | None = None
+    compartments: pd.DataFrame | None = None
 
     def regions_table(self) -> pd.DataFrame:
         """The ``regions.tsv`` table: exactly the contract's columns."""
@@ -276,6 +282,9 @@ class BiomarkerResult:
             paths.append(write_table(self.tiles, out / "tiles.tsv"))
         if self.hotspot is not None:
             paths.append(write_table(self.hotspot, out / "hotspot.tsv"))
+        if self.compartments is not None:
+            cols = list(REGION_COLUMNS)
+            paths.append(write_table(self.compartments[cols], out / "compartments.tsv"))
         return paths
 
 
@@ -297,6 +306,7 @@ def biomarker_scores(
     tumour_class: str | None = None,
     tile_um: float = 500.0,
     hotspot_min_cells: int = 500,
+    margin_um: float = 500.0,
     source: str | None = None,
 ) -> BiomarkerResult:
     """Percent positive, H-score and Allred score per region, per tile and for the slide.
@@ -322,6 +332,10 @@ def biomarker_scores(
         Side of the square tiles of the tile map, µm.
     hotspot_min_cells
         Cells a tile needs to be a Ki-67 hot-spot candidate.
+    margin_um
+        Half-width of the invasive margin around the tumour border, µm (500: the 1 mm band of
+        Galon et al. 2006 and the Immunoscore); used when the cells carry
+        ``boundary_distance_um`` (``read_detections(..., boundary="Tumor")``).
     source
         Name used in error messages (default: the file the cells came from).
 
@@ -414,7 +428,22 @@ def biomarker_scores(
                 "tile_um": tile_um, "min_cells": hotspot_min_cells,
             })  # fmt: skip
         hotspot = pd.DataFrame(rows)
+    compartments = None
+    if C.DISTANCE_UM in cells:
+        if not (np.isfinite(margin_um) and margin_um > 0):
+            raise InputError(f"margin {margin_um} µm", source="--margin-um",
+                             fix="give a half-width > 0 µm, e.g. 500")  # fmt: skip
+        d = cells[C.DISTANCE_UM].to_numpy(dtype=float)[sel]
+        comp = np.select([d < -margin_um, d <= margin_um, d > margin_um], [0, 1, 2], default=-1)
+        ok = comp >= 0
+        cc, cs = _group_counts(img[sel][ok] * 3 + comp[ok], n_img * 3, g[ok],
+                               None if gi is None else gi[ok])  # fmt: skip
+        compartments = score_counts(cc, cs, graded)
+        compartments.insert(0, "region", [COMPARTMENTS[i % 3] for i in range(n_img * 3)])
+        compartments.insert(0, "image", [img_names[i // 3] for i in range(n_img * 3)])
+        keep = (compartments["n_cells"] + compartments["n_missing"]).to_numpy() > 0
+        compartments = compartments.loc[keep].reset_index(drop=True)
     marker = str(cells.attrs.get("marker") or ("Classification" if thr is None else "intensity"))
     return BiomarkerResult(
-        regions, tiles, hotspot, marker, thr, graded, float(tile_um), tumour_class
+        regions, tiles, hotspot, marker, thr, graded, float(tile_um), tumour_class, compartments
     )
