@@ -54,3 +54,19 @@ def test_manifest_settings_are_checked() -> None:
     with pytest.raises(InputError, match="not increasing"):
         settings({"detections": Path("c.tsv"), "thresholds": [0.6, 0.2, 0.4]})
     assert settings(Path("c.tsv")) == {"detections": Path("c.tsv")}
+
+
+def test_virtual_patient_detections_follow_the_clone() -> None:
+    from ithkit.evolution import virtual_patient
+    from ithkit.pathology import biomarker_scores, read_detections
+
+    vp = virtual_patient(seed=5, n_regions=3, n_mutations=60)
+    sim = vp.detections(6000)
+    ccf = vp.clone_ccf[vp.clone_ccf["clone_id"] == vp.resistant_clone].set_index("sample_id")
+    scores = biomarker_scores(read_detections(sim.table, sim.marker), thresholds=sim.thresholds,
+                              tumour_class="Tumor").regions.set_index("region")  # fmt: skip
+    for s in vp.sample_ids:
+        # planted: 3+ cells are the resistant clone's cells (binomial noise of ~1800 cells)
+        assert scores.loc[f"region {s}", "percent_3plus"] == pytest.approx(
+            100 * ccf.loc[s, "ccf"], abs=4
+        )
