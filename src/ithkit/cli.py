@@ -773,7 +773,10 @@ def pathology_biomarker(
             f"value), {row['percent_positive']:.1f} % positive, H-score {row['h_score']:.0f}, "
             f"Allred {int(row['allred_total'])}"
         )
-    if cutpoint is not None:
+    if scores.tiles is None:
+        typer.echo("no centroids: the tile map, hot spot, Moran's I and the biopsy question need "
+                   "coordinates (Centroid X/Y, or --columns x=...,y=...)")  # fmt: skip
+    elif cutpoint is not None:
         d = het.value("single_core_discordance")
         typer.echo(f"one {core_um:.0f} µm core calls differently: {100 * d:.1f} % of cores")
     typer.echo(f"{len(paths)} files  {out}  ({n} rows read)")

@@ -92,3 +92,13 @@ def test_boundary_writes_compartments(data: Path, tmp_path: Path) -> None:
     het = pd.read_csv(tmp_path / "heterogeneity.tsv", sep="\t")
     diff = het[het["metric"] == "core_minus_margin_percent_positive"]["value"].iloc[0]
     assert diff == pytest.approx(200 / 3 - 50)
+
+
+def test_scripted_export_says_coordinates_are_needed(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    code = _run(["pathology", "biomarker", str(data / "scripted.tsv"), "--marker", MARKER,
+                 "--out", str(tmp_path), "--thresholds", "0.2", "--cutpoint", "50"])  # fmt: skip
+    assert code == 0
+    assert "need coordinates" in capsys.readouterr().out
+    assert (tmp_path / "regions.tsv").exists() and not (tmp_path / "tiles.tsv").exists()

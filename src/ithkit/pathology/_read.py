@@ -159,8 +159,9 @@ def _categories(values: pd.Series, rename: Callable[[str], str], default: str) -
     codes = cat.cat.codes.to_numpy()
     lookup = inv[:-1]
     new = np.where(codes >= 0, lookup[np.maximum(codes, 0)] if len(lookup) else 0, inv[-1])
-    out = pd.Categorical.from_codes(new.astype(np.int32), categories=list(uniq))
-    return out.remove_unused_categories()
+    used = np.bincount(new, minlength=len(uniq)) > 0  # drop unused categories without a sort
+    remap = np.cumsum(used) - 1
+    return pd.Categorical.from_codes(remap[new].astype(np.int32), categories=list(uniq[used]))
 
 
 def _numeric(values: pd.Series, *, source: str, column: str) -> np.ndarray:
