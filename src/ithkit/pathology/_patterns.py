@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ithkit._diversity import shannon, simpson
 from ithkit._errors import InputError
 
 # lung adenocarcinoma growth patterns (WHO 2021), low to high grade
@@ -237,8 +238,8 @@ def patterns(table: pd.DataFrame | str | Path, *, source: str | None = None) -> 
         sum_rows.append({
             "observer": obs, "total_area_mm2": total, "predominant_pattern": predominant(percent),
             "high_grade_percent": float(sum(v for k, v in percent.items() if k in HIGH_GRADE)),
-            "iaslc_grade": iaslc_grade(percent), "shannon": float(-(pf * np.log(pf)).sum()),
-            "simpson": float(1 - (pf**2).sum()), "n_patterns": int(pf.size),
+            "iaslc_grade": iaslc_grade(percent), "shannon": shannon(pf),
+            "simpson": simpson(pf), "n_patterns": int(pf.size),
         })  # fmt: skip
     agree_rows = []
     observers = sorted(t["observer"].unique())
