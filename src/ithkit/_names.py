@@ -49,6 +49,8 @@ TRUTH_CLONE_CCF: Final = "truth_clone_ccf"
 TRUTH_MUTATIONS: Final = "truth_mutations"
 TRUTH_LESIONS: Final = "truth_lesions"
 TRUTH_CTDNA: Final = "truth_ctdna"
+PATHOLOGY_REGIONS: Final = "pathology_regions"
+PATHOLOGY_HETEROGENEITY: Final = "pathology_heterogeneity"
 
 # tables the store creates itself; everything else is a module's result table
 CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)

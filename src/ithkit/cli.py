@@ -714,6 +714,132 @@ def imaging_phenotypes(
 
 
 # ---------------------------------------------------------------------------------------------
+# pathology
+
+pathology_app = typer.Typer(
+    help="Digital pathology: biomarker and growth-pattern heterogeneity from cell detections.",
+    no_args_is_help=True,
+)
+app.add_typer(pathology_app, name="pathology")
+
+
+@pathology_app.command("biomarker")
+def pathology_biomarker(
+    cells: Annotated[Path, typer.Argument(help="Cell detections (QuPath export, TSV/CSV).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    marker: Annotated[
+        str | None, typer.Option(help="Intensity column, e.g. 'Nucleus: DAB OD mean'.")
+    ] = None,
+    region_key: Annotated[str, typer.Option(help="Column naming each cell's region.")] = "Parent",
+    thresholds: Annotated[
+        str | None, typer.Option(help="One or three thresholds, e.g. 0.2,0.4,0.6.")
+    ] = None,
+    tile_um: Annotated[float, typer.Option(help="Tile side of the tile map, µm.")] = 500.0,
+    tumour_class: Annotated[str | None, typer.Option(help="Score only this class.")] = None,
+    pixel_size: Annotated[
+        float | None, typer.Option(help="µm per pixel (centroids in px).")
+    ] = None,
+    columns: Annotated[
+        str | None, typer.Option(help="Column mapping: x=...,y=...,marker=...,region=...")
+    ] = None,
+    boundary: Annotated[
+        str | None,
+        typer.Option(help="Tumour annotation class of QuPath's signed distance (core vs margin)."),
+    ] = None,
+    margin_um: Annotated[float, typer.Option(help="Invasive margin half-width, µm.")] = 500.0,
+    cutpoint: Annotated[
+        float | None, typer.Option(help="Clinical cut-point, e.g. 20 (Ki-67 %).")
+    ] = None,
+    cutpoint_metric: Annotated[
+        str, typer.Option(help="percent_positive, percent_3plus or h_score.")
+    ] = "percent_positive",
+    core_um: Annotated[float, typer.Option(help="Biopsy core diameter, µm (TMA 600).")] = 1000.0,
+    hotspot_min_cells: Annotated[int, typer.Option(help="Cells a hot-spot tile needs.")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the random cores.")] = 0,
+) -> None:
+    """Percent positive, H-score, Allred per region/tile/slide; heterogeneity; biopsy question."""
+    from ithkit.pathology._commands import biomarker_to_files
+
+    scores, het, n, paths = biomarker_to_files(
+        cells, out, marker=marker, region_key=region_key, thresholds=thresholds,
+        tile_um=tile_um, tumour_class=tumour_class, pixel_size_um=pixel_size, columns=columns,
+        boundary=boundary, margin_um=margin_um, cutpoint=cutpoint, metric=cutpoint_metric,
+        core_um=core_um,
+        hotspot_min_cells=hotspot_min_cells, seed=seed,
+    )  # fmt: skip
+    for _, row in scores.regions[scores.regions["region"] == "ALL"].iterrows():
+        typer.echo(
+            f"{row['image']}: {int(row['n_cells'])} cells ({int(row['n_missing'])} without a "
+            f"value), {row['percent_positive']:.1f} % positive, H-score {row['h_score']:.0f}, "
+            f"Allred {int(row['allred_total'])}"
+        )
+    if scores.tiles is None:
+        typer.echo("no centroids: the tile map, hot spot, Moran's I and the biopsy question need "
+                   "coordinates (Centroid X/Y, or --columns x=...,y=...)")  # fmt: skip
+    elif cutpoint is not None:
+        d = het.value("single_core_discordance")
+        typer.echo(f"one {core_um:.0f} µm core calls differently: {100 * d:.1f} % of cores")
+    typer.echo(f"{len(paths)} files  {out}  ({n} rows read)")
+
+
+@pathology_app.command("ish")
+def pathology_ish(
+    cells: Annotated[Path, typer.Argument(help="Per-cell HER2/CEP17 signal counts.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    columns: Annotated[
+        str, typer.Option(help="Count columns: her2=...,cep17=... (+ region=..., image=...).")
+    ],
+    region_key: Annotated[str, typer.Option(help="Column naming each cell's region.")] = "Parent",
+) -> None:
+    """HER2 ISH: ratio, copy number, ASCO/CAP group and percent of amplified cells."""
+    from ithkit.pathology._commands import ish_to_files
+
+    res, paths = ish_to_files(cells, out, columns=columns, region_key=region_key)
+    for _, row in res.table[res.table["region"] == "ALL"].iterrows():
+        typer.echo(
+            f"{row['image']}: ratio {row['her2_cep17_ratio']:.2f}, HER2 "
+            f"{row['mean_her2_copies']:.1f} copies, group {int(row['asco_cap_group'])}, "
+            f"{row['percent_amplified_cells']:.1f} % amplified cells"
+            + (" (heterogeneous)" if row["heterogeneous"] else "")
+        )
+    typer.echo(f"written   {paths[0]}")
+
+
+@pathology_app.command("patterns")
+def pathology_patterns(
+    regions: Annotated[Path, typer.Argument(help="TSV: region_id, pattern, area_mm2 (+observer).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+) -> None:
+    """Growth-pattern fractions, predominant pattern, IASLC 2020 grade, diversity, kappa."""
+    from ithkit.pathology import patterns
+
+    res = patterns(regions)
+    for _, row in res.summary.iterrows():
+        typer.echo(
+            f"observer {row['observer']}: {row['predominant_pattern']} predominant, "
+            f"{row['high_grade_percent']:.0f} % high grade, IASLC grade {row['iaslc_grade']}, "
+            f"Shannon {row['shannon']:.2f}"
+        )
+    for _, row in res.agreement.iterrows():
+        typer.echo(f"{row['method']} kappa ({row['observers']}): {row['kappa']:.3f}")
+    paths = res.write(out)
+    typer.echo(f"{len(paths)} files  {out}")
+
+
+@pathology_app.command("simulate")
+def pathology_simulate(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    cells: Annotated[int, typer.Option(help="Number of cells.")] = 20000,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """A synthetic QuPath export with planted regional heterogeneity (+ truth.tsv)."""
+    from ithkit.pathology import simulate_detections
+
+    paths = simulate_detections(cells, seed=seed).write(out)
+    typer.echo(f"written   {paths[0]} and {paths[1]}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -714,7 +714,9 @@ MANIFEST_FILE_KEYS = (
 # keys whose value is a mapping (settings of one modality): the sub-keys named here hold file
 # paths (relative to the manifest; "*" = every sub-key is a path, e.g. one file per region).
 # A new modality adds its line here and its analysis in ithkit.integrate._analyses.
-MANIFEST_SECTION_KEYS: dict[str, tuple[str, ...]] = {}
+MANIFEST_SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "pathology": ("detections",),
+}
 MANIFEST_KEYS = ("patient_id", "attributes", "seed", *MANIFEST_FILE_KEYS, *MANIFEST_SECTION_KEYS)
 
 

@@ -58,13 +58,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ithkit._errors import InputError
 from ithkit.evolution._scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ithkit.pathology import SimulatedDetections
 
 # GRCh38 autosome lengths in Mb (Genome Reference Consortium), for placing mutations and events
 CHROMOSOME_LENGTHS_MB = (
@@ -193,6 +196,38 @@ class VirtualPatient:
             "tree": self.tree_newick(),
             "mean_depth": float((self.variants["ref_counts"] + self.variants["alt_counts"]).mean()),
         }
+
+    def detections(
+        self, n_cells: int = 20000, *, clone: str | None = None, seed: int | None = None
+    ) -> SimulatedDetections:
+        """A synthetic QuPath cell-detection export of the patient's regions (known truth).
+
+        One annotation per sequenced region (``region R1``...); the cells of ``clone`` (the
+        resistant clone by default) are HER2 3+, so the fraction of 3+ tumour cells of a region
+        is the clone's CCF there (regional heterogeneity planted by the clone tree); the other
+        cells are negative, 1+ or 2+ (70/20/10 %). See
+        :func:`ithkit.pathology.simulate_detections`.
+
+        Examples
+        --------
+        >>> vp = virtual_patient(seed=3, n_regions=2, n_mutations=60)
+        >>> list(vp.detections(2000).truth["region"])
+        ['region R1', 'region R2', 'ALL']
+        """
+        from ithkit.pathology import simulate_detections
+
+        chosen = clone or self.resistant_clone
+        rows = self.clone_ccf[self.clone_ccf["clone_id"] == chosen]
+        ccf = dict(zip(rows["sample_id"], rows["ccf"], strict=True))
+        regions = {}
+        for s in self.sample_ids:
+            f3 = float(np.clip(ccf.get(s, 0.0), 0.0, 1.0))
+            rest = 1.0 - f3
+            regions[f"region {s}"] = (0.7 * rest, 0.2 * rest, 0.1 * rest, f3)
+        return simulate_detections(
+            n_cells, regions=regions, image=self.patient_id,
+            seed=self.seed if seed is None else seed,
+        )  # fmt: skip
 
     def therapy_scenario(
         self, *, horizon_days: float = 1825.0, engine: Literal["ode", "stochastic"] = "ode"

@@ -69,6 +69,7 @@ REGISTRY: tuple[AnalysisSpec, ...] = (
     AnalysisSpec("spatial", ("spatial",)),
     AnalysisSpec("imaging", ("images",), uses=("response",)),
     AnalysisSpec("evolution", ("scenario",)),
+    AnalysisSpec("pathology", ("pathology",)),
 )
 
 NAMES: tuple[str, ...] = tuple(s.name for s in REGISTRY)
