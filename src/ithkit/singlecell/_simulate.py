@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ithkit import _names
 from ithkit.io._anndata import anndata_module
 from ithkit.singlecell._data import HG38_CHROMOSOMES
 
@@ -160,6 +161,11 @@ def simulate_scrna(
     )
     adata = ad.AnnData(X=x, obs=obs, var=var)
     adata.layers["counts"] = x.copy()
+    # where ithkit run reads the normal reference (not guessed from the category names)
+    adata.uns[_names.UNS_ITHKIT] = {
+        _names.UNS_REFERENCE_KEY: "cell_type",
+        _names.UNS_REFERENCE: ["T cell", "macrophage"],
+    }
     adata.uns["simulation"] = {
         "reference_key": "cell_type",
         "reference": ["T cell", "macrophage"],

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ithkit import _names
 from ithkit.io._anndata import anndata_module
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,4 +128,5 @@ def simulate_tissue(
     adata = ad.AnnData(X=sp.csr_matrix(counts), obs=obs, var=var)
     adata.obsm["spatial"] = xy
     adata.uns["simulation"] = {"pattern": pattern, "size_um": size}
+    adata.uns[_names.UNS_ITHKIT] = {_names.UNS_LABEL_KEY: "cell_type"}
     return adata

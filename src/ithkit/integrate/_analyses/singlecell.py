@@ -19,9 +19,10 @@ def reference_of(adata: Any) -> tuple[str, list[str]] | None:
     """
     from ithkit.spatial import guess_labels
 
-    info = adata.uns.get("ithkit", {})
-    if "reference_key" in info and "reference" in info:
-        return str(info["reference_key"]), [str(r) for r in info["reference"]]
+    info = adata.uns.get(_names.UNS_ITHKIT, {})
+    if _names.UNS_REFERENCE_KEY in info and _names.UNS_REFERENCE in info:
+        ref = info[_names.UNS_REFERENCE]
+        return str(info[_names.UNS_REFERENCE_KEY]), [str(r) for r in ref]
     for key in _CELL_TYPE_KEYS:
         if key in adata.obs.columns:
             _, immune = guess_labels(list(adata.obs[key].astype(str).unique()))

@@ -29,7 +29,7 @@ def analyze(
     from ithkit.spatial import heterogeneity
 
     adata = read_h5ad(path)
-    label_key = adata.uns.get("ithkit", {}).get("label_key")
+    label_key = adata.uns.get(_names.UNS_ITHKIT, {}).get(_names.UNS_LABEL_KEY)
     if label_key is None:
         label_key = next((k for k in _LABEL_KEYS if k in adata.obs.columns), None)
     if label_key is None:
