@@ -36,7 +36,8 @@ def test_profile_has_every_modality_and_reads_its_sources(bulk_run: Path) -> Non
     assert list(profile.columns) == list(_names.PROFILE_COLUMNS)
     assert set(profile["modality"]) == {s.name for s in REGISTRY}
     missing = profile[profile["score"] == "status"]
-    assert set(missing["modality"]) == {"singlecell", "spatial", "imaging"}
+    measured = {"genomic", "response", "liquid", "evolution"}
+    assert set(missing["modality"]) == {s.name for s in REGISTRY} - measured
     assert (missing["value"] == "not_measured").all()
     assert missing["note"].str.contains("no '").all()
     wanted = {"n_clones", "fraction_subclonal", "math", "clone_shannon",
