@@ -1,0 +1,348 @@
+"""Caller outputs (VCF or MAF, copy-number segments, purity) -> the PyClone-VI table."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ithkit import schema
+from ithkit._errors import InputError
+from ithkit.genomic._cn_callers import (
+    CLONAL_CCF,
+    CN_COLUMNS,
+    CallerFile,
+    _split_sample,
+    locate,
+    majority_state,
+    read_caller_purity,
+    read_copy_number,
+)
+
+SUMMARY_COLUMNS = (
+    "sample_id", "purity", "n_mutations", "n_loh", "n_gained", "n_subclonal_cn",
+    "n_outside_segments", "n_zero_copy",
+)  # fmt: skip
+
+
+class OutsideSegmentsWarning(UserWarning):
+    """Mutations fell outside every copy-number segment of their sample (normal state used)."""
+
+
+@dataclass(frozen=True)
+class ConvertedCalls:
+    """The PyClone-VI table made from caller outputs, with what went into it.
+
+    Attributes
+    ----------
+    variants
+        :data:`ithkit.schema.VARIANTS`, one row per mutation x sample.
+    summary
+        Per sample (:data:`SUMMARY_COLUMNS`): mutations, and how many sit in LOH (minor copy
+        number 0), gained (more copies than ``normal_cn``) or subclonal segments, outside every
+        segment (given the normal state) or on 0-copy segments (given 1+0).
+    segments
+        The callers' segments in ithkit's wide table (both states of subclonal segments), or
+        None without copy number.
+    notes
+        What was assumed, rounded or left out, one sentence each.
+    """
+
+    variants: pd.DataFrame
+    summary: pd.DataFrame
+    segments: pd.DataFrame | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def write(self, variants_path: str | Path, *, summary_path: str | Path | None = None) -> list[Path]:
+        """Write the variants TSV, the summary (default ``<name>.summary.tsv`` beside it) and,
+        with copy number, the segments (``<name>.segments.tsv``, :data:`ithkit.schema.SEGMENTS`
+        columns plus the second state, for ``ithkit genomic analyze --segments``)."""
+        from ithkit.io import write_table
+
+        out = Path(variants_path)
+        stem = out.name.removesuffix(".gz").removesuffix(".tsv")
+        summary = Path(summary_path) if summary_path else out.with_name(f"{stem}.summary.tsv")
+        written = [write_table(self.variants, out), write_table(self.summary, summary)]
+        if self.segments is not None:
+            seg = self.segments.drop(columns=["subclonal"])
+            written.append(write_table(seg, out.with_name(f"{stem}.segments.tsv")))
+        return [Path(p) for p in written]
+
+
+def caller_variants(
+    mutations: pd.DataFrame,
+    *,
+    purity: pd.DataFrame,
+    segments: pd.DataFrame | None = None,
+    normal_cn: int = 2,
+    clonal_ccf: float = CLONAL_CCF,
+    source: str = "<mutations>",
+) -> ConvertedCalls:
+    """Give each mutation the copy number of its segment and the purity of its sample.
+
+    A mutation gets the (major, minor) state of the segment of its sample that holds its
+    position (``chr1`` and ``1`` match); outside every segment it gets the normal state 1+1
+    and an :class:`OutsideSegmentsWarning` counts them; on a 0-copy segment it gets 1+0.
+    Without segments every mutation is at 1+1 (a note says so).
+
+    Parameters
+    ----------
+    mutations
+        ``mutation_id, sample_id, chrom, pos, ref_counts, alt_counts`` (optional ``gene``), as
+        :func:`read_vcf` returns.
+    purity
+        ``sample_id, purity`` (fractions 0..1), one row per sample.
+    segments
+        Copy-number segments: ithkit's wide table (:func:`read_copy_number`) or
+        :data:`ithkit.schema.SEGMENTS`.
+    normal_cn
+        Copies in normal cells (``normal_cn`` of the PyClone-VI table).
+    clonal_ccf
+        Segments whose state fewer cancer cells carry count as subclonal in the summary.
+    source
+        Name used in messages.
+
+    Returns
+    -------
+    ConvertedCalls
+
+    Raises
+    ------
+    ithkit.InputError
+        A sample without purity, purity in percent, a sample without segments while others
+        have them, bad counts (through :data:`ithkit.schema.VARIANTS`).
+
+    Examples
+    --------
+    >>> muts = pd.DataFrame({"mutation_id": ["1:100:A>T"], "sample_id": ["R1"],
+    ...     "chrom": ["chr1"], "pos": [100], "ref_counts": [60], "alt_counts": [40]})
+    >>> seg = pd.DataFrame({"sample_id": ["R1"], "chrom": ["1"], "start": [1],
+    ...     "end": [1000], "major_cn": [2], "minor_cn": [0]})
+    >>> out = caller_variants(muts, purity=pd.DataFrame({"sample_id": ["R1"],
+    ...     "purity": [0.8]}), segments=seg)
+    >>> out.variants[["major_cn", "minor_cn", "tumour_content"]].values.tolist()
+    [[2.0, 0.0, 0.8]]
+    >>> int(out.summary.loc[0, "n_loh"])
+    1
+    """
+    notes: list[str] = []
+    samples = pd.unique(mutations["sample_id"].astype(str))
+    pur = _purity_map(purity, samples)
+    n = len(mutations)
+    major = np.ones(n, dtype=np.int64)
+    minor = np.ones(n, dtype=np.int64)
+    subclonal = np.zeros(n, dtype=bool)
+    outside = np.zeros(n, dtype=bool)
+    seg_table: pd.DataFrame | None = None
+    if segments is None:
+        notes.append("no copy-number segments: every mutation assumed at 1+1 copies")
+    else:
+        seg_table = _as_wide(segments, clonal_ccf, notes)
+        without = sorted(set(samples) - set(seg_table["sample_id"].astype(str)))
+        if without:
+            raise InputError(
+                f"no copy-number segments for sample(s) {', '.join(without)}",
+                source="copy number",
+                fix="give each tumour sample's segments (--cn CALLER:SAMPLE=PATH), or map the "
+                "caller's sample names to the regions with --samples",
+            )
+        row = locate(seg_table, mutations["sample_id"], mutations["chrom"],
+                     pd.to_numeric(mutations["pos"]).to_numpy())  # fmt: skip
+        outside = row < 0
+        inside = ~outside
+        major[inside] = seg_table["major_cn"].to_numpy()[row[inside]]
+        minor[inside] = seg_table["minor_cn"].to_numpy()[row[inside]]
+        subclonal[inside] = seg_table["subclonal"].to_numpy(dtype=bool)[row[inside]]
+        if outside.any():
+            message = (
+                f"{int(outside.sum())} of {n} mutation x sample row(s) outside every copy-number "
+                f"segment of their sample: given the normal state 1+1"
+            )
+            notes.append(message)
+            warnings.warn(message, OutsideSegmentsWarning, stacklevel=2)
+    zero = major < 1
+    if zero.any():
+        notes.append(f"{int(zero.sum())} mutation x sample row(s) on 0-copy segments: set to 1+0")
+        minor = np.where(zero, 0, minor)
+        major = np.maximum(major, 1)
+    frame = pd.DataFrame(
+        {
+            "mutation_id": mutations["mutation_id"].astype(str).to_numpy(),
+            "sample_id": mutations["sample_id"].astype(str).to_numpy(),
+            "ref_counts": mutations["ref_counts"].to_numpy(),
+            "alt_counts": mutations["alt_counts"].to_numpy(),
+            "major_cn": major,
+            "minor_cn": minor,
+            "normal_cn": normal_cn,
+            "tumour_content": mutations["sample_id"].astype(str).map(pur).to_numpy(),
+            "chrom": mutations["chrom"].astype(str).to_numpy(),
+            "pos": mutations["pos"].to_numpy(),
+        }
+    )
+    if "gene" in mutations.columns and mutations["gene"].notna().any():
+        frame.insert(8, "gene", mutations["gene"].to_numpy())
+    variants = schema.validate(frame, schema.VARIANTS, source=source)
+    per = pd.DataFrame(
+        {
+            "sample_id": frame["sample_id"],
+            "loh": minor == 0,
+            "gained": (major + minor) > normal_cn,
+            "subclonal": subclonal,
+            "outside": outside,
+            "zero": zero,
+        }
+    ).groupby("sample_id", sort=False)
+    summary = pd.DataFrame(
+        {
+            "sample_id": list(per.groups),
+            "purity": [pur[s] for s in per.groups],
+            "n_mutations": per.size().to_numpy(),
+            "n_loh": per["loh"].sum().to_numpy(),
+            "n_gained": per["gained"].sum().to_numpy(),
+            "n_subclonal_cn": per["subclonal"].sum().to_numpy(),
+            "n_outside_segments": per["outside"].sum().to_numpy(),
+            "n_zero_copy": per["zero"].sum().to_numpy(),
+        }
+    )
+    return ConvertedCalls(variants=variants, summary=summary, segments=seg_table,
+                          notes=tuple(notes))  # fmt: skip
+
+
+def _purity_map(purity: pd.DataFrame, samples: Sequence[str]) -> dict[str, float]:
+    if "purity" not in purity.columns or "sample_id" not in purity.columns:
+        raise InputError(
+            "the purity table needs sample_id and purity", source="purity", fix="add them"
+        )
+    values = purity.assign(sample_id=purity["sample_id"].astype(str)).drop_duplicates("sample_id")
+    pur = dict(zip(values["sample_id"], pd.to_numeric(values["purity"]), strict=True))
+    missing = [s for s in samples if s not in pur]
+    if missing:
+        raise InputError(
+            f"no purity for sample(s) {', '.join(missing[:5])}",
+            source="purity",
+            fix="give one purity per tumour sample (--purity), with the region names (or the "
+            "caller's names mapped by --samples)",
+        )
+    for s in samples:
+        v = float(pur[s])
+        if 1 < v <= 100:
+            raise InputError(
+                f"purity {v:g} of sample {s} looks like a percentage",
+                source="purity",
+                fix=f"purity is a fraction 0..1: write {v / 100:g}",
+            )
+        if not 0 < v <= 1:
+            raise InputError(
+                f"purity {v:g} of sample {s} is outside (0, 1]",
+                source="purity",
+                fix="purity is the fraction of tumour cells",
+            )
+    return {s: float(pur[s]) for s in samples}
+
+
+def _as_wide(segments: pd.DataFrame, clonal_ccf: float, notes: list[str]) -> pd.DataFrame:
+    """A SEGMENTS-contract table or a reader's wide table -> the wide table."""
+    if set(CN_COLUMNS) <= set(segments.columns):
+        return segments[list(CN_COLUMNS)].reset_index(drop=True)
+    typed = schema.validate(segments, schema.SEGMENTS, source="segments")
+    wide = majority_state(typed, notes)
+    for col in ("major_cn_raw", "minor_cn_raw"):
+        wide[col] = np.nan
+    ccf = wide["ccf"].to_numpy(dtype=float)
+    wide["subclonal"] = ~np.isnan(ccf) & (ccf < clonal_ccf)
+    return wide[list(CN_COLUMNS)]
+
+
+def convert_calls(
+    mutations: pd.DataFrame,
+    *,
+    copy_number: Sequence[CallerFile | str] = (),
+    purity: Sequence[str | Path | tuple[str | Path, str | None]] | pd.DataFrame = (),
+    samples: Mapping[str, str] | None = None,
+    normal_cn: int = 2,
+    clonal_ccf: float = CLONAL_CCF,
+    source: str = "<mutations>",
+) -> ConvertedCalls:
+    """Read the copy-number and purity files of the callers and convert ``mutations``.
+
+    Parameters
+    ----------
+    mutations
+        From :func:`read_vcf` (or any frame with its columns).
+    copy_number
+        Caller files: :class:`CallerFile` or ``"CALLER:PATH"`` / ``"CALLER:SAMPLE=PATH"``
+        strings (``ascat``, ``facets``, ``purple``, ``battenberg``, ``ithkit``). One sample's
+        segments must come from one file.
+    purity
+        Purity files (``PATH`` / ``SAMPLE=PATH`` or ``(PATH, SAMPLE)``; any format
+        :func:`read_caller_purity` reads) or a ``sample_id, purity`` frame.
+    samples
+        Caller sample name -> region id (the VCF's mapping), applied to the copy-number and
+        purity files' sample names.
+    normal_cn, clonal_ccf, source
+        As in :func:`caller_variants`.
+
+    Returns
+    -------
+    ConvertedCalls
+        With the callers' notes first.
+    """
+    notes: list[str] = []
+    if isinstance(purity, pd.DataFrame):
+        pur = purity
+    else:
+        parts = []
+        for item in purity:
+            if isinstance(item, tuple):
+                path, sample = Path(item[0]), item[1]
+            else:
+                sample, text = _split_sample(str(item))
+                path = Path(text)
+            parts.append(read_caller_purity(path, sample_id=sample, samples=samples))
+        if not parts:
+            raise InputError(
+                "no purity given", source="--purity", fix="give the callers' purity files"
+            )
+        pur = pd.concat(parts, ignore_index=True)
+        dup = pur["sample_id"].duplicated()
+        if dup.any():
+            raise InputError(
+                f"purity of sample {pur.loc[dup, 'sample_id'].iloc[0]} given twice",
+                source="--purity",
+                fix="give one purity per sample",
+            )
+    pur_map = dict(zip(pur["sample_id"].astype(str), pd.to_numeric(pur["purity"]), strict=True))
+    seg_parts = []
+    seen: dict[str, Path] = {}
+    for item in copy_number:
+        spec = CallerFile.parse(item) if isinstance(item, str) else item
+        seg, cn_notes = read_copy_number(
+            spec.path, spec.caller,  # type: ignore[arg-type]
+            sample_id=spec.sample_id, samples=samples, purity=pur_map, clonal_ccf=clonal_ccf,
+        )  # fmt: skip
+        for s in pd.unique(seg["sample_id"]):
+            if s in seen:
+                raise InputError(
+                    f"copy number of sample {s} given twice ({seen[s].name} and "
+                    f"{spec.path.name})",
+                    source="--cn",
+                    fix="give one caller file per sample",
+                )
+            seen[s] = spec.path
+        seg_parts.append(seg)
+        notes += cn_notes
+    segments = pd.concat(seg_parts, ignore_index=True) if seg_parts else None
+    result = caller_variants(
+        mutations, purity=pur, segments=segments, normal_cn=normal_cn, clonal_ccf=clonal_ccf,
+        source=source,
+    )  # fmt: skip
+    return ConvertedCalls(
+        variants=result.variants,
+        summary=result.summary,
+        segments=result.segments,
+        notes=(*notes, *result.notes),
+    )
