@@ -75,7 +75,7 @@ def test_facets_cncf(tmp_path: Path) -> None:
     assert seg["subclonal"].tolist() == [True, False, False]
     assert any("without lcn.em" in n for n in notes)
     no_id = text.replace("ID\t", "").replace("T1\t", "")
-    with pytest.raises(InputError, match="does not say which sample.*--cn facets:SAMPLE="):
+    with pytest.raises(InputError, match=r"does not say which sample.*--cn facets:SAMPLE="):
         read_copy_number(write(tmp_path / "fit.tsv", no_id), "facets")
     seg2, _ = read_copy_number(write(tmp_path / "fit.tsv", no_id), "facets", sample_id="R9")
     assert set(seg2["sample_id"]) == {"R9"}
@@ -124,9 +124,11 @@ def test_purity_files_of_each_caller(tmp_path: Path) -> None:
                    "0.68\t0.9\t0.1\t0.2\t3.1\tFEMALE\n")  # fmt: skip
     assert read_caller_purity(purple).values.tolist() == [["T1", 0.68, 3.1]]
     # Battenberg rho_and_psi: the FRAC_GENOME row (R row names)
-    batt = write(tmp_path / "T2_rho_and_psi.txt",
-                 "rho\tpsi\tploidy\tdistance\tis.best\nASCAT\t0.7\t3\t3.1\t0.1\tTRUE\n"
-                 "FRAC_GENOME\t0.72\t2.9\t3.0\t0.1\tTRUE\nREF_SEG\t0.7\t3\t3\t0.1\tTRUE\n")  # fmt: skip
+    batt = write(
+        tmp_path / "T2_rho_and_psi.txt",
+        "rho\tpsi\tploidy\tdistance\tis.best\nASCAT\t0.7\t3\t3.1\t0.1\tTRUE\n"
+        "FRAC_GENOME\t0.72\t2.9\t3.0\t0.1\tTRUE\nREF_SEG\t0.7\t3\t3\t0.1\tTRUE\n",
+    )
     assert read_caller_purity(batt).values.tolist() == [["T2", 0.72, 3.0]]
     # ascatNgs samplestatistics (key value) and FACETS' "# Purity = ..." lines
     ngs = write(tmp_path / "T3.samplestatistics.txt",
@@ -137,8 +139,10 @@ def test_purity_files_of_each_caller(tmp_path: Path) -> None:
         ["R4", 0.41, 1.9]
     ]
     # ASCAT's metrics table, rows named by sample
-    met = write(tmp_path / "ascat.metrics.txt",
-                '"sex"\t"purity"\t"ploidy"\n"T5"\t"XX"\t0.5\t2.1\n"T6"\t"XX"\t0.6\t2.2\n')  # fmt: skip
+    met = write(
+        tmp_path / "ascat.metrics.txt",
+        '"sex"\t"purity"\t"ploidy"\n"T5"\t"XX"\t0.5\t2.1\n"T6"\t"XX"\t0.6\t2.2\n',
+    )
     assert read_caller_purity(met)["sample_id"].tolist() == ["T5", "T6"]
 
 

@@ -37,7 +37,7 @@ from ithkit.genomic._convert import (
     caller_variants,
     convert_calls,
 )
-from ithkit.genomic._maf import maf_math, maf_to_variants, read_maf
+from ithkit.genomic._maf import maf_math, maf_mutations, maf_to_variants, read_maf
 from ithkit.genomic._metrics import (
     heterogeneity_metrics,
     math_score,
@@ -71,6 +71,7 @@ __all__ = [
     "is_present",
     "locate",
     "maf_math",
+    "maf_mutations",
     "maf_to_variants",
     "match_clones",
     "math_score",

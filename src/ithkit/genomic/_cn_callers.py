@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -416,7 +416,7 @@ def _check_segments(frame: pd.DataFrame, lines: np.ndarray, path: Path) -> None:
 
 
 def _ascat(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) -> pd.DataFrame:
-    kw = {"source": path, "caller": "ascat"}
+    kw: dict[str, Any] = {"source": path, "caller": "ascat"}
     sample = _column(raw, ("sample", "samplename", "sample_id", "id"), **kw)
     major = _numbers(raw, _need(raw, ("nmajor", "nmaj", "major_cn"), **kw), lines, source=path)
     minor = _numbers(raw, _need(raw, ("nminor", "nmin", "minor_cn"), **kw), lines, source=path)
@@ -436,7 +436,7 @@ def _ascat(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) -
 
 
 def _facets(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) -> pd.DataFrame:
-    kw = {"source": path, "caller": "facets"}
+    kw: dict[str, Any] = {"source": path, "caller": "facets"}
     sample = _column(raw, ("id", "sid", "sample", "sample_id"), **kw)
     tcn = _numbers(raw, _need(raw, ("tcn.em", "tcn"), **kw), lines, source=path)
     lcn_col = _need(raw, ("lcn.em", "lcn"), **kw)
@@ -485,7 +485,7 @@ def _facets_ccf(
 
 
 def _purple(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) -> pd.DataFrame:
-    kw = {"source": path, "caller": "purple"}
+    kw: dict[str, Any] = {"source": path, "caller": "purple"}
     major_raw = _numbers(
         raw, _need(raw, ("majorallelecopynumber", "majoralleleploidy"), **kw), lines, source=path
     )
@@ -518,10 +518,8 @@ def _purple(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) 
     )
 
 
-def _battenberg(
-    raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]
-) -> pd.DataFrame:
-    kw = {"source": path, "caller": "battenberg"}
+def _battenberg(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) -> pd.DataFrame:
+    kw: dict[str, Any] = {"source": path, "caller": "battenberg"}
 
     def num(name: str, nullable: bool = False) -> np.ndarray:
         return _numbers(raw, _need(raw, (name,), **kw), lines, source=path, nullable=nullable)
@@ -700,9 +698,9 @@ def _key_values(text: str) -> dict[str, float] | None:
         m = _KEY_VALUE.match(line)
         if m is not None:
             pairs[m.group(1).lower()] = float(m.group(2))
-    if pairs and len(pairs) >= len([r for r in rows if not r.lstrip().startswith("#")]) / 2:
-        if any(k in pairs for k in _PURITY_KEYS):
-            return pairs
+    enough = len(pairs) >= len([r for r in rows if not r.lstrip().startswith("#")]) / 2
+    if pairs and enough and any(k in pairs for k in _PURITY_KEYS):
+        return pairs
     return None
 
 

@@ -57,10 +57,13 @@ class ConvertedCalls:
     segments: pd.DataFrame | None = None
     notes: tuple[str, ...] = field(default=())
 
-    def write(self, variants_path: str | Path, *, summary_path: str | Path | None = None) -> list[Path]:
+    def write(
+        self, variants_path: str | Path, *, summary_path: str | Path | None = None
+    ) -> list[Path]:
         """Write the variants TSV, the summary (default ``<name>.summary.tsv`` beside it) and,
-        with copy number, the segments (``<name>.segments.tsv``, :data:`ithkit.schema.SEGMENTS`
-        columns plus the second state, for ``ithkit genomic analyze --segments``)."""
+        with copy number, the callers' segments: ``<name>.copy_number.tsv`` (the wide table,
+        both states) and ``<name>.segments.tsv`` (:data:`ithkit.schema.SEGMENTS`, for
+        ``ithkit genomic analyze --segments``; see :func:`one_state`)."""
         from ithkit.io import write_table
 
         out = Path(variants_path)
@@ -68,9 +71,39 @@ class ConvertedCalls:
         summary = Path(summary_path) if summary_path else out.with_name(f"{stem}.summary.tsv")
         written = [write_table(self.variants, out), write_table(self.summary, summary)]
         if self.segments is not None:
-            seg = self.segments.drop(columns=["subclonal"])
-            written.append(write_table(seg, out.with_name(f"{stem}.segments.tsv")))
+            wide = self.segments.drop(columns=["subclonal"])
+            written.append(write_table(wide, out.with_name(f"{stem}.copy_number.tsv")))
+            written.append(
+                write_table(one_state(self.segments), out.with_name(f"{stem}.segments.tsv"))
+            )
         return [Path(p) for p in written]
+
+
+def one_state(segments: pd.DataFrame) -> pd.DataFrame:
+    """The wide table as :data:`ithkit.schema.SEGMENTS`: one state per segment, the altered one.
+
+    Where the first state is 1+1 and a second state exists, the second (with its ``ccf``) is
+    the segment's row, so that :func:`ithkit.genomic.subclonal_genome_fraction` counts it;
+    reading the table back (caller ``ithkit``) restores the order.
+
+    Examples
+    --------
+    >>> wide = pd.DataFrame({"sample_id": ["R1"], "chrom": ["1"], "start": [1], "end": [9],
+    ...     "major_cn": [1], "minor_cn": [1], "ccf": [0.7], "major_cn_2": [2],
+    ...     "minor_cn_2": [1], "ccf_2": [0.3]})
+    >>> one_state(wide)[["major_cn", "minor_cn", "ccf"]].values.tolist()
+    [[2.0, 1.0, 0.3]]
+    """
+    seg = segments.copy()
+    second = (
+        seg["major_cn_2"].notna().to_numpy()
+        & ((seg["major_cn"] == 1) & (seg["minor_cn"] == 1)).to_numpy()
+    )
+    for a, b in (("major_cn", "major_cn_2"), ("minor_cn", "minor_cn_2"), ("ccf", "ccf_2")):
+        seg[a] = np.where(second, seg[b].astype(float), seg[a].astype(float))
+    seg["major_cn"] = seg["major_cn"].astype(np.int64)
+    seg["minor_cn"] = seg["minor_cn"].astype(np.int64)
+    return seg[list(schema.SEGMENTS.names)]
 
 
 def caller_variants(
@@ -327,8 +360,7 @@ def convert_calls(
         for s in pd.unique(seg["sample_id"]):
             if s in seen:
                 raise InputError(
-                    f"copy number of sample {s} given twice ({seen[s].name} and "
-                    f"{spec.path.name})",
+                    f"copy number of sample {s} given twice ({seen[s].name} and {spec.path.name})",
                     source="--cn",
                     fix="give one caller file per sample",
                 )

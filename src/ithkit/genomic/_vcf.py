@@ -120,6 +120,7 @@ def read_vcf(
     p = Path(path)
     if not p.exists():
         raise InputError("file not found", source=p, fix="check the path")
+    quiet = pysam.set_verbosity(0)  # htslib would print a line for a bgzipped VCF without index
     try:
         vf = pysam.VariantFile(str(p))
     except (OSError, ValueError) as exc:
@@ -128,6 +129,8 @@ def read_vcf(
             source=p,
             fix="give a VCF (plain or bgzipped) with a #CHROM header line",
         ) from None
+    finally:
+        pysam.set_verbosity(quiet)
     with vf:
         return _read(vf, p, normal=normal, samples=samples or {}, pass_only=pass_only)
 
@@ -303,9 +306,11 @@ def _check_normal(
         elif _NORMAL_NAME.search(s):
             reason = "its name says normal"
         else:
-            alt = sum(c[j][1] for c in counts if c[j] is not None)
-            depth = sum(c[j][0] + c[j][1] for c in counts if c[j] is not None)
-            n = sum(c[j] is not None for c in counts)
+            seen = [c[j] for c in counts]
+            pairs = [x for x in seen if x is not None]
+            alt = sum(a for _, a in pairs)
+            depth = sum(r + a for r, a in pairs)
+            n = len(pairs)
             if n >= 10 and depth > 0 and alt / depth < 0.01 and len(tumours) > 1:
                 reason = f"it has {alt} alt reads in {depth} at the {n} somatic sites"
         if reason is not None:
