@@ -318,17 +318,15 @@ def genomic_convert(
     """Caller outputs (VCF or MAF, copy number, purity) -> the multi-region variant table."""
     import warnings
 
-    import pandas as pd
-
     from ithkit import io
     from ithkit.genomic import (
         OutsideSegmentsWarning,
         convert_calls,
+        convert_vcf,
         maf_mutations,
         maf_to_variants,
         parse_samples,
         read_maf,
-        read_vcf,
     )
 
     if maf_arg is not None and maf is not None:
@@ -354,26 +352,20 @@ def genomic_convert(
         typer.echo(f"{len(frame)} rows -> {out}")
         return
     mapping = parse_samples(samples)
-    vcf_notes: list[str] = []
-    if maf is not None:
-        mutations = maf_mutations(read_maf(maf), source=str(maf))
-    else:
-        parts = []
-        for path in vcf or []:
-            part, part_notes = read_vcf(
-                path, normal=normal, samples=mapping, pass_only=not all_filters
-            )
-            parts.append(part)
-            vcf_notes += [f"{path.name}: {n}" for n in part_notes]
-        mutations = pd.concat(parts, ignore_index=True)
-    source = str(maf) if maf is not None else str((vcf or [Path("vcf")])[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OutsideSegmentsWarning)  # printed from the notes
-        result = convert_calls(
-            mutations, copy_number=cn_files, purity=purity, samples=mapping, source=source
-        )
+        if maf is not None:
+            result = convert_calls(
+                maf_mutations(read_maf(maf), source=str(maf)), copy_number=cn_files,
+                purity=purity, samples=mapping, source=str(maf),
+            )  # fmt: skip
+        else:
+            result = convert_vcf(
+                vcf or [], normal=normal, samples=mapping, pass_only=not all_filters,
+                copy_number=cn_files, purity=purity,
+            )  # fmt: skip
     files = result.write(out, summary_path=summary)
-    for note in (*vcf_notes, *result.notes):
+    for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     for row in result.summary.itertuples(index=False):
         typer.echo(

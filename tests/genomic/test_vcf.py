@@ -273,3 +273,68 @@ def test_cli_without_pysam_names_the_extra(tmp_path: Path, capsys, monkeypatch) 
                         "--purity", str(tmp_path / "p.tsv"), "--out", str(tmp_path / "v.tsv")],
                        capsys)  # fmt: skip
     assert code == 3 and "pip install 'ithkit[vcf]'" in err
+
+
+def test_cli_maf_with_a_callers_segments(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    maf = tmp_path / "x.maf"
+    maf.write_text(
+        "Hugo_Symbol\tChromosome\tStart_Position\tReference_Allele\tTumor_Seq_Allele2\t"
+        "Tumor_Sample_Barcode\tt_ref_count\tt_alt_count\n"
+        "TP53\tchr17\t7577120\tC\tT\tT1\t60\t40\nKRAS\tchr12\t25398284\tC\tA\tT1\t70\t30\n"
+    )
+    seg = tmp_path / "ascat.txt"
+    seg.write_text("sample\tchr\tstartpos\tendpos\tnMajor\tnMinor\nT1\t17\t1\t20000000\t2\t0\n")
+    (tmp_path / "T1.samplestatistics.txt").write_text("rho 0.6\nPloidy 2.3\n")
+    code, out, err = run(["genomic", "convert", "--maf", str(maf), "--cn", f"ascat:{seg}",
+                          "--purity", str(tmp_path / "T1.samplestatistics.txt"),
+                          "--out", str(tmp_path / "v.tsv")], capsys)  # fmt: skip
+    assert code == 0, err
+    v = pd.read_csv(tmp_path / "v.tsv", sep="\t").set_index("gene")
+    assert v.loc["TP53", ["major_cn", "minor_cn"]].tolist() == [2, 0]
+    assert v.loc["KRAS", ["major_cn", "minor_cn"]].tolist() == [1, 1]  # chr12: no segment
+    assert "1 of 2 mutation x sample row(s) outside every copy-number segment" in err
+    assert "2 mutations: 1 in LOH" in out
+
+
+def test_manifest_vcf_and_copy_number(tmp_path: Path) -> None:
+    from ithkit import io, schema
+
+    vcf = mutect_vcf(tmp_path, ROWS)
+    (tmp_path / "T_A_subclones.txt").write_text("x")
+    (tmp_path / "T_A_rho_and_psi.txt").write_text("x")
+    (tmp_path / "p.yaml").write_text(
+        "patient_id: P1\n"
+        "vcf: {path: calls.vcf, normal: BLOOD, samples: {T_A: R1}}\n"
+        "copy_number:\n"
+        "  caller: battenberg\n"
+        "  files: {R1: T_A_subclones.txt}\n"
+        "  purity: {R1: T_A_rho_and_psi.txt}\n"
+    )
+    info = io.read_patient_manifest(tmp_path / "p.yaml")
+    assert info["vcf"] == {"paths": [vcf.resolve()], "normal": "BLOOD",
+                           "samples": {"T_A": "R1"}, "pass_only": True}  # fmt: skip
+    cn = info["copy_number"]
+    assert cn["files"] == [{"caller": "battenberg", "path": (tmp_path / "T_A_subclones.txt")
+                            .resolve(), "sample_id": "R1"}]  # fmt: skip
+    assert cn["purity"][0]["sample_id"] == "R1"
+    short = schema.validate_manifest(
+        {
+            "patient_id": "P",
+            "vcf": "c.vcf",
+            "copy_number": "facets:R1=x/R1.cncf.txt",
+            "purity": "p.tsv",
+        }  # fmt: skip
+    )
+    assert short["copy_number"]["files"] == [
+        {"caller": "facets", "path": "x/R1.cncf.txt", "sample_id": "R1"}
+    ]
+    bad = [
+        ({"vcf": "c.vcf"}, "vcf without purity"),
+        ({"vcf": "c.vcf", "variants": "v.tsv", "purity": "p"}, "both variants and vcf"),
+        ({"copy_number": "ascat:x", "variants": "v.tsv"}, "copy_number without vcf"),
+        ({"vcf": "c.vcf", "purity": "p", "copy_number": "cnvkit:x"}, "caller 'cnvkit'"),
+        ({"vcf": {"path": "c.vcf", "nromal": "N"}, "purity": "p"}, "unknown vcf key"),
+    ]
+    for extra, message in bad:
+        with pytest.raises(InputError, match=message):
+            schema.validate_manifest({"patient_id": "P", **extra}, source="p.yaml")

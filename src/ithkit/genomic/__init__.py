@@ -36,6 +36,8 @@ from ithkit.genomic._convert import (
     OutsideSegmentsWarning,
     caller_variants,
     convert_calls,
+    convert_vcf,
+    one_state,
 )
 from ithkit.genomic._maf import maf_math, maf_mutations, maf_to_variants, read_maf
 from ithkit.genomic._metrics import (
@@ -63,6 +65,7 @@ __all__ = [
     "cancer_cell_fraction",
     "cluster_mutations",
     "convert_calls",
+    "convert_vcf",
     "expected_vaf",
     "fill_missing",
     "fish_table",
@@ -77,6 +80,7 @@ __all__ = [
     "math_score",
     "mutation_classes",
     "normalise_chrom",
+    "one_state",
     "parse_samples",
     "read_caller_purity",
     "read_copy_number",

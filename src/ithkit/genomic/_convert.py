@@ -378,3 +378,78 @@ def convert_calls(
         segments=result.segments,
         notes=(*notes, *result.notes),
     )
+
+
+def convert_vcf(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    purity: Sequence[str | Path | tuple[str | Path, str | None]] | pd.DataFrame,
+    copy_number: Sequence[CallerFile | str] = (),
+    normal: str | None = None,
+    samples: Mapping[str, str] | None = None,
+    pass_only: bool = True,
+    normal_cn: int = 2,
+    clonal_ccf: float = CLONAL_CCF,
+) -> ConvertedCalls:
+    """Somatic VCF(s) + copy-number and purity files -> the PyClone-VI table, in one call.
+
+    :func:`read_vcf` on each VCF (Strelka2 writes SNVs and indels to two files), then
+    :func:`convert_calls`. This is what ``ithkit genomic convert --vcf`` and the manifest's
+    ``vcf``/``copy_number`` keys run.
+
+    Parameters
+    ----------
+    paths
+        One VCF or several (their mutations must not repeat).
+    purity, copy_number, samples, normal_cn, clonal_ccf
+        As in :func:`convert_calls`.
+    normal, pass_only
+        As in :func:`read_vcf`.
+
+    Returns
+    -------
+    ConvertedCalls
+        Notes of the VCFs first (prefixed by the file name).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "calls.vcf").write_text(
+    ...     "##fileformat=VCFv4.2\\n##contig=<ID=1,length=1000>\\n"
+    ...     '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="depth per allele">\\n'
+    ...     "#CHROM\\tPOS\\tID\\tREF\\tALT\\tQUAL\\tFILTER\\tINFO\\tFORMAT\\tNORMAL\\tT1\\n"
+    ...     "1\\t100\\t.\\tA\\tT\\t.\\tPASS\\t.\\tAD\\t40,0\\t30,10\\n")
+    >>> _ = (d / "T1.samplestatistics.txt").write_text("rho 0.7\\nPloidy 2.1\\n")
+    >>> _ = (d / "ascat.txt").write_text("sample chr startpos endpos nMajor nMinor\\n"
+    ...                                  "T1 1 1 1000 2 1\\n")
+    >>> out = convert_vcf(d / "calls.vcf", normal="NORMAL", samples={"T1": "R1"},
+    ...                   copy_number=[f"ascat:{d / 'ascat.txt'}"],
+    ...                   purity=[d / "T1.samplestatistics.txt"])
+    >>> out.variants[["mutation_id", "sample_id", "major_cn", "tumour_content"]].values.tolist()
+    [['1:100:A>T', 'R1', 2, 0.7]]
+    """
+    from ithkit.genomic._vcf import read_vcf
+
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    parts: list[pd.DataFrame] = []
+    notes: list[str] = []
+    for item in items:
+        part, vcf_notes = read_vcf(item, normal=normal, samples=samples, pass_only=pass_only)
+        parts.append(part)
+        notes += [f"{Path(item).name}: {n}" for n in vcf_notes]
+    result = convert_calls(
+        pd.concat(parts, ignore_index=True),
+        copy_number=copy_number,
+        purity=purity,
+        samples=samples,
+        normal_cn=normal_cn,
+        clonal_ccf=clonal_ccf,
+        source=str(items[0]),
+    )
+    return ConvertedCalls(
+        variants=result.variants,
+        summary=result.summary,
+        segments=result.segments,
+        notes=(*notes, *result.notes),
+    )

@@ -154,6 +154,23 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
             else:
                 resolved[sub] = v
         manifest[key] = resolved[""] if isinstance(value, str) else resolved
+    if "vcf" in manifest:  # the callers' outputs (normalised by the schema)
+
+        def resolve(key: str, name: str) -> Path:
+            f = (p.parent / name).resolve()
+            if not f.exists():
+                raise InputError(
+                    f"{key} file {name!r} not found",
+                    source=p,
+                    column=key,
+                    fix="paths are relative to the manifest's folder",
+                )
+            return f
+
+        vcf = manifest["vcf"]
+        vcf["paths"] = [resolve("vcf", name) for name in vcf["paths"]]
+        for entry in (*manifest["copy_number"]["files"], *manifest["copy_number"]["purity"]):
+            entry["path"] = resolve("copy_number", entry["path"])
     return manifest
 
 
