@@ -931,7 +931,7 @@ def _copy_number_entry(
     if not isinstance(given, dict):
         raise InputError("copy_number files must map sample: path", source=source,
                          column="copy_number", fix=fix)  # fmt: skip
-    pairs = [(str(k), v) for k, v in given.items()]
+    pairs: list[tuple[str | None, Any]] = [(str(k), v) for k, v in given.items()]
     if entry.get("path"):
         pairs.append((entry.get("sample"), entry["path"]))
     if not pairs or not all(isinstance(v, str) and v for _, v in pairs):

@@ -323,7 +323,7 @@ def test_manifest_vcf_and_copy_number(tmp_path: Path) -> None:
             "vcf": "c.vcf",
             "copy_number": "facets:R1=x/R1.cncf.txt",
             "purity": "p.tsv",
-        }  # fmt: skip
+        }
     )
     assert short["copy_number"]["files"] == [
         {"caller": "facets", "path": "x/R1.cncf.txt", "sample_id": "R1"}
