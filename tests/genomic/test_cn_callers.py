@@ -64,16 +64,20 @@ def test_facets_cncf(tmp_path: Path) -> None:
         "T1\t1\t1\t1000\t1\t50\t10\t0.1\t0.2\t1\t0.3\t3\t1\n"
         "T1\t1\t1001\t2000\t2\t50\t10\t0\t0\t2\t1\t2\t1\n"
         "T1\t23\t1\t500\t3\t50\t0\t-0.2\t0\t3\t0.6\t4\tNA\n"
+        # emcncf can put the larger allele in lcn.em (8 of 6112 segments of facetsHeatmap's
+        # example.cncf): 5 copies with lcn 3 is 3+2
+        "T1\t2\t1\t500\t4\t50\t9\t0.3\t0.1\t4\t0.6\t5\t3\n"
     )
     seg, notes = read_copy_number(
         write(tmp_path / "T1.cncf.txt.gz", text), "facets", purity={"T1": 0.6}
     )
-    assert seg[["major_cn", "minor_cn"]].values.tolist() == [[2, 1], [1, 1], [2, 2]]
-    assert seg["chrom"].tolist() == ["1", "1", "X"]  # FACETS' 23 is X
+    assert seg[["major_cn", "minor_cn"]].values.tolist() == [[2, 1], [1, 1], [2, 2], [3, 2]]
+    assert seg["chrom"].tolist() == ["1", "1", "X", "2"]  # FACETS' 23 is X
     # cf.em is a fraction of all cells: CCF = cf / purity (0.3 / 0.6 = 0.5, 0.6 / 0.6 = 1)
-    assert seg["ccf"].tolist() == pytest.approx([0.5, 1.0, 1.0])
-    assert seg["subclonal"].tolist() == [True, False, False]
+    assert seg["ccf"].tolist() == pytest.approx([0.5, 1.0, 1.0, 1.0])
+    assert seg["subclonal"].tolist() == [True, False, False, False]
     assert any("without lcn.em" in n for n in notes)
+    assert any("1 FACETS segment(s) with lcn.em above" in n for n in notes)
     no_id = text.replace("ID\t", "").replace("T1\t", "")
     with pytest.raises(InputError, match=r"does not say which sample.*--cn facets:SAMPLE="):
         read_copy_number(write(tmp_path / "fit.tsv", no_id), "facets")

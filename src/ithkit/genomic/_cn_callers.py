@@ -437,7 +437,7 @@ def _ascat(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) -
 
 def _facets(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) -> pd.DataFrame:
     kw: dict[str, Any] = {"source": path, "caller": "facets"}
-    sample = _column(raw, ("id", "sid", "sample", "sample_id"), **kw)
+    sample = _column(raw, ("sid", "id", "sample", "sample_id"), **kw)
     tcn = _numbers(raw, _need(raw, ("tcn.em", "tcn"), **kw), lines, source=path)
     lcn_col = _need(raw, ("lcn.em", "lcn"), **kw)
     lcn = _numbers(raw, lcn_col, lines, source=path, nullable=True)
@@ -448,6 +448,13 @@ def _facets(raw: pd.DataFrame, lines: np.ndarray, path: Path, notes: list[str]) 
             "(too few heterozygous SNPs): taken as balanced"
         )
         lcn = np.where(missing, np.floor(tcn / 2), lcn)
+    swapped = lcn > tcn - lcn
+    if swapped.any():  # emcncf can report the larger allele as lcn; major is the larger
+        notes.append(
+            f"{path.name}: {int(swapped.sum())} FACETS segment(s) with {lcn_col} above "
+            "tcn - lcn: alleles swapped so that major >= minor"
+        )
+        lcn = np.where(swapped, tcn - lcn, lcn)
     cf_col = _column(raw, ("cf.em", "cf"), **kw)
     frame = pd.DataFrame(
         {
