@@ -338,3 +338,22 @@ def test_manifest_vcf_and_copy_number(tmp_path: Path) -> None:
     for extra, message in bad:
         with pytest.raises(InputError, match=message):
             schema.validate_manifest({"patient_id": "P", **extra}, source="p.yaml")
+
+
+def test_ithkit_run_from_caller_outputs(tmp_path: Path) -> None:
+    from ithkit.integrate.patient import load_patient
+
+    vp = virtual_patient(seed=5, n_regions=2, n_mutations=40, n_clones=2, depth=150)
+    _write_caller_outputs(vp, tmp_path)
+    regions = list(pd.unique(vp.variants["sample_id"]))
+    files = ", ".join(f"{r}: T_{r}_subclones.txt" for r in regions)
+    purity = ", ".join(f"{r}: T_{r}_rho_and_psi.txt" for r in regions)
+    samples = ", ".join(f"T_{r}: {r}" for r in regions)
+    (tmp_path / "p.yaml").write_text(
+        f"patient_id: P9\nvcf: {{path: calls.vcf.gz, normal: NORMAL, samples: {{{samples}}}}}\n"
+        f"copy_number: {{caller: battenberg, files: {{{files}}}, purity: {{{purity}}}}}\n"
+    )
+    data = load_patient(tmp_path / "p.yaml")
+    assert data.variants is not None and len(data.variants) == len(vp.variants)
+    assert data.segments is not None and set(data.segments["sample_id"]) == set(regions)
+    assert data.purity is not None and len(data.purity) == len(regions)
