@@ -357,3 +357,8 @@ def test_ithkit_run_from_caller_outputs(tmp_path: Path) -> None:
     assert data.variants is not None and len(data.variants) == len(vp.variants)
     assert data.segments is not None and set(data.segments["sample_id"]) == set(regions)
     assert data.purity is not None and len(data.purity) == len(regions)
+    from ithkit.integrate.patient import analyze_patient
+
+    results = analyze_patient(data, tmp_path / "out", seed=0, analyses=["genomic"])
+    assert (tmp_path / "out" / "genomic" / "callers" / "variants.summary.tsv").exists()
+    assert "genomic_conversion" in results.outputs["genomic"].tables

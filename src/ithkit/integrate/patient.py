@@ -116,12 +116,12 @@ def load_patient(manifest: str | Path) -> PatientData:
     for key, reader in readers.items():
         if key in info:
             setattr(data, key, reader(info[key]))
-    if "vcf" in info:
-        _variants_from_callers(data, info)
     data.singlecell = info.get("singlecell")
     data.spatial = info.get("spatial")
     data.scenario = info.get("scenario")
     data.extra = {k: info[k] for k in schema.MANIFEST_SECTION_KEYS if k in info}
+    if "vcf" in info:
+        _variants_from_callers(data, info)
     if data.scenario is not None:  # validated now: a bad scenario stops the run before any output
         from ithkit.evolution import load_scenario
 
@@ -163,6 +163,7 @@ def _variants_from_callers(data: PatientData, info: dict[str, Any]) -> None:
         data.segments = one_state(result.segments)
     if data.purity is None:
         data.purity = result.summary[["sample_id", "purity"]].copy()
+    data.extra["vcf"] = result  # the genomic analysis writes it next to its results
 
 
 def input_tables(data: PatientData) -> dict[str, pd.DataFrame]:
