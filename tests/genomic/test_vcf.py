@@ -361,4 +361,6 @@ def test_ithkit_run_from_caller_outputs(tmp_path: Path) -> None:
 
     results = analyze_patient(data, tmp_path / "out", seed=0, analyses=["genomic"])
     assert (tmp_path / "out" / "genomic" / "callers" / "variants.summary.tsv").exists()
+    notes = (tmp_path / "out" / "genomic" / "callers" / "notes.txt").read_text()
+    assert "subclonal Battenberg segment" in notes
     assert "genomic_conversion" in results.outputs["genomic"].tables

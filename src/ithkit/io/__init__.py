@@ -106,6 +106,13 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
         variants: variants.tsv
         lesions: lesions.csv
         ctdna: ctdna.csv
+
+    Instead of ``variants``, the callers' outputs (``vcf``, ``copy_number``; normalised by
+    :func:`ithkit.schema.validate_manifest`, their paths resolved here too)::
+
+        vcf: {path: calls.vcf.gz, normal: NORMAL, samples: {TUMOR_A: R1}}
+        copy_number: ascat:ascat.segments.txt
+        purity: purity.tsv
     """
     import yaml
 

@@ -37,7 +37,9 @@ def analyze(
     }
     converted = data.extra.get("vcf")  # variants made from the callers' outputs
     if converted is not None:
-        converted.write(Path(out_dir) / "genomic" / "callers" / "variants.tsv")
+        folder = Path(out_dir) / "genomic" / "callers"
+        converted.write(folder / "variants.tsv")
+        (folder / "notes.txt").write_text("".join(f"{n}\n" for n in converted.notes))
         tables[_names.GENOMIC_CONVERSION] = converted.summary
     return AnalysisOutput(
         result=result,
