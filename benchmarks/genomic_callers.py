@@ -33,6 +33,7 @@ import pandas as pd
 from ithkit.genomic import (
     OutsideSegmentsWarning,
     caller_variants,
+    convert_calls,
     read_caller_purity,
     read_copy_number,
     read_vcf,
@@ -183,6 +184,59 @@ def battenberg_and_mutect(mirrors: Path, tmp: Path) -> list[dict[str, object]]:
     return rows
 
 
+def synthetic_speed(tmp: Path, n_records: int = 50_000, n_tumours: int = 4) -> dict[str, object]:
+    """A bgzipped Mutect2-like VCF of ``n_records`` x (normal + ``n_tumours``) and ASCAT
+    segments (300 per sample): time to read, and to give every mutation its segment."""
+    import pysam
+
+    rng = np.random.default_rng(0)
+    chrom = rng.integers(1, 23, n_records)
+    pos = rng.integers(1, 150_000_000, n_records)
+    order = np.lexsort((pos, chrom))
+    names = [f"T{i}" for i in range(1, n_tumours + 1)]
+    head = (
+        "##fileformat=VCFv4.2\n"
+        '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n'
+        + "".join(f"##contig=<ID=chr{c}>\n" for c in range(1, 23))
+        + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tN\t"
+        + "\t".join(names)
+        + "\n"
+    )
+    alt = rng.binomial(100, 0.2, (n_records, n_tumours))
+    lines = [
+        f"chr{chrom[i]}\t{pos[i]}\t.\tA\tT\t.\tPASS\t.\tAD\t100,0\t"
+        + "\t".join(f"{100 - a},{a}" for a in alt[i])
+        for i in order
+    ]
+    plain = tmp / "big.vcf"
+    plain.write_text(head + "\n".join(lines) + "\n")
+    pysam.tabix_compress(str(plain), str(tmp / "big.vcf.gz"), force=True)
+    bounds = np.sort(rng.integers(1, 150_000_000, (n_tumours, 22, 13)), axis=2)
+    rows = [
+        (t, c + 1, int(bounds[k, c, j]) + 1 if j else 1, int(bounds[k, c, j + 1]), 2, 1)
+        for k, t in enumerate(names) for c in range(22) for j in range(12)
+    ]  # fmt: skip
+    seg = pd.DataFrame(rows, columns=["sample", "chr", "startpos", "endpos", "nMajor", "nMinor"])
+    seg.to_csv(tmp / "big.ascat.txt", sep="\t", index=False)
+    pur = pd.DataFrame({"sample": names, "purity": 0.6})
+    pur.to_csv(tmp / "big.purity.txt", sep="\t", index=False)
+    t0 = time.perf_counter()
+    muts, _ = read_vcf(tmp / "big.vcf.gz", normal="N")
+    t_vcf = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OutsideSegmentsWarning)
+        out = convert_calls(
+            muts, copy_number=[f"ascat:{tmp / 'big.ascat.txt'}"], purity=[tmp / "big.purity.txt"]
+        )
+    t_cn = time.perf_counter() - t0
+    return {
+        "caller": "synthetic", "source": f"{n_records} records x {n_tumours} tumours",
+        "result": f"{len(out.variants)} rows, {len(seg)} segments",
+        "time_s": f"vcf {t_vcf:.2f}, cn+convert {t_cn:.2f}",
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
@@ -193,6 +247,7 @@ def main() -> None:
         rows += purple(args.mirrors, tmp)
         rows += facets(args.mirrors, tmp)
         rows += battenberg_and_mutect(args.mirrors, tmp)
+        rows.append(synthetic_speed(tmp))
     none = "no segment output shipped (input examples only): not tested"
     rows.append({"caller": "ascat", "source": "VanLoo-lab/ascat", "result": none})
     table = pd.DataFrame(rows).fillna("")

@@ -105,9 +105,11 @@ def normalise_chrom(values: pd.Series) -> pd.Series:
     >>> normalise_chrom(pd.Series(["chr1", "1", "chrX", "23", "MT"])).tolist()
     ['1', '1', 'X', 'X', 'M']
     """
-    text = values.astype(str).str.strip().str.replace(r"^(?i:chr)", "", regex=True)
-    text = text.str.upper()
-    return text.replace({"23": "X", "24": "Y", "MT": "M"})
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
+    names = pd.Series(uniques, dtype=object).str.strip()
+    names = names.str.replace(r"^(?i:chr)", "", regex=True).str.upper()
+    names = names.replace({"23": "X", "24": "Y", "MT": "M"}).to_numpy(dtype=object)
+    return pd.Series(names[codes], index=values.index, dtype=object)  # a few dozen names: map once
 
 
 def sample_from_filename(path: Path) -> str | None:
