@@ -363,4 +363,6 @@ def test_ithkit_run_from_caller_outputs(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "genomic" / "callers" / "variants.summary.tsv").exists()
     notes = (tmp_path / "out" / "genomic" / "callers" / "notes.txt").read_text()
     assert "subclonal Battenberg segment" in notes
-    assert "genomic_conversion" in results.outputs["genomic"].tables
+    out = results.outputs["genomic"]
+    assert "genomic_conversion" in out.tables
+    assert [s.key for s in out.sections] == ["genomic", "genomic-callers"]

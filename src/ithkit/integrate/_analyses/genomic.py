@@ -41,10 +41,15 @@ def analyze(
         converted.write(folder / "variants.tsv")
         (folder / "notes.txt").write_text("".join(f"{n}\n" for n in converted.notes))
         tables[_names.GENOMIC_CONVERSION] = converted.summary
+    sections = [genomic_section(result)]
+    if converted is not None:
+        from ithkit.report.genomic import conversion_section
+
+        sections.append(conversion_section(converted))
     return AnalysisOutput(
         result=result,
         tables=tables,
-        sections=[genomic_section(result)],
+        sections=sections,
         profile=genomic_profile(result),
     )
 
