@@ -120,19 +120,30 @@ def read_vcf(
     p = Path(path)
     if not p.exists():
         raise InputError("file not found", source=p, fix="check the path")
-    quiet = pysam.set_verbosity(0)  # htslib would print a line for a bgzipped VCF without index
+    # htslib prints lines for a bgzipped VCF without index or contigs missing from the header
+    quiet = pysam.set_verbosity(0)
     try:
-        vf = pysam.VariantFile(str(p))
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"not a readable VCF ({' '.join(str(exc).split())})",
-            source=p,
-            fix="give a VCF (plain or bgzipped) with a #CHROM header line",
-        ) from None
+        try:
+            vf = pysam.VariantFile(str(p))
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"not a readable VCF ({' '.join(str(exc).split())})",
+                source=p,
+                fix="give a VCF (plain or bgzipped) with a #CHROM header line",
+            ) from None
+        with vf:
+            try:
+                return _read(vf, p, normal=normal, samples=samples or {}, pass_only=pass_only)
+            except (OSError, ValueError) as exc:
+                if isinstance(exc, InputError):
+                    raise
+                raise InputError(
+                    f"cannot read a record ({' '.join(str(exc).split())})",
+                    source=p,
+                    fix="check the VCF with bcftools view; fix or drop the broken record",
+                ) from None
     finally:
         pysam.set_verbosity(quiet)
-    with vf:
-        return _read(vf, p, normal=normal, samples=samples or {}, pass_only=pass_only)
 
 
 def _read(
