@@ -96,6 +96,15 @@ def test_vcf_errors(tmp_path: Path) -> None:
         read_vcf(unfiltered, normal="BLOOD")
     with pytest.raises(InputError, match="not VCFNAME=REGION"):
         parse_samples("T_A:R1")
+    broken = mutect_vcf(tmp_path, [*ROWS[:1], ROWS[1].replace("2000", "two")], name="e.vcf")
+    with pytest.raises(InputError, match="e.vcf: cannot read a record"):
+        read_vcf(broken, normal="BLOOD")
+    # the same calls given twice (e.g. one VCF passed as SNVs and as indels)
+    from ithkit.genomic import convert_vcf
+
+    (tmp_path / "p.tsv").write_text("sample_id\tpurity\nT_A\t0.5\nT_B\t0.6\n")
+    with pytest.raises(InputError, match="duplicate row for"):
+        convert_vcf([vcf, vcf], normal="BLOOD", purity=[tmp_path / "p.tsv"])
 
 
 def test_normal_recognised_by_its_reads(tmp_path: Path) -> None:
