@@ -97,7 +97,7 @@ def test_vcf_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not VCFNAME=REGION"):
         parse_samples("T_A:R1")
     broken = mutect_vcf(tmp_path, [*ROWS[:1], ROWS[1].replace("2000", "two")], name="e.vcf")
-    with pytest.raises(InputError, match="e.vcf: cannot read a record"):
+    with pytest.raises(InputError, match=r"e\.vcf: cannot read a record"):
         read_vcf(broken, normal="BLOOD")
     # the same calls given twice (e.g. one VCF passed as SNVs and as indels)
     from ithkit.genomic import convert_vcf
