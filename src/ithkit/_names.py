@@ -51,6 +51,7 @@ TRUTH_LESIONS: Final = "truth_lesions"
 TRUTH_CTDNA: Final = "truth_ctdna"
 PATHOLOGY_REGIONS: Final = "pathology_regions"
 PATHOLOGY_HETEROGENEITY: Final = "pathology_heterogeneity"
+GENOMIC_CONVERSION: Final = "genomic_conversion"  # per sample: mutations in LOH/gained/subclonal
 
 # tables the store creates itself; everything else is a module's result table
 CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)

@@ -264,23 +264,116 @@ def genomic_math(
 
 @genomic_app.command("convert")
 def genomic_convert(
-    maf: Annotated[Path, typer.Argument(help="MAF with t_ref_count / t_alt_count.")],
-    purity: Annotated[Path, typer.Option(help="Purity table (sample_id, purity).")],
-    out: Annotated[Path, typer.Option("--out", help="Output variants TSV.")],
-    segments: Annotated[Path | None, typer.Option(help="Copy-number segments.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output variants TSV (PyClone-VI format).")],
+    purity: Annotated[
+        list[str],
+        typer.Option(
+            metavar="[SAMPLE=]PATH",
+            help="Purity: ithkit's sample_id/purity table or a caller's purity file (ASCAT, "
+            "FACETS, PURPLE, Battenberg); SAMPLE=PATH for a single-sample file. Repeatable.",
+        ),
+    ],
+    maf_arg: Annotated[
+        Path | None,
+        typer.Argument(metavar="[MAF]", help="MAF with t_ref_count / t_alt_count (as --maf)."),
+    ] = None,
+    maf: Annotated[
+        Path | None, typer.Option("--maf", help="MAF with t_ref_count / t_alt_count.")
+    ] = None,
+    vcf: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--vcf",
+            metavar="PATH",
+            help="Somatic VCF (Mutect2, Strelka2; .vcf or .vcf.gz). Repeatable "
+            "(Strelka2's SNV and indel files).",
+        ),
+    ] = None,
+    normal: Annotated[
+        str | None, typer.Option(help="VCF: the normal sample's name (left out).")
+    ] = None,
+    samples: Annotated[
+        str | None,
+        typer.Option(help="VCF: VCFNAME=REGION,... (only these samples, renamed)."),
+    ] = None,
+    cn: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cn",
+            metavar="CALLER:[SAMPLE=]PATH",
+            help="Copy number: CALLER:PATH or CALLER:SAMPLE=PATH, CALLER one of ascat, facets, "
+            "purple, battenberg, ithkit. Repeatable (one file per sample).",
+        ),
+    ] = None,
+    segments: Annotated[
+        Path | None, typer.Option(help="ithkit's copy-number segment table.")
+    ] = None,
+    summary: Annotated[
+        Path | None, typer.Option(help="Summary TSV (default OUT's name + .summary.tsv).")
+    ] = None,
+    all_filters: Annotated[
+        bool, typer.Option("--all-filters", help="VCF: keep records that failed a filter.")
+    ] = False,
 ) -> None:
-    """Convert MAF + segments + purity to the multi-region variant table."""
-    from ithkit import io
-    from ithkit.genomic import maf_to_variants, read_maf
+    """Caller outputs (VCF or MAF, copy number, purity) -> the multi-region variant table."""
+    import warnings
 
-    frame, notes = maf_to_variants(
-        read_maf(maf), purity=io.read_purity(purity),
-        segments=io.read_segments(segments) if segments is not None else None, source=str(maf),
-    )  # fmt: skip
-    io.write_table(frame, out)
-    for note in notes:
+    from ithkit import io
+    from ithkit.genomic import (
+        OutsideSegmentsWarning,
+        convert_calls,
+        convert_vcf,
+        maf_mutations,
+        maf_to_variants,
+        parse_samples,
+        read_maf,
+    )
+
+    if maf_arg is not None and maf is not None:
+        raise InputError("MAF given twice", source="--maf", fix="give the MAF once")
+    maf = maf if maf is not None else maf_arg
+    if (maf is None) == (not vcf):
+        raise InputError(
+            "give the mutations as one VCF (--vcf) or one MAF (--maf)",
+            source="genomic convert",
+            fix="e.g. --vcf calls.vcf.gz --normal NORMAL",
+        )
+    cn_files = list(cn or []) + ([f"ithkit:{segments}"] if segments is not None else [])
+    if maf is not None and not cn and len(purity) == 1 and "=" not in purity[0]:
+        # the MAF conversion as before: ithkit's segment and purity tables
+        frame, notes = maf_to_variants(
+            read_maf(maf), purity=io.read_purity(purity[0]),
+            segments=io.read_segments(segments) if segments is not None else None,
+            source=str(maf),
+        )  # fmt: skip
+        io.write_table(frame, out)
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
+        typer.echo(f"{len(frame)} rows -> {out}")
+        return
+    mapping = parse_samples(samples)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OutsideSegmentsWarning)  # printed from the notes
+        if maf is not None:
+            result = convert_calls(
+                maf_mutations(read_maf(maf), source=str(maf)), copy_number=cn_files,
+                purity=purity, samples=mapping, source=str(maf),
+            )  # fmt: skip
+        else:
+            result = convert_vcf(
+                vcf or [], normal=normal, samples=mapping, pass_only=not all_filters,
+                copy_number=cn_files, purity=purity,
+            )  # fmt: skip
+    files = result.write(out, summary_path=summary)
+    for note in result.notes:
         typer.echo(f"note: {note}", err=True)
-    typer.echo(f"{len(frame)} rows -> {out}")
+    for row in result.summary.itertuples(index=False):
+        typer.echo(
+            f"{row.sample_id:<10} purity {row.purity:.2f}  {row.n_mutations} mutations: "
+            f"{row.n_loh} in LOH, {row.n_gained} gained, {row.n_subclonal_cn} subclonal CN, "
+            f"{row.n_outside_segments} outside segments"
+        )
+    typer.echo(f"{len(result.variants)} rows -> {', '.join(str(f) for f in files)}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -717,7 +717,17 @@ MANIFEST_FILE_KEYS = (
 MANIFEST_SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "pathology": ("detections",),
 }
-MANIFEST_KEYS = ("patient_id", "attributes", "seed", *MANIFEST_FILE_KEYS, *MANIFEST_SECTION_KEYS)
+# caller outputs that ``ithkit run`` converts to the variants table (ithkit.genomic.convert_vcf)
+MANIFEST_CALLER_KEYS = ("vcf", "copy_number")
+MANIFEST_KEYS = (
+    "patient_id",
+    "attributes",
+    "seed",
+    *MANIFEST_FILE_KEYS,
+    *MANIFEST_SECTION_KEYS,
+    *MANIFEST_CALLER_KEYS,
+)
+CN_CALLERS = ("ascat", "facets", "purple", "battenberg", "ithkit")
 
 
 def validate_manifest(data: Any, *, source: str = "<manifest>") -> dict[str, Any]:
@@ -761,7 +771,7 @@ def validate_manifest(data: Any, *, source: str = "<manifest>") -> dict[str, Any
                 column=key,
                 fix=f"write '{key}: path/to/file' relative to the manifest",
             )
-    data_keys = (*MANIFEST_FILE_KEYS, *MANIFEST_SECTION_KEYS)
+    data_keys = (*MANIFEST_FILE_KEYS, *MANIFEST_SECTION_KEYS, "vcf")
     if not any(k in out for k in data_keys):
         raise InputError(
             "the manifest names no data file",
@@ -796,6 +806,7 @@ def validate_manifest(data: Any, *, source: str = "<manifest>") -> dict[str, Any
                 column="seed",
                 fix="write e.g. 'seed: 7' (or remove the line)",
             )
+    _validate_caller_keys(out, source)
     attrs = out.get("attributes", {})
     if not isinstance(attrs, dict):
         raise InputError(
@@ -805,6 +816,135 @@ def validate_manifest(data: Any, *, source: str = "<manifest>") -> dict[str, Any
             fix="e.g. 'attributes: {age: 61}'",
         )
     return out
+
+
+def _validate_caller_keys(out: dict[str, Any], source: str) -> None:
+    """Bring ``vcf`` and ``copy_number`` to one shape (paths still relative), or raise.
+
+    ``vcf`` -> ``{"paths": [...], "normal": str | None, "samples": {VCFNAME: REGION},
+    "pass_only": bool}``; ``copy_number`` -> ``{"files": [{"caller", "path", "sample_id"}],
+    "purity": [{"path", "sample_id"}]}``.
+    """
+    if "copy_number" in out and "vcf" not in out:
+        raise InputError(
+            "copy_number without vcf",
+            source=source,
+            column="copy_number",
+            fix="copy_number gives the copy number of the mutations of 'vcf': add the VCF",
+        )
+    if "vcf" not in out:
+        return
+    if "variants" in out:
+        raise InputError(
+            "both variants and vcf",
+            source=source,
+            column="vcf",
+            fix="give the mutations once: the variants table or the caller's VCF",
+        )
+    vcf = out["vcf"]
+    if isinstance(vcf, (str, list)):
+        vcf = {"path": vcf}
+    if not isinstance(vcf, dict):
+        raise InputError(
+            f"vcf must be a path or a mapping, got {type(vcf).__name__}",
+            source=source,
+            column="vcf",
+            fix="write 'vcf: calls.vcf.gz' or 'vcf: {path: calls.vcf.gz, normal: NORMAL}'",
+        )
+    unknown = set(vcf) - {"path", "normal", "samples", "all_filters"}
+    if unknown:
+        raise InputError(
+            f"unknown vcf key(s) {', '.join(sorted(map(str, unknown)))}",
+            source=source,
+            column="vcf",
+            fix="vcf knows path, normal, samples (VCFNAME: REGION) and all_filters",
+        )
+    paths = vcf.get("path")
+    paths = [paths] if isinstance(paths, str) else paths
+    if not paths or not all(isinstance(p, str) for p in paths):
+        raise InputError(
+            "vcf has no path", source=source, column="vcf", fix="add 'path: calls.vcf.gz'"
+        )
+    samples = vcf.get("samples", {}) or {}
+    if not isinstance(samples, dict):
+        raise InputError(
+            "vcf samples must be a mapping",
+            source=source,
+            column="vcf",
+            fix="write 'samples: {TUMOR_A: R1, TUMOR_B: R2}'",
+        )
+    normal = vcf.get("normal")
+    out["vcf"] = {
+        "paths": list(paths),
+        "normal": None if normal is None else str(normal),
+        "samples": {str(k): str(v) for k, v in samples.items()},
+        "pass_only": not bool(vcf.get("all_filters", False)),
+    }
+    files: list[dict[str, Any]] = []
+    purity: list[dict[str, Any]] = []
+    entries = out.get("copy_number", [])
+    for entry in entries if isinstance(entries, list) else [entries]:
+        _copy_number_entry(entry, files, purity, source)
+    out["copy_number"] = {"files": files, "purity": purity}
+    if not purity and "purity" not in out:
+        raise InputError(
+            "vcf without purity",
+            source=source,
+            column="vcf",
+            fix="add 'purity: purity.tsv' (sample_id, purity) or a caller's purity file under "
+            "copy_number",
+        )
+
+
+def _copy_number_entry(
+    entry: Any, files: list[dict[str, Any]], purity: list[dict[str, Any]], source: str
+) -> None:
+    fix = (
+        "write 'copy_number: ascat:segments.txt' or 'copy_number: {caller: battenberg, files: "
+        "{R1: R1_subclones.txt}, purity: {R1: R1_rho_and_psi.txt}}'"
+    )
+    if isinstance(entry, str):
+        caller, sep, rest = entry.partition(":")
+        head, eq, tail = rest.partition("=")
+        sample, path = (head.strip(), tail.strip()) if eq and "/" not in head else (None, rest)
+        entry = {"caller": caller, "path": path.strip(), "sample": sample} if sep else None
+    if not isinstance(entry, dict):
+        raise InputError("copy_number entry not understood", source=source,
+                         column="copy_number", fix=fix)  # fmt: skip
+    unknown = set(entry) - {"caller", "path", "files", "sample", "purity"}
+    if unknown:
+        raise InputError(
+            f"unknown copy_number key(s) {', '.join(sorted(map(str, unknown)))}",
+            source=source,
+            column="copy_number",
+            fix=fix,
+        )
+    caller = str(entry.get("caller", "")).strip().lower()
+    if caller not in CN_CALLERS:
+        raise InputError(
+            f"copy_number caller {entry.get('caller')!r} is not known",
+            source=source,
+            column="copy_number",
+            fix=f"caller is one of {', '.join(CN_CALLERS)}",
+        )
+    given = entry.get("files", {})
+    if not isinstance(given, dict):
+        raise InputError("copy_number files must map sample: path", source=source,
+                         column="copy_number", fix=fix)  # fmt: skip
+    pairs: list[tuple[str | None, Any]] = [(str(k), v) for k, v in given.items()]
+    if entry.get("path"):
+        pairs.append((entry.get("sample"), entry["path"]))
+    if not pairs or not all(isinstance(v, str) and v for _, v in pairs):
+        raise InputError("copy_number has no file", source=source, column="copy_number", fix=fix)
+    files += [{"caller": caller, "path": v, "sample_id": k} for k, v in pairs]
+    pur = entry.get("purity")
+    if isinstance(pur, str):
+        purity.append({"path": pur, "sample_id": None})
+    elif isinstance(pur, dict):
+        purity += [{"path": str(v), "sample_id": str(k)} for k, v in pur.items()]
+    elif pur is not None:
+        raise InputError("copy_number purity must be a path or sample: path", source=source,
+                         column="copy_number", fix=fix)  # fmt: skip
 
 
 def describe(contract: Contract) -> pd.DataFrame:
@@ -870,6 +1010,12 @@ def contracts_markdown() -> str:
             for k, v in MANIFEST_SECTION_KEYS.items()
         )
         + ".\n"
+        "\nInstead of `variants`, the callers' outputs, converted by `ithkit.genomic` as "
+        "`ithkit genomic convert` does: `vcf` (a path, or `{path, normal, samples: {VCFNAME: "
+        "REGION}, all_filters}`) and `copy_number` (`CALLER:[SAMPLE=]PATH`, or "
+        "`{caller, path | files: {SAMPLE: PATH}, purity: PATH | {SAMPLE: PATH}}`, or a list of "
+        f"them; callers {', '.join(f'`{c}`' for c in CN_CALLERS)}); purity from `purity` or "
+        "from the callers' purity files.\n"
         "\n## patient ITH profile (`profile.tsv`, store table `profiles`)\n\n"
         "Long format, one row per score: `patient_id, modality, score, value, unit, source, "
         "note`. `value` is text (a number or a category; `TRY_CAST(value AS DOUBLE)` in SQL); "

@@ -23,8 +23,23 @@ from ithkit.genomic._ccf import (
     mutation_classes,
 )
 from ithkit.genomic._cluster import ClusterResult, cluster_mutations
+from ithkit.genomic._cn_callers import (
+    CallerFile,
+    locate,
+    normalise_chrom,
+    read_caller_purity,
+    read_copy_number,
+)
 from ithkit.genomic._compare import match_clones
-from ithkit.genomic._maf import maf_math, maf_to_variants, read_maf
+from ithkit.genomic._convert import (
+    ConvertedCalls,
+    OutsideSegmentsWarning,
+    caller_variants,
+    convert_calls,
+    convert_vcf,
+    one_state,
+)
+from ithkit.genomic._maf import maf_math, maf_mutations, maf_to_variants, read_maf
 from ithkit.genomic._metrics import (
     heterogeneity_metrics,
     math_score,
@@ -34,28 +49,43 @@ from ithkit.genomic._metrics import (
     subclonal_genome_fraction,
 )
 from ithkit.genomic._phylogeny import TreeResult, fish_table, infer_tree, tree_to_newick
+from ithkit.genomic._vcf import parse_samples, read_vcf
 
 __all__ = [
     "AdequacyResult",
+    "CallerFile",
     "ClusterResult",
+    "ConvertedCalls",
     "GenomicResult",
     "MissingMutationsWarning",
+    "OutsideSegmentsWarning",
     "TreeResult",
     "analyze",
+    "caller_variants",
     "cancer_cell_fraction",
     "cluster_mutations",
+    "convert_calls",
+    "convert_vcf",
     "expected_vaf",
     "fill_missing",
     "fish_table",
     "heterogeneity_metrics",
     "infer_tree",
     "is_present",
+    "locate",
     "maf_math",
+    "maf_mutations",
     "maf_to_variants",
     "match_clones",
     "math_score",
     "mutation_classes",
+    "normalise_chrom",
+    "one_state",
+    "parse_samples",
+    "read_caller_purity",
+    "read_copy_number",
     "read_maf",
+    "read_vcf",
     "sample_math",
     "sampling_adequacy",
     "shannon",

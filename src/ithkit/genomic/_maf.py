@@ -110,6 +110,68 @@ def maf_math(
     return pd.DataFrame(rows, columns=["sample_id", "n_variants", "math"])
 
 
+def _maf_ids(maf: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(chromosome without ``chr``, mutation id) of each MAF row."""
+    chrom = maf["Chromosome"].str.replace("^chr", "", regex=True)
+    if {"Reference_Allele", "Tumor_Seq_Allele2"} <= set(maf.columns):
+        mid = chrom + ":" + maf["Start_Position"] + ":" + maf["Reference_Allele"] + ">" + maf[
+            "Tumor_Seq_Allele2"
+        ]  # fmt: skip
+    else:
+        mid = maf["Hugo_Symbol"] + ":" + chrom + ":" + maf["Start_Position"]
+    return chrom, mid
+
+
+def maf_mutations(maf: pd.DataFrame, *, source: str = "<maf>") -> pd.DataFrame:
+    """The read counts of a MAF as :func:`ithkit.genomic.read_vcf` returns them.
+
+    ``mutation_id, sample_id, chrom, pos, ref_counts, alt_counts, gene``, ids as
+    :func:`maf_to_variants` makes them; for :func:`ithkit.genomic.convert_calls` (a MAF with a
+    copy-number caller's segments).
+
+    Examples
+    --------
+    >>> maf = pd.DataFrame({"Hugo_Symbol": ["TP53"], "Chromosome": ["chr17"],
+    ...     "Start_Position": ["7577120"], "Tumor_Sample_Barcode": ["R1"],
+    ...     "t_ref_count": ["60"], "t_alt_count": ["40"]})
+    >>> maf_mutations(maf)[["mutation_id", "alt_counts"]].values.tolist()
+    [['TP53:17:7577120', 40]]
+    """
+    for col in ("t_ref_count", "t_alt_count"):
+        if col not in maf.columns:
+            raise InputError(
+                f"missing MAF column {col}",
+                source=source,
+                fix="conversion needs read counts; for VAF-only MAFs use 'ithkit genomic math'",
+            )
+    chrom, mid = _maf_ids(maf)
+    counts = {}
+    for col, name in (("t_ref_count", "ref_counts"), ("t_alt_count", "alt_counts"),
+                      ("Start_Position", "pos")):  # fmt: skip
+        values = pd.to_numeric(maf[col], errors="coerce")
+        if values.isna().any():
+            row = int(np.flatnonzero(values.isna().to_numpy())[0])
+            raise InputError(
+                f"value {maf[col].iloc[row]!r} is not a number",
+                source=source,
+                row=row + 2,
+                column=col,
+                fix=f"{col} must be a whole number",
+            )
+        counts[name] = values.astype(np.int64).to_numpy()
+    return pd.DataFrame(
+        {
+            "mutation_id": mid.to_numpy(),
+            "sample_id": maf["Tumor_Sample_Barcode"].to_numpy(),
+            "chrom": chrom.to_numpy(),
+            "pos": counts["pos"],
+            "ref_counts": counts["ref_counts"],
+            "alt_counts": counts["alt_counts"],
+            "gene": maf["Hugo_Symbol"].to_numpy(),
+        }
+    )
+
+
 def maf_to_variants(
     maf: pd.DataFrame,
     *,
@@ -139,13 +201,7 @@ def maf_to_variants(
                 source=source,
                 fix="conversion needs read counts; for VAF-only MAFs use 'ithkit genomic math'",
             )
-    chrom = maf["Chromosome"].str.replace("^chr", "", regex=True)
-    if {"Reference_Allele", "Tumor_Seq_Allele2"} <= set(maf.columns):
-        mid = chrom + ":" + maf["Start_Position"] + ":" + maf["Reference_Allele"] + ">" + maf[
-            "Tumor_Seq_Allele2"
-        ]  # fmt: skip
-    else:
-        mid = maf["Hugo_Symbol"] + ":" + chrom + ":" + maf["Start_Position"]
+    chrom, mid = _maf_ids(maf)
     sample = maf["Tumor_Sample_Barcode"]
     pur = purity.set_index("sample_id")["purity"]
     unknown = sorted(set(sample) - set(pur.index))

@@ -120,6 +120,8 @@ def load_patient(manifest: str | Path) -> PatientData:
     data.spatial = info.get("spatial")
     data.scenario = info.get("scenario")
     data.extra = {k: info[k] for k in schema.MANIFEST_SECTION_KEYS if k in info}
+    if "vcf" in info:
+        _variants_from_callers(data, info)
     if data.scenario is not None:  # validated now: a bad scenario stops the run before any output
         from ithkit.evolution import load_scenario
 
@@ -138,6 +140,30 @@ def load_patient(manifest: str | Path) -> PatientData:
                     fix="one manifest per patient: split the file or fix patient_id",
                 )
     return data
+
+
+def _variants_from_callers(data: PatientData, info: dict[str, Any]) -> None:
+    """The manifest's ``vcf`` + ``copy_number`` -> variants (and segments, purity)."""
+    from ithkit.genomic import CallerFile, convert_vcf, one_state
+
+    vcf = info["vcf"]
+    cn = info["copy_number"]
+    files = [CallerFile(f["caller"], Path(f["path"]), f["sample_id"]) for f in cn["files"]]
+    if data.segments is not None:
+        files.append(CallerFile("ithkit", Path(info["segments"])))
+    purity: Any = [(p["path"], p["sample_id"]) for p in cn["purity"]]
+    if not purity:
+        purity = data.purity
+    result = convert_vcf(
+        vcf["paths"], normal=vcf["normal"], samples=vcf["samples"] or None,
+        pass_only=vcf["pass_only"], copy_number=files, purity=purity,
+    )  # fmt: skip
+    data.variants = result.variants
+    if result.segments is not None:
+        data.segments = one_state(result.segments)
+    if data.purity is None:
+        data.purity = result.summary[["sample_id", "purity"]].copy()
+    data.extra["vcf"] = result  # the genomic analysis writes it next to its results
 
 
 def input_tables(data: PatientData) -> dict[str, pd.DataFrame]:

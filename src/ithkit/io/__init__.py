@@ -106,6 +106,13 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
         variants: variants.tsv
         lesions: lesions.csv
         ctdna: ctdna.csv
+
+    Instead of ``variants``, the callers' outputs (``vcf``, ``copy_number``; normalised by
+    :func:`ithkit.schema.validate_manifest`, their paths resolved here too)::
+
+        vcf: {path: calls.vcf.gz, normal: NORMAL, samples: {TUMOR_A: R1}}
+        copy_number: ascat:ascat.segments.txt
+        purity: purity.tsv
     """
     import yaml
 
@@ -154,6 +161,23 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
             else:
                 resolved[sub] = v
         manifest[key] = resolved[""] if isinstance(value, str) else resolved
+    if "vcf" in manifest:  # the callers' outputs (normalised by the schema)
+
+        def resolve(key: str, name: str) -> Path:
+            f = (p.parent / name).resolve()
+            if not f.exists():
+                raise InputError(
+                    f"{key} file {name!r} not found",
+                    source=p,
+                    column=key,
+                    fix="paths are relative to the manifest's folder",
+                )
+            return f
+
+        vcf = manifest["vcf"]
+        vcf["paths"] = [resolve("vcf", name) for name in vcf["paths"]]
+        for entry in (*manifest["copy_number"]["files"], *manifest["copy_number"]["purity"]):
+            entry["path"] = resolve("copy_number", entry["path"])
     return manifest
 
 

@@ -156,3 +156,22 @@ def genomic_section(result: GenomicResult) -> Section:
         ),
     ]
     return Section("genomic", "Genomic heterogeneity", items)
+
+
+def conversion_section(converted: Any) -> Section:
+    """What variants made from caller outputs rest on (:class:`ithkit.genomic.ConvertedCalls`):
+    mutations per region in LOH, gained and subclonal segments, and every assumption made."""
+    items: list[Item] = [
+        Text(
+            "The variant table was built from the callers' outputs (VCF, copy-number segments, "
+            "purity); see genomic/callers/ for the files."
+        ),
+        Table(
+            "Mutations per region and the copy number they got",
+            converted.summary,
+            "n_loh: minor copy number 0; n_gained: more copies than normal; n_subclonal_cn: "
+            "segment state carried by < 95% of the cancer cells; outside: given 1+1",
+        ),
+    ]
+    items += [Text(f"Note: {note}") for note in converted.notes]
+    return Section("genomic-callers", "Genomic input from caller outputs", items)

@@ -62,7 +62,7 @@ class AnalysisSpec:
 
 # Run order: an analysis comes after those it uses.
 REGISTRY: tuple[AnalysisSpec, ...] = (
-    AnalysisSpec("genomic", ("variants",)),
+    AnalysisSpec("genomic", ("variants", "vcf")),
     AnalysisSpec("response", ("lesions",)),
     AnalysisSpec("liquid", ("ctdna",), uses=("genomic", "response")),
     AnalysisSpec("singlecell", ("singlecell",)),

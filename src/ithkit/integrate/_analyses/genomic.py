@@ -15,9 +15,11 @@ def analyze(
 ) -> AnalysisOutput:
     """Run :func:`ithkit.genomic.analyze` on the patient's variants.
 
-    Files go to ``out_dir/genomic/``; the store gets the mutation, CCF, clone, tree and metric
-    tables; the report gets the genomic section; the profile gets the number of clones, the
-    fraction of subclonal mutations, MATH, clone diversity and the clones one region misses.
+    Files go to ``out_dir/genomic/`` (with ``callers/`` when the variants were made from a
+    manifest's ``vcf`` + ``copy_number``: the table, its per-sample summary, the segments);
+    the store gets the mutation, CCF, clone, tree and metric tables (and the summary); the
+    report gets the genomic section; the profile gets the number of clones, the fraction of
+    subclonal mutations, MATH, clone diversity and the clones one region misses.
     """
     from ithkit.genomic import analyze as analyze_variants
     from ithkit.report.genomic import genomic_section
@@ -33,10 +35,21 @@ def analyze(
         _names.GENOMIC_METRICS: result.metrics,
         _names.GENOMIC_ADEQUACY: result.adequacy.curve,
     }
+    converted = data.extra.get("vcf")  # variants made from the callers' outputs
+    if converted is not None:
+        folder = Path(out_dir) / "genomic" / "callers"
+        converted.write(folder / "variants.tsv")
+        (folder / "notes.txt").write_text("".join(f"{n}\n" for n in converted.notes))
+        tables[_names.GENOMIC_CONVERSION] = converted.summary
+    sections = [genomic_section(result)]
+    if converted is not None:
+        from ithkit.report.genomic import conversion_section
+
+        sections.append(conversion_section(converted))
     return AnalysisOutput(
         result=result,
         tables=tables,
-        sections=[genomic_section(result)],
+        sections=sections,
         profile=genomic_profile(result),
     )
 
