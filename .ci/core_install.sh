@@ -46,4 +46,15 @@ if [ "$code" != 3 ] || ! grep -q "pip install 'ithkit\[evolution\]'" err.txt; th
   echo "stochastic engine without numba: expected exit 3 with the pip line, got $code" >&2
   cat err.txt >&2; exit 1
 fi
+# VCF input needs pysam ([vcf]): exit 3 naming the extra
+set +e
+"$bin/ithkit" genomic convert --vcf examples/callers/calls.vcf.gz --normal P1-N \
+  --cn ascat:examples/callers/ascat.segments.txt --purity examples/callers/ascat.purity.txt \
+  --out vcf_out.tsv 2>err.txt
+code=$?
+set -e
+if [ "$code" != 3 ] || ! grep -q "ithkit\[vcf\]" err.txt; then
+  echo "genomic convert --vcf without pysam: expected exit 3 with the pip line, got $code" >&2
+  cat err.txt >&2; exit 1
+fi
 echo "core install: ithkit --help, genomic analyze, response recist, liquid track, evolve, run: ok"
