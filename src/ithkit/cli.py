@@ -933,6 +933,75 @@ def pathology_simulate(
 
 
 # ---------------------------------------------------------------------------------------------
+# functional heterogeneity: dose-response fits, collateral sensitivity, therapy design
+
+functional_app = typer.Typer(
+    help="Functional heterogeneity: dose-response fits per sample and drug, collateral "
+    "sensitivity of derived lines, monitoring and steering.",
+    no_args_is_help=True,
+)
+app.add_typer(functional_app, name="functional")
+
+
+@functional_app.command("fit")
+def functional_fit(
+    responses: Annotated[
+        Path,
+        typer.Argument(help="TSV/CSV: sample_id, drug, concentration_um, response (or counts)."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    derivatives: Annotated[
+        Path | None,
+        typer.Option(help="TSV/CSV: sample_id, parent, selected_with (collateral sensitivity)."),
+    ] = None,
+    metric: Annotated[
+        str, typer.Option(help="Collateral metric: ic50 (absolute), gr50 or aac.")
+    ] = "ic50",
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap refits for 95 % intervals.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    top: Annotated[float | None, typer.Option(help="Fix the top asymptote (e.g. 1).")] = None,
+    bottom: Annotated[float | None, typer.Option(help="Fix the bottom asymptote.")] = None,
+    figures: Annotated[bool, typer.Option(help="Write one SVG per drug.")] = True,
+) -> None:
+    """Fit dose-response curves: fits.tsv, curves.tsv, points.tsv [, collateral.tsv], figures."""
+    from ithkit.functional import fit_responses, read_responses
+
+    table = read_responses(responses)
+    deriv = None
+    if derivatives is not None:
+        from ithkit.functional import check_derivatives, read_derivatives
+
+        deriv = read_derivatives(derivatives)
+        check_derivatives(deriv, table, source=derivatives)
+    res = fit_responses(table, n_bootstrap=bootstrap, seed=seed, top=top, bottom=bottom,
+                        source=str(responses), show_progress=True)  # fmt: skip
+    files = list(res.write(out).values())
+    coll = None
+    if deriv is not None:
+        from ithkit.functional import collateral_sensitivity
+
+        coll = collateral_sensitivity(res, deriv, metric=metric,  # type: ignore[arg-type]
+                                      n_bootstrap=bootstrap, seed=seed)  # fmt: skip
+        files.extend(coll.write(out).values())
+    if figures:
+        from ithkit._errors import OptionalDependencyError
+
+        try:
+            from ithkit.report.functional import write_figures
+
+            files.extend(write_figures(res, out, None if coll is None else coll.table))
+        except OptionalDependencyError as exc:
+            typer.echo(f"figures skipped: {exc}")
+    f = res.fits
+    typer.echo(f"curves    {len(f)} ({int(f['flat'].sum())} flat, "
+               f"{int(f['ic50_extrapolated'].sum())} IC50 outside the tested range)")  # fmt: skip
+    if coll is not None:
+        pairs = ", ".join(f"{a}/{b}" for a, b in coll.double_bind_pairs) or "none"
+        typer.echo(f"double-bind pairs  {pairs}")
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> Any:

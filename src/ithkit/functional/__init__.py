@@ -1,0 +1,46 @@
+"""Functional heterogeneity: dose-response fits of the samples of one tumour (organoids, PDX,
+cell lines), collateral sensitivity of derived lines, and therapy design from the measurements.
+
+Examples
+--------
+>>> import numpy as np
+>>> from ithkit.functional import fit_ll4
+>>> x = np.array([0, 0.1, 0.3, 1, 3, 10, 30.0])
+>>> round(fit_ll4(x, 0.2 + 0.8 / (1 + x)).ec50, 3)
+1.0
+"""
+
+from __future__ import annotations
+
+from ithkit.functional._collateral import (
+    COLLATERAL_COLUMNS,
+    Collateral,
+    check_derivatives,
+    collateral_sensitivity,
+    double_bind_pairs,
+)
+from ithkit.functional._fit import FITS_COLUMNS, ResponseFits, fit_responses, gr_values
+from ithkit.functional._io import read_derivatives, read_responses, validate_responses
+from ithkit.functional._ll4 import LL4Fit, absolute_ic, fit_ll4, ll4
+from ithkit.functional._synthetic import DEFAULT_TRUTH, synthetic_responses
+
+__all__ = [
+    "COLLATERAL_COLUMNS",
+    "DEFAULT_TRUTH",
+    "FITS_COLUMNS",
+    "Collateral",
+    "LL4Fit",
+    "ResponseFits",
+    "absolute_ic",
+    "check_derivatives",
+    "collateral_sensitivity",
+    "double_bind_pairs",
+    "fit_ll4",
+    "fit_responses",
+    "gr_values",
+    "ll4",
+    "read_derivatives",
+    "read_responses",
+    "synthetic_responses",
+    "validate_responses",
+]

@@ -1,0 +1,161 @@
+"""Functional-heterogeneity figures: dose-response curves per drug and the collateral heatmap.
+
+They draw :class:`ithkit.functional.ResponseFits` and collateral tables; they never fit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ithkit.report.figures import PALETTE, new_figure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ithkit.functional import ResponseFits
+
+__all__ = ["collateral_heatmap", "dose_response_figure", "monitoring_figure"]
+
+
+def _curve(row: pd.Series, grid: np.ndarray) -> np.ndarray:
+    z = np.clip(row["hill"] * (np.log(grid) - np.log(row["ec50_um"])), -700, 700)
+    return np.asarray(row["bottom"] + (row["top"] - row["bottom"]) / (1 + np.exp(z)))
+
+
+def dose_response_figure(fits: ResponseFits, drug: str, *, ax: Axes | None = None) -> Figure:
+    """Every sample's observations and fitted curve for one drug (log concentration axis).
+
+    Untreated controls (concentration 0) are drawn at the left edge; a flat fit is a
+    dashed line at the mean response.
+
+    Parameters
+    ----------
+    fits
+        The result of :func:`ithkit.functional.fit_responses`.
+    drug
+        The drug to draw.
+    ax
+        Draw into these axes (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = new_figure(5.5, 3.6)
+    else:
+        fig = ax.figure
+    curves = fits.curves[fits.curves["drug"] == drug]
+    points = fits.points[fits.points["drug"] == drug]
+    summary = fits.fits.set_index(["sample_id", "drug"])
+    lo = float(curves["min_dose_um"].min())
+    hi = float(curves["max_dose_um"].max())
+    ctrl_x = lo / 3.0
+    grid = np.logspace(np.log10(lo), np.log10(hi), 200)
+    for i, (_, row) in enumerate(curves.iterrows()):
+        colour = PALETTE[i % len(PALETTE)]
+        pts = points[points["sample_id"] == row["sample_id"]]
+        x = pts["concentration_um"].to_numpy(dtype=float)
+        ax.scatter(np.where(x > 0, x, ctrl_x), pts["response"], s=10, color=colour, alpha=0.7)
+        label = str(row["sample_id"])
+        if bool(row["flat"]):
+            mean = float(summary.loc[(row["sample_id"], drug), "einf"])
+            ax.plot([lo, hi], [mean, mean], ls="--", color=colour, lw=1.2, label=f"{label} (flat)")
+        else:
+            ax.plot(grid, _curve(row, grid), color=colour, lw=1.4, label=label)
+    ax.set_xscale("log")
+    ax.axhline(0.5, color="#999999", lw=0.6, ls=":")
+    ax.set_xlabel("concentration (µM; controls at left)")
+    ax.set_ylabel("response (fraction of control)")
+    ax.set_title(f"{drug}: dose response", fontsize=10)
+    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def collateral_heatmap(collateral: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """log2 ratio of each derivative (rows) to its parent for each drug (columns).
+
+    Blue: more sensitive than the parent (collateral sensitivity); red: more resistant.
+    Cells called ``sensitive``/``resistant`` carry a ``S``/``R``.
+    """
+    if ax is None:
+        fig, ax = new_figure(
+            1.2 + 0.9 * collateral["drug"].nunique(), 1.2 + 0.5 * collateral["sample_id"].nunique()
+        )
+    else:
+        fig = ax.figure
+    wide = collateral.pivot_table(
+        index="sample_id", columns="drug", values="log2_ratio", aggfunc="first", sort=False
+    )
+    calls = collateral.set_index(["sample_id", "drug"])["call"]
+    values = wide.to_numpy(dtype=float)
+    bound = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    im = ax.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto")
+    ax.set_xticks(range(wide.shape[1]), [str(c) for c in wide.columns], rotation=45, ha="right")
+    ax.set_yticks(range(wide.shape[0]), [str(i) for i in wide.index])
+    for i, sample in enumerate(wide.index):
+        for j, drug in enumerate(wide.columns):
+            call = calls.get((sample, drug), "")
+            mark = {"sensitive": "S", "resistant": "R"}.get(str(call), "")
+            if mark:
+                ax.text(j, i, mark, ha="center", va="center", fontsize=8)
+    fig.colorbar(im, ax=ax, label="log2(derivative / parent)")
+    ax.set_title("Collateral sensitivity", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def monitoring_figure(monitoring: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """Time to progression against the draw interval, one line per sequencing depth."""
+    if ax is None:
+        fig, ax = new_figure(5.5, 3.4)
+    else:
+        fig = ax.figure
+    for i, (depth, part) in enumerate(monitoring.groupby("depth", sort=True)):
+        part = part.sort_values("draw_interval_days")
+        ax.plot(
+            part["draw_interval_days"],
+            part["time_to_progression_days"],
+            marker="o",
+            color=PALETTE[i % len(PALETTE)],
+            label=f"depth {int(depth)}",
+        )
+    ax.set_xlabel("days between blood draws")
+    ax.set_ylabel("time to progression (days)")
+    ax.set_title("Monitored double bind: what the monitor needs", fontsize=10)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def write_figures(fits: ResponseFits, out_dir: Any, collateral: pd.DataFrame | None = None) -> list:
+    """Write one SVG per drug (``dose_response_<drug>.svg``) and the collateral heatmap."""
+    from pathlib import Path
+
+    from ithkit._atomic import atomic_path
+    from ithkit.report.figures import to_svg
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    figures = [
+        (f"dose_response_{_safe(d)}.svg", dose_response_figure(fits, d))
+        for d in fits.curves["drug"].unique()
+    ]
+    if collateral is not None and len(collateral):
+        figures.append(("collateral.svg", collateral_heatmap(collateral)))
+    for name, fig in figures:
+        path = out / name
+        with atomic_path(path) as tmp:
+            tmp.write_text(to_svg(fig), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _safe(name: object) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
