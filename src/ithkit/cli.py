@@ -1001,6 +1001,70 @@ def functional_fit(
     typer.echo(f"written   {len(files)} files in {out}")
 
 
+@evolve_app.command("design")
+def evolve_design(
+    fits: Annotated[Path, typer.Argument(help="fits.tsv of ithkit functional fit.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    exposure: Annotated[
+        list[str] | None,
+        typer.Option(help="DRUG=CONC_UM reached in the tumour (repeat; default: top dose)."),
+    ] = None,
+    derivatives: Annotated[
+        Path | None, typer.Option(help="sample_id, parent, selected_with (founder, monitor).")
+    ] = None,
+    drugs: Annotated[str | None, typer.Option(help="The two drugs, first first: A,B.")] = None,
+    assay_hours: Annotated[float, typer.Option(help="Viability assay duration (h).")] = 72.0,
+    growth_per_day: Annotated[
+        float, typer.Option(help="Untreated net growth per day where no DIP rate was measured.")
+    ] = 0.05,
+    switching: Annotated[float, typer.Option(help="Founder -> other line, per division.")] = 1e-6,
+    horizon_days: Annotated[float, typer.Option(help="Simulated days.")] = 1825.0,
+    periods: Annotated[str, typer.Option(help="Alternation cycle lengths (days).")] = "7,14,28",
+) -> None:
+    """Design a schedule from measurements: scenario.yaml, policies.tsv, recommendation.txt."""
+    from ithkit.functional import design_scenario, design_therapy, read_derivatives, read_fits
+
+    table = read_fits(fits)
+    exp: dict[str, float] = {}
+    for item in exposure or []:
+        name, _, value = item.partition("=")
+        try:
+            exp[name.strip()] = float(value)
+        except ValueError:
+            raise InputError(
+                f"exposure {item!r}",
+                source="--exposure",
+                fix="write DRUG=CONC_UM, e.g. --exposure A=1.5",
+            ) from None
+    dip_path = fits.parent / "dip.tsv"
+    dip = _functional_read_tsv(dip_path) if dip_path.is_file() else None
+    design = design_scenario(
+        table, exposure_um=exp, dip=dip,
+        derivatives=None if derivatives is None else read_derivatives(derivatives),
+        drugs=None if drugs is None else [d.strip() for d in drugs.split(",")],
+        assay_hours=assay_hours, growth_per_day=growth_per_day, switching=switching,
+        horizon_days=horizon_days,
+    )  # fmt: skip
+    try:
+        cycle = tuple(float(p) for p in periods.split(",") if p.strip())
+    except ValueError:
+        raise InputError(f"periods {periods!r}", source="--periods", fix="e.g. 7,14,28") from None
+    result = design_therapy(design, periods_days=cycle)
+    files = result.write(out)
+    typer.echo(result.policies.to_csv(sep="\t", index=False, float_format="%.4g").rstrip())
+    typer.echo(f"fraction on {design.drugs[0]} that balances the two lines: "
+               f"{result.fraction.fraction_on_a:.3f}")  # fmt: skip
+    typer.echo(result.recommendation)
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+def _functional_read_tsv(path: Path) -> Any:
+    """A TSV as a pandas frame (pandas imported only when a command needs it)."""
+    import pandas as pd
+
+    return pd.read_csv(path, sep="\t")
+
+
 # ---------------------------------------------------------------------------------------------
 
 

@@ -19,8 +19,17 @@ from ithkit.functional._collateral import (
     collateral_sensitivity,
     double_bind_pairs,
 )
+from ithkit.functional._design import (
+    POLICY_COLUMNS,
+    DoubleBindFraction,
+    ScenarioDesign,
+    TherapyDesign,
+    design_scenario,
+    design_therapy,
+    double_bind_fraction,
+)
 from ithkit.functional._fit import FITS_COLUMNS, ResponseFits, fit_responses, gr_values
-from ithkit.functional._io import read_derivatives, read_responses, validate_responses
+from ithkit.functional._io import read_derivatives, read_fits, read_responses, validate_responses
 from ithkit.functional._ll4 import LL4Fit, absolute_ic, fit_ll4, ll4
 from ithkit.functional._synthetic import DEFAULT_TRUTH, synthetic_responses
 
@@ -28,18 +37,26 @@ __all__ = [
     "COLLATERAL_COLUMNS",
     "DEFAULT_TRUTH",
     "FITS_COLUMNS",
+    "POLICY_COLUMNS",
     "Collateral",
+    "DoubleBindFraction",
     "LL4Fit",
     "ResponseFits",
+    "ScenarioDesign",
+    "TherapyDesign",
     "absolute_ic",
     "check_derivatives",
     "collateral_sensitivity",
+    "design_scenario",
+    "design_therapy",
+    "double_bind_fraction",
     "double_bind_pairs",
     "fit_ll4",
     "fit_responses",
     "gr_values",
     "ll4",
     "read_derivatives",
+    "read_fits",
     "read_responses",
     "synthetic_responses",
     "validate_responses",

@@ -74,10 +74,12 @@ class ResponseFits:
     fits
         One row per sample and drug: the columns of :data:`FITS_COLUMNS`, then
         ``ic50_rel_censor, ic50_abs_censor, gr50_censor`` (``<``/``>`` when the value is
-        outside the tested range and reported at its edge), ``dip_ctrl_per_h`` (DIP rate of the
-        untreated rows), ``top, bottom, ec50_um`` (the fitted curve, uncensored), ``f_test_p,
-        n_obs, n_doses, min_dose_um, max_dose_um`` and ``<metric>_low/_high`` bootstrap 95 %
-        intervals of ``ic50_rel_um, ic50_abs_um, emax, einf, hill, auc, aac``.
+        outside the tested range and reported at its edge), ``dip_ctrl_per_h`` (DIP rate of
+        the untreated rows), ``top, bottom, ec50_um`` (the fitted curve, uncensored),
+        ``gr_hill`` (slope of the GR curve, whose top is 1, bottom ``grinf`` and midpoint
+        ``gec50_um``), ``f_test_p, n_obs, n_doses, min_dose_um, max_dose_um`` and
+        ``<metric>_low/_high`` bootstrap 95 % intervals of ``ic50_rel_um, ic50_abs_um, emax,
+        einf, hill, auc, aac``.
         Units: concentrations in µM; ``emax, einf`` fractions of control; ``hill`` drc's ``b``
         (> 0: response falls with dose); ``auc`` the mean fitted response over log10
         concentration from ``min_dose_um`` to ``max_dose_um`` (fraction 0..1, the area
@@ -428,6 +430,7 @@ def fit_responses(
 def _gr(end: pd.DataFrame, lo: float, hi: float, row: dict[str, Any]) -> tuple[LL4Fit | None, Any]:
     """GR metrics (Hafner 2016) into ``row``; returns the GR fit and the per-row GR values."""
     nan_row = dict(
+        gr_hill=math.nan,
         gr50_um=math.nan,
         grmax=math.nan,
         grinf=math.nan,
@@ -460,6 +463,7 @@ def _gr(end: pd.DataFrame, lo: float, hi: float, row: dict[str, Any]) -> tuple[L
     row.update(
         gr50_um=g50c,
         gr50_censor=side,
+        gr_hill=fit.hill,
         grmax=float(fit.predict(np.array([hi]))[0]),
         grinf=fit.bottom if fit.hill > 0 else fit.top,
         gec50_um=fit.ec50,

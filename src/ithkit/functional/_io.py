@@ -183,3 +183,32 @@ def read_derivatives(path: str | Path) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IgnoredColumnsWarning)
         return read_table(path, DERIVATIVES)
+
+
+FITS_REQUIRED = ("sample_id", "drug", "einf", "max_dose_um", "flat")
+
+
+def read_fits(path: str | Path) -> pd.DataFrame:
+    """Read a ``fits.tsv`` written by :meth:`ResponseFits.write` (for therapy design).
+
+    Raises
+    ------
+    ithkit.InputError
+        When the file is missing or lacks the columns of ``fits.tsv``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("file not found", source=p, fix="check the path")
+    frame = pd.read_csv(p, sep="\t", dtype={"sample_id": str, "drug": str})
+    missing = [c for c in FITS_REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing column {missing[0]!r}",
+            source=p,
+            column=missing[0],
+            fix="pass the fits.tsv written by ithkit functional fit",
+        )
+    flat = frame["flat"]
+    if flat.dtype != bool:
+        frame["flat"] = flat.astype(str).str.lower().eq("true")
+    return frame
