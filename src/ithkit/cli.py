@@ -1001,6 +1001,47 @@ def functional_fit(
     typer.echo(f"written   {len(files)} files in {out}")
 
 
+@functional_app.command("monitor")
+def functional_monitor(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML with a double_bind policy.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    intervals: Annotated[str, typer.Option(help="Days between blood draws.")] = "7,14,28,56",
+    depths: Annotated[str, typer.Option(help="Sequencing depths (reads).")] = "500,2000,10000",
+    error_rate: Annotated[float, typer.Option(help="Per-base error rate.")] = 1e-3,
+    tumour_fraction: Annotated[
+        float, typer.Option(help="Plasma tumour fraction at the start (0..1).")
+    ] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the read counts.")] = 0,
+) -> None:
+    """Simulate the monitored double bind per draw interval and depth: monitoring.tsv, figure."""
+    from ithkit.functional import simulate_monitoring
+
+    try:
+        iv = tuple(float(v) for v in intervals.split(",") if v.strip())
+        dp = tuple(int(v) for v in depths.split(",") if v.strip())
+    except ValueError:
+        raise InputError(
+            "intervals/depths must be comma-separated numbers",
+            source="--depths",
+            fix="e.g. --intervals 7,28 --depths 500,5000",
+        ) from None
+    mon = simulate_monitoring(scenario, intervals_days=iv, depths=dp, error_rate=error_rate,
+                              tumour_fraction=tumour_fraction, seed=seed)  # fmt: skip
+    files = list(mon.write(out).values())
+    from ithkit._errors import OptionalDependencyError
+
+    try:
+        from ithkit.report.figures import to_svg
+        from ithkit.report.functional import monitoring_figure
+
+        (out / "monitoring.svg").write_text(to_svg(monitoring_figure(mon.table)), encoding="utf-8")
+        files.append(out / "monitoring.svg")
+    except OptionalDependencyError as exc:
+        typer.echo(f"figure skipped: {exc}")
+    typer.echo(mon.table.to_csv(sep="\t", index=False, float_format="%.4g").rstrip())
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
 @evolve_app.command("design")
 def evolve_design(
     fits: Annotated[Path, typer.Argument(help="fits.tsv of ithkit functional fit.")],

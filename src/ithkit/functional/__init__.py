@@ -31,16 +31,19 @@ from ithkit.functional._design import (
 from ithkit.functional._fit import FITS_COLUMNS, ResponseFits, fit_responses, gr_values
 from ithkit.functional._io import read_derivatives, read_fits, read_responses, validate_responses
 from ithkit.functional._ll4 import LL4Fit, absolute_ic, fit_ll4, ll4
+from ithkit.functional._monitor import MONITORING_COLUMNS, Monitoring, simulate_monitoring
 from ithkit.functional._synthetic import DEFAULT_TRUTH, synthetic_responses
 
 __all__ = [
     "COLLATERAL_COLUMNS",
     "DEFAULT_TRUTH",
     "FITS_COLUMNS",
+    "MONITORING_COLUMNS",
     "POLICY_COLUMNS",
     "Collateral",
     "DoubleBindFraction",
     "LL4Fit",
+    "Monitoring",
     "ResponseFits",
     "ScenarioDesign",
     "TherapyDesign",
@@ -58,6 +61,7 @@ __all__ = [
     "read_derivatives",
     "read_fits",
     "read_responses",
+    "simulate_monitoring",
     "synthetic_responses",
     "validate_responses",
 ]
