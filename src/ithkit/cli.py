@@ -1042,6 +1042,22 @@ def functional_monitor(
     typer.echo(f"written   {len(files)} files in {out}")
 
 
+@functional_app.command("steer")
+def functional_steer(
+    landscapes: Annotated[Path, typer.Argument(help="TSV/CSV: drug, genotype, fitness.")],
+    target: Annotated[str, typer.Option(help="The drug whose most resistant genotype to avoid.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    max_steps: Annotated[int, typer.Option(help="Longest steering sequence (0-3).")] = 3,
+) -> None:
+    """Evolutionary steering (SSWM chain): steering.tsv, steering_endpoints.tsv, highest_peak."""
+    from ithkit.functional import read_landscapes, steer
+
+    res = steer(read_landscapes(landscapes), target, max_steps=max_steps)
+    files = res.write(out)
+    typer.echo(res.sequences.to_csv(sep="\t", index=False, float_format="%.4f").rstrip())
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
 @evolve_app.command("design")
 def evolve_design(
     fits: Annotated[Path, typer.Argument(help="fits.tsv of ithkit functional fit.")],

@@ -32,6 +32,13 @@ from ithkit.functional._fit import FITS_COLUMNS, ResponseFits, fit_responses, gr
 from ithkit.functional._io import read_derivatives, read_fits, read_responses, validate_responses
 from ithkit.functional._ll4 import LL4Fit, absolute_ic, fit_ll4, ll4
 from ithkit.functional._monitor import MONITORING_COLUMNS, Monitoring, simulate_monitoring
+from ithkit.functional._steering import (
+    SteeringResult,
+    absorption_matrix,
+    read_landscapes,
+    sswm_matrix,
+    steer,
+)
 from ithkit.functional._synthetic import DEFAULT_TRUTH, synthetic_responses
 
 __all__ = [
@@ -46,8 +53,10 @@ __all__ = [
     "Monitoring",
     "ResponseFits",
     "ScenarioDesign",
+    "SteeringResult",
     "TherapyDesign",
     "absolute_ic",
+    "absorption_matrix",
     "check_derivatives",
     "collateral_sensitivity",
     "design_scenario",
@@ -60,8 +69,11 @@ __all__ = [
     "ll4",
     "read_derivatives",
     "read_fits",
+    "read_landscapes",
     "read_responses",
     "simulate_monitoring",
+    "sswm_matrix",
+    "steer",
     "synthetic_responses",
     "validate_responses",
 ]
