@@ -943,6 +943,18 @@ functional_app = typer.Typer(
 app.add_typer(functional_app, name="functional")
 
 
+@functional_app.command("example")
+def functional_example(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    seed: Annotated[int, typer.Option(help="Seed of the simulated counts.")] = 0,
+) -> None:
+    """Write example inputs with known truth: responses.tsv, derivatives.tsv, landscapes.tsv."""
+    from ithkit.functional import write_example
+
+    files = write_example(out, seed=seed)
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
 @functional_app.command("fit")
 def functional_fit(
     responses: Annotated[

@@ -39,11 +39,17 @@ from ithkit.functional._steering import (
     sswm_matrix,
     steer,
 )
-from ithkit.functional._synthetic import DEFAULT_TRUTH, synthetic_responses
+from ithkit.functional._synthetic import (
+    DEFAULT_TRUTH,
+    EXAMPLE_LANDSCAPES,
+    synthetic_responses,
+    write_example,
+)
 
 __all__ = [
     "COLLATERAL_COLUMNS",
     "DEFAULT_TRUTH",
+    "EXAMPLE_LANDSCAPES",
     "FITS_COLUMNS",
     "MONITORING_COLUMNS",
     "POLICY_COLUMNS",
@@ -76,4 +82,5 @@ __all__ = [
     "steer",
     "synthetic_responses",
     "validate_responses",
+    "write_example",
 ]

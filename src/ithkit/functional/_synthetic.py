@@ -4,11 +4,12 @@ sensitivities follow a growth-rate model, for tests, docs and the demo."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_TRUTH", "synthetic_responses"]
+__all__ = ["DEFAULT_TRUTH", "EXAMPLE_LANDSCAPES", "synthetic_responses", "write_example"]
 
 DEFAULT_TRUTH: dict[str, dict[str, object]] = {
     # growth_per_h: untreated net growth rate; kill: drug -> (max kill per h, EC50 µM, Hill)
@@ -108,3 +109,40 @@ def synthetic_responses(
                 }
             )
     return pd.DataFrame(rows), pd.DataFrame(deriv, columns=["sample_id", "parent", "selected_with"])
+
+
+# an illustrative 3-locus landscape pair (not measured): drug X's most resistant genotype 111
+# is reached from most starts; drug Y drives the population to 010, from which X cannot reach it
+EXAMPLE_LANDSCAPES: dict[str, list[float]] = {
+    "X": [1.0, 1.2, 1.5, 1.1, 1.3, 1.6, 1.4, 2.0],
+    "Y": [0.8, 1.0, 2.2, 0.6, 0.9, 0.7, 1.2, 0.5],
+}
+
+
+def write_example(out_dir: str | Path, *, seed: int | None = 0) -> dict[str, Path]:
+    """Write ``responses.tsv``, ``derivatives.tsv`` (:func:`synthetic_responses`) and an
+    illustrative ``landscapes.tsv`` (``drug, genotype, fitness``) under ``out_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> sorted(write_example(tempfile.mkdtemp()))
+    ['derivatives', 'landscapes', 'responses']
+    """
+    from ithkit.io import write_table
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    responses, derivatives = synthetic_responses(seed=seed)
+    land = pd.DataFrame(
+        [
+            {"drug": d, "genotype": format(g, "03b"), "fitness": f}
+            for d, values in EXAMPLE_LANDSCAPES.items()
+            for g, f in enumerate(values)
+        ]
+    )
+    return {
+        "responses": write_table(responses, out / "responses.tsv"),
+        "derivatives": write_table(derivatives, out / "derivatives.tsv"),
+        "landscapes": write_table(land, out / "landscapes.tsv"),
+    }
