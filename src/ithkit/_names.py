@@ -52,6 +52,9 @@ TRUTH_CTDNA: Final = "truth_ctdna"
 PATHOLOGY_REGIONS: Final = "pathology_regions"
 PATHOLOGY_HETEROGENEITY: Final = "pathology_heterogeneity"
 GENOMIC_CONVERSION: Final = "genomic_conversion"  # per sample: mutations in LOH/gained/subclonal
+FUNCTIONAL_FITS: Final = "functional_fits"
+FUNCTIONAL_COLLATERAL: Final = "functional_collateral"
+FUNCTIONAL_POLICIES: Final = "functional_policies"
 
 # tables the store creates itself; everything else is a module's result table
 CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)

@@ -716,6 +716,7 @@ MANIFEST_FILE_KEYS = (
 # A new modality adds its line here and its analysis in ithkit.integrate._analyses.
 MANIFEST_SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "pathology": ("detections",),
+    "functional": ("responses", "derivatives"),
 }
 # caller outputs that ``ithkit run`` converts to the variants table (ithkit.genomic.convert_vcf)
 MANIFEST_CALLER_KEYS = ("vcf", "copy_number")

@@ -5,11 +5,13 @@ They draw :class:`ithkit.functional.ResponseFits` and collateral tables; they ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ithkit.report._render import Section
 from ithkit.report.figures import PALETTE, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,7 +20,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ithkit.functional import ResponseFits
 
-__all__ = ["collateral_heatmap", "dose_response_figure", "monitoring_figure"]
+__all__ = [
+    "collateral_heatmap",
+    "dose_response_figure",
+    "functional_section",
+    "monitoring_figure",
+    "write_figures",
+]
 
 
 def _curve(row: pd.Series, grid: np.ndarray) -> np.ndarray:
@@ -159,3 +167,92 @@ def write_figures(fits: ResponseFits, out_dir: Any, collateral: pd.DataFrame | N
 
 def _safe(name: object) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
+
+
+def _drawer(fits: ResponseFits, drug: str) -> Any:
+    return lambda: dose_response_figure(fits, drug)
+
+
+def functional_section(
+    fits: ResponseFits,
+    *,
+    collateral: pd.DataFrame | None = None,
+    double_bind_pairs: Sequence[tuple[str, str]] = (),
+    policies: pd.DataFrame | None = None,
+    recommendation: str = "",
+) -> Section:
+    """The functional-heterogeneity section: curves per drug, collateral heatmap, schedule.
+
+    Parameters
+    ----------
+    fits
+        Dose-response fits.
+    collateral
+        ``collateral.tsv`` table (when derivatives were measured).
+    double_bind_pairs
+        Drug pairs of the double bind.
+    policies
+        Ranked ``policies.tsv`` of the designed schedule.
+    recommendation
+        The schedule's one-sentence recommendation.
+    """
+    from ithkit.report._render import KeyValues, Table, Text
+    from ithkit.report.sections import _figure
+
+    f = fits.fits
+    values: dict[str, object] = {
+        "samples": f["sample_id"].nunique(),
+        "drugs": f["drug"].nunique(),
+        "curves (flat)": f"{len(f)} ({int(f['flat'].sum())})",
+        "IC50 outside the tested range": int(f["ic50_extrapolated"].sum()),
+    }
+    if collateral is not None:
+        values["double-bind pairs"] = ", ".join(f"{a}/{b}" for a, b in double_bind_pairs) or "none"
+    items: list[Any] = [KeyValues("Dose response", values)]
+    if recommendation:
+        items.append(Text(recommendation))
+    for drug in fits.curves["drug"].unique():
+        items.append(_figure(f"{drug}: dose response", _drawer(fits, str(drug))))
+    shown = [
+        "sample_id",
+        "drug",
+        "ic50_rel_um",
+        "ic50_abs_um",
+        "ic50_extrapolated",
+        "emax",
+        "einf",
+        "hill",
+        "aac",
+        "gr50_um",
+        "flat",
+        "r2",
+    ]
+    items.append(
+        Table(
+            "Fits",
+            f[shown],
+            "IC50 in µM (at the edge of the tested range when "
+            "flagged); emax/einf fractions of control; aac = 1 - mean response over "
+            "log10 dose.",
+        )
+    )
+    if collateral is not None and len(collateral):
+        items.append(_figure("Collateral sensitivity", lambda: collateral_heatmap(collateral)))
+        items.append(
+            Table(
+                "Collateral sensitivity",
+                collateral,
+                "log2 ratio derivative / parent (> 0: more resistant), bootstrap "
+                "95 % interval and p.",
+            )
+        )
+    if policies is not None:
+        items.append(
+            Table(
+                "Schedules compared",
+                policies,
+                "in the evolution model built from these measurements; time to "
+                "progression blank: none within the horizon.",
+            )
+        )
+    return Section("functional", "Functional heterogeneity", items)
