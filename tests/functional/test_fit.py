@@ -229,3 +229,20 @@ def test_bad_input_is_one_line(tmp_path, body: str, message: str) -> None:
     with pytest.raises(InputError, match=message) as err:
         read_responses(path)
     assert "\n" not in str(err.value) and "r.tsv" in str(err.value)
+
+
+def test_constant_and_rising_responses() -> None:
+    x = np.repeat([0.0, 0.1, 1.0, 10.0, 100.0], 2)
+    const = fit_responses(
+        pd.DataFrame({"sample_id": "S", "drug": "D", "concentration_um": x, "response": 1.0}),
+        n_bootstrap=0,
+    ).fits.iloc[0]
+    assert const["flat"] and math.isnan(const["ic50_abs_um"])
+    # a drug that stimulates growth: the curve rises to 1.4, no absolute IC50 exists
+    y = ll4(x, hill=-1.0, bottom=1.0, top=1.4, ec50=1.0)
+    rise = fit_responses(
+        pd.DataFrame({"sample_id": "S", "drug": "D", "concentration_um": x, "response": y}),
+        n_bootstrap=0,
+    ).fits.iloc[0]
+    assert not rise["flat"] and rise["einf"] == pytest.approx(1.4, abs=1e-4)
+    assert rise["ic50_abs_censor"] == ">" and rise["ic50_extrapolated"]

@@ -144,6 +144,8 @@ def _f_test(y: np.ndarray, fit: LL4Fit) -> float:
     from scipy import stats
 
     rss0 = float(np.sum((y - y.mean()) ** 2))
+    if rss0 <= 1e-24 * max(1.0, float(np.sum(y**2))):
+        return 1.0  # a constant response: nothing for a curve to explain
     df1 = fit.n_params - 1
     df2 = fit.n - fit.n_params
     if df2 <= 0 or df1 <= 0:
