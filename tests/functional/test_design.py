@@ -14,6 +14,7 @@ from ithkit import InputError
 from ithkit.cli import main
 from ithkit.evolution import load_scenario, simulate
 from ithkit.functional import (
+    DEFAULT_TRUTH,
     POLICY_COLUMNS,
     design_scenario,
     design_therapy,
@@ -131,6 +132,14 @@ def test_loop_from_simulated_lines_to_a_schedule(tmp_path: Path, capsys) -> None
     assert min(ttp["alternating"], ttp["double_bind"]) > max(
         ttp["continuous_A"], ttp["continuous_B"]
     )
+    # the design recovers the truth's relative growth under each drug: k(c) / k(0)
+    rates = pd.read_csv(out / "rates.tsv", sep="\t").set_index(["population", "drug"])
+    for sample, info in DEFAULT_TRUTH.items():
+        k0 = float(info["growth_per_h"])
+        for drug, (kmax, ec50, hill) in info["kill"].items():
+            true_rel = (k0 - kmax * 3.0**hill / (3.0**hill + ec50**hill)) / k0
+            got = rates.loc[(sample, drug), "net_rate_per_day"] / 0.05  # growth_per_day
+            assert got == pytest.approx(true_rel, abs=0.1), (sample, drug)
     yaml_text = (out / "scenario.yaml").read_text()
     assert "GR(3 µM)" in yaml_text and load_scenario(out / "scenario.yaml").names == (
         "P",
