@@ -26,6 +26,7 @@ MONITORING_COLUMNS = (
     "wrong_switches",
     "missed_switches",
     "n_draws",
+    "uninformative_draws",
     "ttp_loss_days",
 )
 
@@ -41,9 +42,10 @@ class Monitoring:
         time_to_progression_days`` (blank: none within the horizon), ``n_switches,
         wrong_switches`` (switches that the true share at the same draw would not have made),
         ``missed_switches`` (draws where the true share called for a switch that the reading
-        missed, e.g. below the limit of detection), ``n_draws,
-        ttp_loss_days`` (against the ideal monitor read continuously; the horizon stands in
-        for no progression).
+        missed, e.g. the resistant marker below the limit of detection), ``n_draws,
+        uninformative_draws`` (draws where the truncal marker itself was not detected: therapy
+        is held, and no switch is counted wrong or missed), ``ttp_loss_days`` (against the
+        ideal monitor read continuously; the horizon stands in for no progression).
     ideal_ttp_days
         Time to progression of the noise-free double bind checked every day.
     """
@@ -96,11 +98,14 @@ def _policy(
         p_marker = v_marker * (1 - error_rate) + (1 - v_marker) * error_rate
         alt_t = rng.binomial(depth, p_truncal)
         alt_m = rng.binomial(depth, p_marker)
-        detected = detection_p(np.array([alt_m]), np.array([depth]), np.array([error_rate]))
-        frac = 0.0
-        if detected[0] < alpha and alt_t > 0:
-            frac = min(1.0, alt_m / alt_t)
+        p_det = detection_p(
+            np.array([alt_t, alt_m]), np.array([depth, depth]), np.array([error_rate, error_rate])
+        )
         tally["draws"] += 1
+        if p_det[0] >= alpha:  # the tumour itself is not seen in the blood: hold therapy
+            tally["uninformative"] += 1
+            return on if on else (first,)
+        frac = min(1.0, alt_m / alt_t) if p_det[1] < alpha else 0.0
         choice = decide(frac, on)
         ideal = decide(true_frac, on)
         if choice != on and ideal == on:
@@ -129,8 +134,9 @@ def simulate_monitoring(
     (``tf``, the plasma tumour fraction, scales with the burden from ``tumour_fraction`` at the
     start), each read with ``Binomial(depth, v (1 - e) + (1 - v) e)``. The marker counts as
     detected when :func:`ithkit.liquid.detection_p` (errors alone) is below ``alpha``; the
-    share read is then ``alt_marker / alt_truncal``, else 0. Therapy follows the double bind's
-    thresholds on that reading and stays until the next draw.
+    share read is then ``alt_marker / alt_truncal``, else 0. When the truncal marker itself is
+    not detected the draw says nothing about the tumour and therapy is held. Otherwise therapy
+    follows the double bind's thresholds on that reading and stays until the next draw.
 
     Parameters
     ----------
@@ -192,7 +198,7 @@ def simulate_monitoring(
     children = np.random.SeedSequence(seed).spawn(len(grid))
     rows = []
     for (iv, depth), child in zip(grid, children, strict=True):
-        tally = {"draws": 0, "wrong": 0, "missed": 0}
+        tally = {"draws": 0, "wrong": 0, "missed": 0, "uninformative": 0}
         run = sc.with_values({"check_interval_days": iv})
         pol = _policy(
             spec,
@@ -218,6 +224,7 @@ def simulate_monitoring(
                 "wrong_switches": tally["wrong"],
                 "missed_switches": tally["missed"],
                 "n_draws": tally["draws"],
+                "uninformative_draws": tally["uninformative"],
                 "ttp_loss_days": ref - got,
             }
         )
