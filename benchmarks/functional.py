@@ -5,7 +5,7 @@ Rows:
    against drc's printed ones (b, c, d, e, logLik).
 2. Recovery of known curves: 200 simulated curves (8 doses x 3 replicates, 3 % noise),
    median relative error of the relative IC50 and coverage of its bootstrap 95 % interval.
-3. Speed: curves fitted per second without bootstrap, and seconds per curve with 200 refits.
+3. Speed: curves fitted per second without bootstrap, and seconds per curve with 100 refits.
 4. The closed-form double-bind share: best alternation share found by design_therapy as the
    progression threshold grows (it tends to f*), and the monitored double bind's share.
 
@@ -116,10 +116,10 @@ def recovery(n: int = 200, seed: int = 0) -> None:
     t0 = time.perf_counter()
     fit_responses(table, n_bootstrap=0)
     t_fit = time.perf_counter() - t0
-    sub = table[table["sample_id"].isin([f"S{i}" for i in range(20)])]
+    sub = table[table["sample_id"].isin([f"S{i}" for i in range(40)])]
     t0 = time.perf_counter()
-    res = fit_responses(sub, n_bootstrap=200, seed=1)
-    t_boot = (time.perf_counter() - t0) / 20
+    res = fit_responses(sub, n_bootstrap=100, seed=1)
+    t_boot = (time.perf_counter() - t0) / 40
     fits = fit_responses(table, n_bootstrap=0).fits.set_index("sample_id")
     rel = np.array([abs(fits.loc[s, "ic50_rel_um"] - e) / e for s, e in truth.items()])
     f = res.fits.set_index("sample_id")
@@ -128,10 +128,10 @@ def recovery(n: int = 200, seed: int = 0) -> None:
     )
     print(f"\n2. known curves (n={n})")
     print(f"median relative error of the relative IC50: {np.median(rel):.3f}")
-    print(f"95 % bootstrap interval coverage (20 curves, 200 refits): {cover:.2f}")
+    print(f"95 % bootstrap interval coverage (40 curves, 100 refits): {cover:.2f}")
     print("\n3. speed")
     print(f"curves per second (no bootstrap): {n / t_fit:.1f}")
-    print(f"seconds per curve with 200 bootstrap refits: {t_boot:.2f}")
+    print(f"seconds per curve with 100 bootstrap refits: {t_boot:.2f}")
 
 
 def closed_form() -> None:

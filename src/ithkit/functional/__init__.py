@@ -30,7 +30,7 @@ from ithkit.functional._design import (
 )
 from ithkit.functional._fit import FITS_COLUMNS, ResponseFits, fit_responses, gr_values
 from ithkit.functional._io import read_derivatives, read_fits, read_responses, validate_responses
-from ithkit.functional._ll4 import LL4Fit, absolute_ic, fit_ll4, ll4
+from ithkit.functional._ll4 import LL4Fit, absolute_ic, bootstrap_refits, fit_ll4, ll4
 from ithkit.functional._monitor import MONITORING_COLUMNS, Monitoring, simulate_monitoring
 from ithkit.functional._steering import (
     SteeringResult,
@@ -63,6 +63,7 @@ __all__ = [
     "TherapyDesign",
     "absolute_ic",
     "absorption_matrix",
+    "bootstrap_refits",
     "check_derivatives",
     "collateral_sensitivity",
     "design_scenario",

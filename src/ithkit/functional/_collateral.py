@@ -13,7 +13,7 @@ import pandas as pd
 
 from ithkit._errors import InputError
 from ithkit.functional._fit import ResponseFits
-from ithkit.functional._ll4 import LL4Fit, absolute_ic, fit_ll4
+from ithkit.functional._ll4 import LL4Fit, absolute_ic, bootstrap_refits, fit_ll4
 
 __all__ = ["COLLATERAL_COLUMNS", "Collateral", "check_derivatives", "collateral_sensitivity"]
 
@@ -136,12 +136,12 @@ def _draws(
     top = 1.0 if metric == "gr50" else None
     fit = fit_ll4(x, y, top=top)
     est = _metric_value(fit, metric, lo, hi)
-    groups = [np.flatnonzero(x == v) for v in np.unique(x)]
-    start = (fit.hill, fit.bottom, fit.top, fit.ec50)
-    out = np.empty(n)
-    for b in range(n):
-        idx = np.concatenate([rng.choice(g, size=g.size, replace=True) for g in groups])
-        out[b] = _metric_value(fit_ll4(x[idx], y[idx], top=top, start=start), metric, lo, hi)
+    out = np.array(
+        [
+            _metric_value(refit, metric, lo, hi)
+            for refit in bootstrap_refits(x, y, fit, n=n, rng=rng, top=top)
+        ]
+    )
     return est, out
 
 
@@ -168,7 +168,7 @@ def collateral_sensitivity(
         ``aac``. A value outside the tested range enters at the range's edge, so its ratio is
         a bound.
     n_bootstrap
-        Bootstrap refits per curve (rows resampled within each dose); the ratio's draws pair
+        Residual-bootstrap refits per curve (:func:`bootstrap_refits`); the ratio's draws pair
         the derivative's and the parent's independent draws.
     alpha
         Level of the two-sided bootstrap test.

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ithkit._errors import InputError
 from ithkit.functional._io import validate_responses
-from ithkit.functional._ll4 import LL4Fit, absolute_ic, fit_ll4
+from ithkit.functional._ll4 import LL4Fit, absolute_ic, bootstrap_refits, fit_ll4
 
 __all__ = ["FITS_COLUMNS", "ResponseFits", "fit_responses", "gr_values"]
 
@@ -183,16 +183,9 @@ def _bootstrap(
     top: float | None,
     bottom: float | None,
 ) -> dict[str, tuple[float, float]]:
-    """Percentile 95 % intervals from refits on rows resampled within each dose."""
-    groups = [np.flatnonzero(x == v) for v in np.unique(x)]
+    """Percentile 95 % intervals from residual-bootstrap refits (:func:`bootstrap_refits`)."""
     draws: dict[str, list[float]] = {k: [] for k in INTERVAL_OF}
-    start = (fit.hill, fit.bottom, fit.top, fit.ec50)
-    for _ in range(n):
-        idx = np.concatenate([rng.choice(g, size=g.size, replace=True) for g in groups])
-        try:
-            refit = fit_ll4(x[idx], y[idx], top=top, bottom=bottom, start=start)
-        except InputError:
-            continue
+    for refit in bootstrap_refits(x, y, fit, n=n, rng=rng, top=top, bottom=bottom):
         for k, v in _metrics(refit, lo, hi).items():
             draws[k].append(v)
     out: dict[str, tuple[float, float]] = {}
@@ -283,7 +276,8 @@ def fit_responses(
     responses
         Table as read by :func:`ithkit.functional.read_responses`.
     n_bootstrap
-        Bootstrap refits for the 95 % intervals (rows resampled within each dose; 0: none).
+        Bootstrap refits for the 95 % intervals (residual bootstrap: fitted values plus
+        resampled residuals, see :func:`bootstrap_refits`; 0: none).
     seed
         Seed of the bootstrap (curve ``k`` uses ``SeedSequence(seed).spawn``'s ``k``-th child).
     alpha

@@ -10,13 +10,14 @@ answer; doses of 0 (untreated controls) enter at the limit ``f(0) = d`` (``c`` w
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ithkit._errors import InputError
 
-__all__ = ["LL4Fit", "absolute_ic", "fit_ll4", "ll4"]
+__all__ = ["LL4Fit", "absolute_ic", "bootstrap_refits", "fit_ll4", "ll4"]
 
 
 def ll4(x: np.ndarray, *, hill: float, bottom: float, top: float, ec50: float) -> np.ndarray:
@@ -269,3 +270,40 @@ def fit_ll4(
         n_params=int(sum(free)),
         converged=bool(res.success),
     )
+
+
+def bootstrap_refits(
+    concentration: np.ndarray,
+    response: np.ndarray,
+    fit: LL4Fit,
+    *,
+    n: int,
+    rng: np.random.Generator,
+    top: float | None = None,
+    bottom: float | None = None,
+) -> Iterator[LL4Fit]:
+    """Refits of a residual bootstrap: fitted values plus resampled residuals.
+
+    Residuals are centred and inflated by ``sqrt(n / (n - p))`` (the degrees of freedom the
+    fit used), which keeps small designs (3 replicates a dose) from under-covering: on 40
+    simulated curves the 95 % interval of the EC50 covered the truth 0.90-0.93 of the time,
+    against 0.85 for rows resampled within each dose (``benchmarks/functional.py``).
+
+    Examples
+    --------
+    >>> x = np.repeat([0, 0.1, 0.3, 1, 3, 10.0], 3)
+    >>> y = ll4(x, hill=1, bottom=0.1, top=1, ec50=1) + np.tile([0.02, -0.01, -0.01], 6)
+    >>> f = fit_ll4(x, y)
+    >>> len(list(bootstrap_refits(x, y, f, n=5, rng=np.random.default_rng(0))))
+    5
+    """
+    x = np.asarray(concentration, dtype=float)
+    y = np.asarray(response, dtype=float)
+    fitted = fit.predict(x)
+    resid = y - fitted
+    inflate = math.sqrt(y.size / max(y.size - fit.n_params, 1))
+    resid = (resid - resid.mean()) * inflate
+    start = (fit.hill, fit.bottom, fit.top, fit.ec50)
+    for _ in range(n):
+        yy = fitted + rng.choice(resid, size=resid.size, replace=True)
+        yield fit_ll4(x, yy, top=top, bottom=bottom, start=start)
