@@ -154,3 +154,22 @@ def test_design_rejects_unmeasured_drugs() -> None:
         design_scenario(_fits(), drugs=["A", "C"])
     with pytest.raises(InputError, match="exposure"):
         design_scenario(_fits(), exposure_um={"A": -1.0})
+
+
+def test_rates_from_dip_time_courses() -> None:
+    # DIP rates (doublings per hour) become per-day net rates: x 24 x ln 2 (Harris 2016)
+    rates = {("S1", "A"): -0.02, ("S1", "B"): 0.01, ("S2", "A"): 0.015, ("S2", "B"): -0.01}
+    rows = []
+    for (sample, drug), r in rates.items():
+        for conc in (0.0, 0.1, 1.0, 3.0, 10.0):
+            rate = 0.03 if conc == 0 else (0.03 + (r - 0.03) * conc / 10.0)
+            for t in (0, 24, 48, 72):
+                rows.append({"sample_id": sample, "drug": drug, "concentration_um": conc,
+                             "time_h": t, "count": 1000 * 2 ** (rate * t)})  # fmt: skip
+    fits = fit_responses(pd.DataFrame(rows), n_bootstrap=0)
+    design = design_scenario(fits.fits, dip=fits.dip, exposure_um={"A": 10.0, "B": 10.0})
+    got = design.rates.set_index(["population", "drug"])
+    for (sample, drug), r in rates.items():
+        assert got.loc[(sample, drug), "net_rate_per_day"] == pytest.approx(r * 24 * math.log(2))
+        assert "DIP rate at 10" in got.loc[(sample, drug), "source"]
+    assert got.loc[("S1", "none"), "net_rate_per_day"] == pytest.approx(0.03 * 24 * math.log(2))
