@@ -208,7 +208,8 @@ def locus_metrics(
     full = (1 << k) - 1
     concordant = np.add.reduceat(np.where((pattern == 0) | (pattern == full), c, 0.0), first)
     sum_sq = np.add.reduceat(c * c, first)
-    clogc = np.add.reduceat(c * np.log2(c), first)
+    p_row = c / np.repeat(n, np.diff(np.append(first, c.size)))
+    plogp = np.add.reduceat(p_row * np.log2(p_row), first)
     mhl = np.add.reduceat(c * mhl_weights(k)[pattern], first) / n
     meth_pairs = np.zeros(n.size)  # sum_j m_j (N - m_j): pairs differing at CpG j
     meth_total = np.zeros(n.size)
@@ -224,7 +225,7 @@ def locus_metrics(
         "n_reads": n.astype(np.int64),
         "pdr": 1.0 - concordant / n,
         "epipolymorphism": 1.0 - sum_sq / (n * n),
-        "entropy": (np.log2(n) - clogc / n) / k,
+        "entropy": np.maximum(-plogp / k, 0.0),
         "mhl": mhl,
         "fdrp": fdrp,
         "qfdrp": qfdrp,
