@@ -80,7 +80,7 @@ def test_methylation_ith_by_hand() -> None:
 
 def test_methylation_ith_errors() -> None:
     b = pd.DataFrame({"R1": [0.1] * 5, "R2": [1.2] * 5})
-    with pytest.raises(InputError, match="column R2: beta value 1.2 outside"):
+    with pytest.raises(InputError, match=r"column R2: beta value 1\.2 outside"):
         methylation_ith(b)
     with pytest.raises(InputError, match="share 5 CpGs"):
         methylation_ith(pd.DataFrame({"R1": [0.1] * 5, "R2": [0.2] * 5}))
@@ -106,7 +106,7 @@ def test_readers(tmp_path: Path) -> None:
     c = read_coverage(cov)
     assert c["beta"].tolist() == [0.75, 0.0] and c["n_methylated"].tolist() == [3, 0]
     bg = tmp_path / "R1.bedGraph"
-    bg.write_text('track type=bedGraph\nchr1\t9\t10\t75\n')
+    bg.write_text("track type=bedGraph\nchr1\t9\t10\t75\n")
     assert read_coverage(bg)[["position", "beta"]].values.tolist() == [[10, 0.75]]
     bad = tmp_path / "bad.cov"
     bad.write_text("chr1\t10\t10\t175\t3\t1\n")
@@ -118,7 +118,7 @@ def test_readers(tmp_path: Path) -> None:
     assert m.shape == (2, 2) and np.isnan(m.loc["cg2", "R1"])
     pct = tmp_path / "pct.tsv"
     pct.write_text("probe\tR1\tR2\ncg1\t10\t90\n")
-    with pytest.raises(InputError, match="line 2, column R1: .*percentages"):
+    with pytest.raises(InputError, match=r"line 2, column R1: .*percentages"):
         read_beta_matrix(pct)
     mval = tmp_path / "m.tsv"
     mval.write_text("probe\tR1\tR2\ncg1\t-2.5\t0.9\n")

@@ -46,6 +46,7 @@ from ithkit.epigenetic._regions import (
     RegionResult,
     genetic_distance,
     methylation_ith,
+    read_clone_ccf,
     region_betas,
 )
 from ithkit.epigenetic._simulate import (
@@ -77,6 +78,7 @@ __all__ = [
     "neighbor_joining",
     "read_beta_matrix",
     "read_calls",
+    "read_clone_ccf",
     "read_coverage",
     "read_heterogeneity",
     "region_betas",

@@ -152,9 +152,7 @@ def _check_batch(
         )  # fmt: skip
     start = np.ones(n, dtype=bool)
     if n > 1:
-        start[1:] = pc.not_equal(ids.slice(1), ids.slice(0, n - 1)).to_numpy(
-            zero_copy_only=False
-        )
+        start[1:] = pc.not_equal(ids.slice(1), ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
     n_reads = int(start.sum())
     if n_reads != pc.count_distinct(ids).as_py():
         runs = ids.filter(start)
@@ -188,8 +186,7 @@ def _check_batch(
     if bad_order.any():
         i = int(np.flatnonzero(bad_order)[0]) + 1
         raise InputError(
-            f"positions of read {ids[i].as_py()!r} are out of order "
-            f"({pos[i - 1]} then {pos[i]})",
+            f"positions of read {ids[i].as_py()!r} are out of order ({pos[i - 1]} then {pos[i]})",
             source=source,
             row=first_line + i,
             column="position",
@@ -554,9 +551,7 @@ def read_coverage(path: str | Path) -> pd.DataFrame:
         else:
             break
     try:
-        frame = pd.read_csv(
-            p, sep="\t", header=None, skiprows=skip, dtype={0: str}, comment=None
-        )
+        frame = pd.read_csv(p, sep="\t", header=None, skiprows=skip, dtype={0: str}, comment=None)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(
             f"cannot read as a coverage table ({' '.join(str(exc).split())[:160]})",

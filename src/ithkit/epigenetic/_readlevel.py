@@ -237,8 +237,14 @@ def _sample_id(source: str | Path | pd.DataFrame) -> str:
     if isinstance(source, pd.DataFrame):
         return "sample"
     name = Path(source).name
-    for suffix in (".gz", ".txt", ".tsv", ".bam", ".sam", ".cram"):
-        name = name.removesuffix(suffix)
+    suffixes = (".gz", ".txt", ".tsv", ".bam", ".sam", ".cram", ".cov", ".bedGraph",
+                ".bedgraph", ".bg", ".bismark")  # fmt: skip
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in suffixes:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                name, stripped = name[: -len(suffix)], True
     return name.removeprefix("CpG_context_") or "sample"
 
 
@@ -414,7 +420,7 @@ def _one_sample(
 
     summary = {
         "sample_id": sample_id,
-        "n_loci": int(len(loci)),
+        "n_loci": len(loci),
         "n_reads": int(n_reads),
         "n_calls": int(n_calls),
         "median_pdr": med("pdr"),

@@ -12,6 +12,7 @@ gives a tree with the regions as leaves, comparable with the methylation tree.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ithkit._errors import InputError
+from ithkit import schema
+from ithkit._errors import IgnoredColumnsWarning, InputError
 from ithkit.epigenetic._io import check_beta
 from ithkit.epigenetic._nj import RegionTree, neighbor_joining, robinson_foulds
 
@@ -30,6 +32,38 @@ ITH_COLUMNS = (
     "n_regions", "n_cpgs_shared", "fraction_variable", "variable_threshold", "distance_mean",
     "distance_max", "tree_rf", "tree_rf_max", "tree_rf_normalised",
 )  # fmt: skip
+
+
+CLONE_CCF = schema.Contract(
+    name="clone CCFs",
+    description="CCF of each clone in each region, e.g. the genomic module's clones.tsv.",
+    columns=(
+        schema.Column("clone_id", "id"),
+        schema.Column("sample_id", "id"),
+        schema.Column("ccf", "float", minimum=0, maximum=1, unit="fraction 0..1"),
+        schema.Column("n_mutations", "int", required=False, nullable=True, minimum=0),
+    ),
+    key=("clone_id", "sample_id"),
+)
+
+
+def read_clone_ccf(path: str | Path) -> pd.DataFrame:
+    """Read ``clone_id, sample_id, ccf`` (+ ``n_mutations``), e.g. ``ithkit genomic
+    analyze``'s ``clones.tsv``; other columns are ignored.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "clones.tsv"
+    >>> _ = p.write_text("clone_id\\tsample_id\\tccf\\nC1\\tR1\\t1.0\\n")
+    >>> read_clone_ccf(p)["ccf"].tolist()
+    [1.0]
+    """
+    from ithkit.io import read_table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IgnoredColumnsWarning)
+        return read_table(path, CLONE_CCF)
 
 
 @dataclass(frozen=True)
@@ -99,9 +133,7 @@ class RegionResult:
         return files
 
 
-def region_betas(
-    regions: Mapping[str, pd.DataFrame], *, min_coverage: int = 5
-) -> pd.DataFrame:
+def region_betas(regions: Mapping[str, pd.DataFrame], *, min_coverage: int = 5) -> pd.DataFrame:
     """Beta values per CpG (rows ``chrom:position``) and region (columns).
 
     Parameters
@@ -188,7 +220,9 @@ def genetic_distance(
                 source="clone_ccf",
                 fix="give clone_id, sample_id, ccf (genomic clones.tsv)",
             )
-    wide = clone_ccf.pivot_table(index="clone_id", columns="sample_id", values="ccf", aggfunc="first")
+    wide = clone_ccf.pivot_table(
+        index="clone_id", columns="sample_id", values="ccf", aggfunc="first"
+    )
     wide.columns = wide.columns.astype(str)
     if regions is not None:
         missing = [r for r in regions if r not in wide.columns]
@@ -285,9 +319,7 @@ def methylation_ith(
         )
     ids = [str(c) for c in betas.columns]
     if len(ids) < 2:
-        raise InputError(
-            f"{len(ids)} region(s)", source=source, fix="compare at least two regions"
-        )
+        raise InputError(f"{len(ids)} region(s)", source=source, fix="compare at least two regions")
     x = betas.to_numpy(dtype=float)
     check_beta(x, source=source, columns=ids)
     cov = ~np.isnan(x)

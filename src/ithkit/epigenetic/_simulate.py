@@ -213,7 +213,8 @@ def simulate_methylation(
     }
     pattern = {"normal": normal}
     for cid in order:
-        base = pattern[parent_of[cid]] if parent_of[cid] is not None else normal
+        parent = parent_of[cid]
+        base = pattern[parent] if parent is not None else normal
         switch = rng.random(n_loci) < epimutation_rate
         # a clonal epimutation: the whole locus flips (gain/loss of methylation) half the
         # time, otherwise a random other epiallele
