@@ -204,3 +204,30 @@ def test_bam_matches_text(tmp_path: Path) -> None:
     from_bam = read_heterogeneity(bam, sample_ids="s", min_reads=1)
     from_mem = read_heterogeneity(_calls(pats), sample_ids="s", min_reads=1)
     pd.testing.assert_frame_equal(from_bam.loci, from_mem.loci)
+
+
+def test_bam_gapped_reads_and_mapq(tmp_path: Path) -> None:
+    pysam = pytest.importorskip("pysam")
+    header = {"HD": {"VN": "1.0"}, "SQ": [{"SN": "chr1", "LN": 1000}]}
+    bam = tmp_path / "g.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for name, cigar, calls, mapq in (
+            ("del", "4M2D36M", {1: "Z", 10: "z"}, 40),  # query 10 -> ref 99 + 10 + 2
+            ("ins", "5M2I33M", {5: "Z", 10: "Z"}, 40),  # query 5 is inserted: no position
+            ("low", "40M", {1: "Z", 2: "Z"}, 3),  # below min_mapq
+        ):
+            a = pysam.AlignedSegment()
+            a.query_name, a.reference_id, a.reference_start = name, 0, 99
+            a.query_sequence, a.cigarstring, a.mapping_quality = "A" * 40, cigar, mapq
+            xm = ["."] * 40
+            for i, c in calls.items():
+                xm[i] = c
+            a.set_tag("XM", "".join(xm))
+            out.write(a)
+    from ithkit.epigenetic import read_calls
+
+    calls = read_calls(bam)
+    # 1-based positions: del read 100 + 1, 100 + 10 + 2; ins read 100 + 10 - 2
+    assert calls["position"].tolist() == [101, 112, 108]
+    assert calls["methylated"].tolist() == [True, False, True]
+    assert calls["read_id"].tolist() == [0, 0, 1]

@@ -387,27 +387,35 @@ def calls_from_frame(calls: pd.DataFrame, *, source: str = "calls") -> Iterator[
 
 
 def iter_calls(
-    source: str | Path | pd.DataFrame, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    source: str | Path | pd.DataFrame,
+    *,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    min_mapq: int = 10,
 ) -> Iterator[CallBatch]:
-    """Chunks of checked read-level calls from a CpG-context file, a BAM or a DataFrame."""
+    """Chunks of checked read-level calls from a CpG-context file, a BAM (reads with mapping
+    quality >= ``min_mapq``) or a DataFrame."""
     if isinstance(source, pd.DataFrame):
         yield from calls_from_frame(source)
         return
     p = Path(source)
     if p.suffix.lower() in (".bam", ".sam", ".cram"):
-        yield from iter_bam_calls(p)
+        yield from iter_bam_calls(p, min_mapq=min_mapq)
     else:
         yield from iter_bismark_calls(p, chunk_bytes=chunk_bytes)
 
 
-def iter_bam_calls(path: str | Path, *, reads_per_chunk: int = 200_000) -> Iterator[CallBatch]:
+def iter_bam_calls(
+    path: str | Path, *, min_mapq: int = 10, reads_per_chunk: int = 200_000
+) -> Iterator[CallBatch]:
     """Stream CpG calls from a Bismark BAM (``XM`` tag per read), through pysam.
 
     Parameters
     ----------
     path
-        BAM/SAM written by Bismark. Each mate of a pair is read on its own (read ids
-        ``name/1``, ``name/2``); unmapped, secondary and QC-failed reads are skipped.
+        BAM/SAM written by Bismark. Each mate of a pair is read on its own; unmapped,
+        secondary, supplementary and QC-failed reads are skipped.
+    min_mapq
+        Reads with a lower mapping quality are skipped (10, as metheor's default).
     reads_per_chunk
         Reads per yielded chunk.
 
@@ -427,9 +435,6 @@ def iter_bam_calls(path: str | Path, *, reads_per_chunk: int = 200_000) -> Itera
     pysam = import_optional("pysam", extra="methylation")
     p = Path(path)
     _check_file(p)
-    chroms = _Chroms()
-    import pyarrow as pa
-
     mode = "r" if p.suffix.lower() == ".sam" else "rb"
     try:
         bam = pysam.AlignmentFile(str(p), mode, check_sq=False)
@@ -437,78 +442,88 @@ def iter_bam_calls(path: str | Path, *, reads_per_chunk: int = 200_000) -> Itera
         raise InputError(
             f"cannot open as BAM ({exc})", source=p, fix="give a Bismark BAM file"
         ) from None
-    z_upper, z_lower = ord("Z"), ord("z")
+    names = [str(n) for n in bam.references]
     with bam:
-        buf_ids: list[np.ndarray] = []
-        buf_chrom: list[str] = []
-        buf_pos: list[np.ndarray] = []
-        buf_meth: list[np.ndarray] = []
-        n_reads = 0
+        # per chunk: XM strings, reference starts and chromosomes; reads whose CIGAR is not
+        # one match block also keep their per-base reference positions
+        xms: list[bytes] = []
+        starts: list[int] = []
+        chroms: list[int] = []
+        spliced: dict[int, list[int | None]] = {}
         for k, read in enumerate(bam.fetch(until_eof=True)):
-            if read.is_unmapped or read.is_secondary or read.is_qcfail or read.is_supplementary:
+            if (
+                read.is_unmapped
+                or read.is_secondary
+                or read.is_qcfail
+                or read.is_supplementary
+                or read.mapping_quality < min_mapq
+            ):
                 continue
-            if not read.has_tag("XM"):
+            try:
+                xm = read.get_tag("XM")
+            except KeyError:
                 raise InputError(
                     f"read {read.query_name!r} has no XM tag",
                     source=p,
                     row=k + 1,
                     column="XM",
                     fix="give the BAM written by Bismark (methylation calls in XM)",
-                )
-            xm = np.frombuffer(read.get_tag("XM").encode("ascii"), dtype=np.uint8)
-            refpos = read.get_reference_positions(full_length=True)
-            if len(refpos) != len(xm):
+                ) from None
+            cigar = read.cigartuples or []
+            if len(xm) != read.query_length:
                 raise InputError(
                     f"read {read.query_name!r}: XM tag length {len(xm)} differs from the "
-                    f"read length {len(refpos)}",
+                    f"read length {read.query_length}",
                     source=p,
                     row=k + 1,
                     column="XM",
                     fix="give the BAM written by Bismark (hard-clipped reads are not supported)",
                 )
-            idx = np.flatnonzero((xm == z_upper) | (xm == z_lower))
-            if idx.size == 0:
-                continue
-            rp = np.array([refpos[i] for i in idx.tolist()], dtype=object)
-            keep = rp != None  # noqa: E711 - insertions have no reference position
-            if not keep.all():
-                idx, rp = idx[keep], rp[keep]
-            if idx.size == 0:
-                continue
-            pos = rp.astype(np.int64) + 1
-            order = np.argsort(pos, kind="stable")
-            mate = "/2" if read.is_read2 else "/1" if read.is_paired else ""
-            buf_ids.append(np.full(idx.size, f"{read.query_name}{mate}", dtype=object))
-            buf_chrom.extend([read.reference_name] * idx.size)
-            buf_pos.append(pos[order])
-            buf_meth.append((xm[idx] == z_upper)[order])
-            n_reads += 1
-            if n_reads >= reads_per_chunk:
-                yield _bam_batch(buf_ids, buf_chrom, buf_pos, buf_meth, chroms, p, pa)
-                buf_ids, buf_chrom, buf_pos, buf_meth, n_reads = [], [], [], [], 0
-        if n_reads:
-            yield _bam_batch(buf_ids, buf_chrom, buf_pos, buf_meth, chroms, p, pa)
+            if not (len(cigar) == 1 and cigar[0][0] in (0, 7, 8)):
+                spliced[len(xms)] = read.get_reference_positions(full_length=True)
+            xms.append(xm.encode("ascii"))
+            starts.append(read.reference_start)
+            chroms.append(read.reference_id)
+            if len(xms) >= reads_per_chunk:
+                yield _bam_batch(xms, starts, chroms, spliced, names)
+                xms, starts, chroms, spliced = [], [], [], {}
+        if xms:
+            yield _bam_batch(xms, starts, chroms, spliced, names)
 
 
 def _bam_batch(
-    ids: list[np.ndarray],
-    chrom: list[str],
-    pos: list[np.ndarray],
-    meth: list[np.ndarray],
-    chroms: _Chroms,
-    source: Path,
-    pa: Any,
+    xms: list[bytes],
+    starts: list[int],
+    chroms: list[int],
+    spliced: dict[int, list[int | None]],
+    names: list[str],
 ) -> CallBatch:
-    m = np.concatenate(meth)
-    table = pa.table(
-        {
-            "read_id": pa.array(np.concatenate(ids).astype(str)),
-            "chrom": pa.array(chrom),
-            "position": pa.array(np.concatenate(pos)),
-            "call": pa.array(np.where(m, "Z", "z")),
-        }
+    """Vectorised: all reads' XM strings concatenated, calls found and placed at once."""
+    lens = np.fromiter((len(x) for x in xms), dtype=np.int64, count=len(xms))
+    xm = np.frombuffer(b"".join(xms), dtype=np.uint8)
+    offsets = np.concatenate(([0], np.cumsum(lens)))
+    idx = np.flatnonzero((xm == ord("Z")) | (xm == ord("z")))
+    rid = np.searchsorted(offsets, idx, side="right") - 1
+    # 0-based reference position: read start + offset in the read (one match block)
+    refpos = np.asarray(starts, dtype=np.int64)[rid] + (idx - offsets[rid])
+    if spliced:
+        for i, positions in spliced.items():
+            sel = np.flatnonzero(rid == i)
+            refpos[sel] = [
+                -1 if positions[j] is None else positions[j]
+                for j in (idx[sel] - offsets[i]).tolist()
+            ]
+        keep = refpos >= 0  # calls in insertions have no reference position
+        idx, rid, refpos = idx[keep], rid[keep], refpos[keep]
+    first = np.ones(idx.size, dtype=bool)
+    first[1:] = rid[1:] != rid[:-1]
+    return CallBatch(
+        chrom=np.asarray(chroms, dtype=np.int32)[rid],
+        position=refpos + 1,
+        methylated=(xm[idx] == ord("Z")).astype(np.uint8),
+        read_start=first,
+        chrom_names=names,
     )
-    return _check_batch(table, chroms, 1, source)[0]
 
 
 def read_coverage(path: str | Path) -> pd.DataFrame:

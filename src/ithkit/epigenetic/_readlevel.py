@@ -254,6 +254,7 @@ def read_heterogeneity(
     sample_ids: str | Iterable[str] | None = None,
     cpgs_per_locus: int = 4,
     min_reads: int = 10,
+    min_mapq: int = 10,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     show_progress: bool = False,
 ) -> ReadLevelResult:
@@ -272,6 +273,8 @@ def read_heterogeneity(
         and Landan 2012.
     min_reads
         Loci covered by fewer reads are left out (reads covering all the locus's CpGs).
+    min_mapq
+        BAM input only: reads with a lower mapping quality are skipped.
     chunk_bytes
         Text bytes parsed per chunk (memory bound).
     show_progress
@@ -322,7 +325,7 @@ def read_heterogeneity(
     loci, summaries, cpgs = [], [], []
     for sid, src in zip(ids, sources, strict=True):
         lf, sm, cp = _one_sample(
-            src, sid, cpgs_per_locus, int(min_reads), chunk_bytes, show_progress
+            src, sid, cpgs_per_locus, int(min_reads), chunk_bytes, show_progress, min_mapq
         )
         loci.append(lf)
         summaries.append(sm)
@@ -343,6 +346,7 @@ def _one_sample(
     min_reads: int,
     chunk_bytes: int,
     show_progress: bool,
+    min_mapq: int = 10,
 ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
     from ithkit._progress import progress
 
@@ -354,7 +358,7 @@ def _one_sample(
     if not isinstance(source, pd.DataFrame) and Path(source).exists():
         total = max(1, Path(source).stat().st_size // max(chunk_bytes, 1) + 1)
     with progress(show_progress, f"read-level {sample_id}", total or 1) as advance:
-        for batch in iter_calls(source, chunk_bytes=chunk_bytes):
+        for batch in iter_calls(source, chunk_bytes=chunk_bytes, min_mapq=min_mapq):
             names = batch.chrom_names
             n_reads += batch.n_reads
             n_calls += batch.position.size
