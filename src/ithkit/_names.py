@@ -52,6 +52,10 @@ TRUTH_CTDNA: Final = "truth_ctdna"
 PATHOLOGY_REGIONS: Final = "pathology_regions"
 PATHOLOGY_HETEROGENEITY: Final = "pathology_heterogeneity"
 GENOMIC_CONVERSION: Final = "genomic_conversion"  # per sample: mutations in LOH/gained/subclonal
+EPIGENETIC_SUMMARY: Final = "epigenetic_summary"
+EPIGENETIC_REGIONS: Final = "epigenetic_regions"
+EPIGENETIC_DISTANCE: Final = "epigenetic_distance"
+EPIGENETIC_ITH: Final = "epigenetic_ith"
 
 # tables the store creates itself; everything else is a module's result table
 CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)

@@ -716,6 +716,9 @@ MANIFEST_FILE_KEYS = (
 # A new modality adds its line here and its analysis in ithkit.integrate._analyses.
 MANIFEST_SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "pathology": ("detections",),
+    # one file per region (region id -> CpG-context calls, Bismark BAM, .cov or bedGraph), or
+    # one path: a beta matrix with the regions as columns
+    "methylation": ("*",),
 }
 # caller outputs that ``ithkit run`` converts to the variants table (ithkit.genomic.convert_vcf)
 MANIFEST_CALLER_KEYS = ("vcf", "copy_number")

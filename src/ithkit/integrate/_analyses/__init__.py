@@ -70,6 +70,7 @@ REGISTRY: tuple[AnalysisSpec, ...] = (
     AnalysisSpec("imaging", ("images",), uses=("response",)),
     AnalysisSpec("evolution", ("scenario",)),
     AnalysisSpec("pathology", ("pathology",)),
+    AnalysisSpec("epigenetic", ("methylation",), uses=("genomic",)),
 )
 
 NAMES: tuple[str, ...] = tuple(s.name for s in REGISTRY)
