@@ -62,7 +62,7 @@ def test_adapter_without_genomic_and_from_betas(tmp_path: Path) -> None:
         "probe\tR1\tR2\tR3\n"
         + "".join(
             f"cg{i}\t" + "\t".join(f"{v:.3f}" for v in row) + "\n" for i, row in enumerate(vals)
-        )  # fmt: skip
+        )
     )
     out = analyze(
         PatientData("P", extra={"methylation": betas}), PatientResults(), tmp_path, seed=0
