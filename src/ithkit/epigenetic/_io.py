@@ -29,6 +29,8 @@ CALL_FRAME_COLUMNS = ("read_id", "chrom", "position", "methylated")
 COVERAGE_COLUMNS = ("chrom", "position", "n_methylated", "n_unmethylated", "beta")
 
 DEFAULT_CHUNK_BYTES = 32 << 20
+#: chromosome codes share an int64 key with 40-bit positions and one more bit
+MAX_CHROMOSOMES = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,12 @@ class _Chroms:
         lookup = np.empty(len(enc.dictionary), dtype=np.int32)
         for i, name in enumerate(enc.dictionary.to_pylist()):
             if name not in self.codes:
+                if len(self.names) >= MAX_CHROMOSOMES:
+                    raise InputError(
+                        f"more than {MAX_CHROMOSOMES} chromosomes/contigs",
+                        source="calls",
+                        fix="split the file by chromosome",
+                    )
                 self.codes[name] = len(self.names)
                 self.names.append(name)
             lookup[i] = self.codes[name]
@@ -443,6 +451,12 @@ def iter_bam_calls(
             f"cannot open as BAM ({exc})", source=p, fix="give a Bismark BAM file"
         ) from None
     names = [str(n) for n in bam.references]
+    if len(names) > MAX_CHROMOSOMES:
+        raise InputError(
+            f"{len(names)} reference sequences (at most {MAX_CHROMOSOMES})",
+            source=p,
+            fix="split the BAM by chromosome",
+        )
     with bam:
         # per chunk: XM strings, reference starts and chromosomes; reads whose CIGAR is not
         # one match block also keep their per-base reference positions

@@ -160,6 +160,15 @@ def _count_pairs(
     return k1[first], k2[first], cnt.astype(np.int64)
 
 
+def _count_keys(keys: np.ndarray, count: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Unique int64 keys and their (summed) counts."""
+    if count is None:
+        uniq, cnt = np.unique(keys, return_counts=True)
+        return uniq, cnt.astype(np.int64)
+    uniq, inv = np.unique(keys, return_inverse=True)
+    return uniq, np.bincount(inv, weights=count, minlength=uniq.size).astype(np.int64)
+
+
 def mhl_weights(k: int) -> np.ndarray:
     """Per epiallele (index = bit mask, first CpG most significant) its MHL contribution
     ``sum_l l * F_l / (k - l + 1) / sum_l l``, with ``F_l`` its fully methylated substrings of
@@ -351,7 +360,7 @@ def _one_sample(
     from ithkit._progress import progress
 
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    cpg_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    cpg_parts: list[tuple[np.ndarray, np.ndarray]] = []
     n_reads = n_calls = 0
     names: list[str] = []
     total = None
@@ -364,8 +373,8 @@ def _one_sample(
             n_calls += batch.position.size
             parts.append(_count_pairs(*windows(batch, k)))
             site = (batch.chrom.astype(np.int64) << _POS_BITS) | batch.position
-            # (site, methylated) pairs and their counts
-            cpg_parts.append(_count_pairs(site, batch.methylated.astype(np.int64)))
+            # (site, methylated) pairs packed in one key (chromosome codes < 2^22) and counted
+            cpg_parts.append(_count_keys((site << 1) | batch.methylated))
             advance()
     if parts:
         k1, k2, cnt = _count_pairs(
@@ -397,15 +406,13 @@ def _one_sample(
     )[list(LOCI_DETAIL_COLUMNS)]
     # per-CpG counts
     if cpg_parts:
-        s_all, m_all, c_all = _count_pairs(
-            np.concatenate([p[0] for p in cpg_parts]),
-            np.concatenate([p[1] for p in cpg_parts]),
-            np.concatenate([p[2] for p in cpg_parts]),
+        keys, c_all = _count_keys(
+            np.concatenate([p[0] for p in cpg_parts]), np.concatenate([p[1] for p in cpg_parts])
         )
     else:
-        s_all = m_all = c_all = np.empty(0, np.int64)
-    sites, inv = np.unique(s_all, return_inverse=True)
-    n_meth = np.bincount(inv, weights=np.where(m_all == 1, c_all, 0), minlength=sites.size)
+        keys = c_all = np.empty(0, np.int64)
+    sites, inv = np.unique(keys >> 1, return_inverse=True)
+    n_meth = np.bincount(inv, weights=np.where(keys & 1, c_all, 0), minlength=sites.size)
     n_tot = np.bincount(inv, weights=c_all, minlength=sites.size)
     cpgs = pd.DataFrame(
         {
