@@ -11,6 +11,7 @@ it prints ithkit's values next to the values metheor's own unit tests assert on 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -142,6 +143,13 @@ def synthetic_bam(path: Path, n_reads: int, *, seed: int = 0, read_length: int =
     return n_calls
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process (all threads): a timing the other jobs on a
+    shared machine do not inflate the way they inflate wall time."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
@@ -164,27 +172,33 @@ def main(argv: list[str] | None = None) -> int:
         n = synthetic_calls(path, args.calls)
         print(f"wrote {n} calls ({path.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_s()
     res = read_heterogeneity(path, sample_ids="synthetic")
     wall = text_wall = time.perf_counter() - t0
+    cpu = _cpu_s() - c0
     s = res.summary.iloc[0]
-    print("| input | calls | reads | loci | wall s | peak RSS GB | median PDR | median epipoly |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    cols = ("input", "calls", "reads", "loci", "wall s", "CPU s", "peak RSS GB", "median PDR",
+            "median epipoly")  # fmt: skip
+    print("| " + " | ".join(cols) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
     print(
-        f"| CpG-context txt | {s.n_calls} | {s.n_reads} | {s.n_loci} | {wall:.1f} | "
+        f"| CpG-context txt | {s.n_calls} | {s.n_reads} | {s.n_loci} | {wall:.1f} | {cpu:.1f} | "
         f"{_peak_rss_gb():.2f} | {s.median_pdr:.3f} | {s.median_epipolymorphism:.3f} |"
     )
     if args.bam_reads:
         bam = folder / f"synthetic_{args.bam_reads}.bam"
         if not bam.exists():
             synthetic_bam(bam, args.bam_reads)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_s()
         rb = read_heterogeneity(bam, sample_ids="bam")
         wall = time.perf_counter() - t0
+        cpu = _cpu_s() - c0
         b = rb.summary.iloc[0]
         print(
             f"| Bismark BAM (pysam) | {b.n_calls} | {b.n_reads} | {b.n_loci} | {wall:.1f} | "
-            f"{_peak_rss_gb():.2f} | {b.median_pdr:.3f} | {b.median_epipolymorphism:.3f} |"
+            f"{cpu:.1f} | {_peak_rss_gb():.2f} | {b.median_pdr:.3f} | "
+            f"{b.median_epipolymorphism:.3f} |"
         )
         print(f"\nper read: text {1e6 * text_wall / s.n_reads:.1f} us, "
               f"BAM {1e6 * wall / b.n_reads:.1f} us")  # fmt: skip
