@@ -955,13 +955,14 @@ def epigenetic_heterogeneity(
     ] = None,
     cpgs_per_locus: Annotated[int, typer.Option(help="CpGs per locus (2-16).")] = 4,
     min_reads: Annotated[int, typer.Option(help="Fewest reads per locus.")] = 10,
+    min_mapq: Annotated[int, typer.Option(help="BAM: fewest mapping quality of a read.")] = 10,
 ) -> None:
     """PDR, epipolymorphism, entropy, MHL, FDRP per locus -> loci.tsv, summary.tsv."""
     from ithkit.epigenetic import read_heterogeneity
 
     res = read_heterogeneity(
         calls, sample_ids=sample_id or None, cpgs_per_locus=cpgs_per_locus,
-        min_reads=min_reads, show_progress=True,
+        min_reads=min_reads, min_mapq=min_mapq, show_progress=True,
     )  # fmt: skip
     files = res.write(out)
     for r in res.summary.itertuples():
@@ -996,6 +997,7 @@ def epigenetic_regions(
     min_shared: Annotated[int, typer.Option(help="Fewest CpGs shared by two regions.")] = 10,
     cpgs_per_locus: Annotated[int, typer.Option(help="CpGs per read-level locus.")] = 4,
     min_reads: Annotated[int, typer.Option(help="Fewest reads per read-level locus.")] = 10,
+    min_mapq: Annotated[int, typer.Option(help="BAM: fewest mapping quality of a read.")] = 10,
 ) -> None:
     """Distances, variably methylated CpGs, NJ tree (vs the genetic tree) -> regions.tsv,
     distance.tsv, ith.tsv, tree.nwk."""
@@ -1034,7 +1036,8 @@ def epigenetic_regions(
         if reads:
             rl = read_heterogeneity(
                 [f for _, f in reads], sample_ids=[i for i, _ in reads],
-                cpgs_per_locus=cpgs_per_locus, min_reads=min_reads, show_progress=True,
+                cpgs_per_locus=cpgs_per_locus, min_reads=min_reads, min_mapq=min_mapq,
+                show_progress=True,
             )  # fmt: skip
             n_written += len(rl.write(out))
             read_summary = rl.summary
