@@ -55,6 +55,10 @@ GENOMIC_CONVERSION: Final = "genomic_conversion"  # per sample: mutations in LOH
 FUNCTIONAL_FITS: Final = "functional_fits"
 FUNCTIONAL_COLLATERAL: Final = "functional_collateral"
 FUNCTIONAL_POLICIES: Final = "functional_policies"
+EPIGENETIC_SUMMARY: Final = "epigenetic_summary"
+EPIGENETIC_REGIONS: Final = "epigenetic_regions"
+EPIGENETIC_DISTANCE: Final = "epigenetic_distance"
+EPIGENETIC_ITH: Final = "epigenetic_ith"
 
 # tables the store creates itself; everything else is a module's result table
 CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)

@@ -1135,6 +1135,170 @@ def _functional_read_tsv(path: Path) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
+# epigenetic
+
+epigenetic_app = typer.Typer(
+    help="Epigenetic ITH: read-level methylation diversity and methylation ITH across regions.",
+    no_args_is_help=True,
+)
+app.add_typer(epigenetic_app, name="epigenetic")
+
+_COVERAGE_SUFFIXES = (".cov", ".cov.gz", ".bedgraph", ".bedgraph.gz", ".bg", ".bg.gz")
+
+
+@epigenetic_app.command("heterogeneity")
+def epigenetic_heterogeneity(
+    calls: Annotated[
+        list[Path], typer.Argument(help="Bismark CpG-context files (.txt/.txt.gz) or BAMs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    sample_id: Annotated[
+        list[str] | None, typer.Option(help="Sample id per input (default: file name).")
+    ] = None,
+    cpgs_per_locus: Annotated[int, typer.Option(help="CpGs per locus (2-16).")] = 4,
+    min_reads: Annotated[int, typer.Option(help="Fewest reads per locus.")] = 10,
+    min_mapq: Annotated[int, typer.Option(help="BAM: fewest mapping quality of a read.")] = 10,
+) -> None:
+    """PDR, epipolymorphism, entropy, MHL, FDRP per locus -> loci.tsv, summary.tsv."""
+    from ithkit.epigenetic import read_heterogeneity
+
+    res = read_heterogeneity(
+        calls, sample_ids=sample_id or None, cpgs_per_locus=cpgs_per_locus,
+        min_reads=min_reads, min_mapq=min_mapq, show_progress=True,
+    )  # fmt: skip
+    files = res.write(out)
+    for r in res.summary.itertuples():
+        typer.echo(
+            f"{r.sample_id}\tloci {r.n_loci}\tmedian PDR {r.median_pdr:.3f}\t"
+            f"epipolymorphism {r.median_epipolymorphism:.3f}\tMHL {r.median_mhl:.3f}"
+        )
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
+@epigenetic_app.command("regions")
+def epigenetic_regions(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="One file per region: CpG-context calls, BAM, Bismark .cov/bedGraph."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("epigenetic_out"),
+    betas: Annotated[
+        Path | None, typer.Option(help="Array beta matrix (probes x regions) instead of files.")
+    ] = None,
+    region_id: Annotated[
+        list[str] | None, typer.Option(help="Region id per input (default: file name).")
+    ] = None,
+    clones: Annotated[
+        Path | None,
+        typer.Option(help="clone_id, sample_id, ccf[, n_mutations] (genomic clones.tsv)."),
+    ] = None,
+    min_coverage: Annotated[int, typer.Option(help="Fewest reads per CpG and region.")] = 5,
+    variable_threshold: Annotated[
+        float, typer.Option(help="Beta range that makes a CpG variably methylated.")
+    ] = 0.2,
+    min_shared: Annotated[int, typer.Option(help="Fewest CpGs shared by two regions.")] = 10,
+    cpgs_per_locus: Annotated[int, typer.Option(help="CpGs per read-level locus.")] = 4,
+    min_reads: Annotated[int, typer.Option(help="Fewest reads per read-level locus.")] = 10,
+    min_mapq: Annotated[int, typer.Option(help="BAM: fewest mapping quality of a read.")] = 10,
+) -> None:
+    """Distances, variably methylated CpGs, NJ tree (vs the genetic tree) -> regions.tsv,
+    distance.tsv, ith.tsv, tree.nwk."""
+    from ithkit import InputError
+    from ithkit.epigenetic import (
+        methylation_ith,
+        read_beta_matrix,
+        read_clone_ccf,
+        read_coverage,
+        read_heterogeneity,
+        region_betas,
+    )
+    from ithkit.epigenetic._readlevel import _sample_id
+
+    files = list(inputs or [])
+    if (betas is None) == (not files):
+        raise InputError(
+            "give either region files or --betas", source="inputs",
+            fix="ithkit epigenetic regions R1.txt.gz R2.txt.gz ... or --betas betas.tsv",
+        )  # fmt: skip
+    read_summary = None
+    n_written = 0
+    if betas is not None:
+        matrix = read_beta_matrix(betas)
+        source = str(betas)
+    else:
+        ids = list(region_id) if region_id else [_sample_id(f) for f in files]
+        if len(ids) != len(files):
+            raise InputError(
+                f"{len(ids)} region ids for {len(files)} files", source="--region-id",
+                fix="one --region-id per file",
+            )  # fmt: skip
+        is_cov = [f.name.lower().endswith(_COVERAGE_SUFFIXES) for f in files]
+        tables = {}
+        reads = [(i, f) for i, f, c in zip(ids, files, is_cov, strict=True) if not c]
+        if reads:
+            rl = read_heterogeneity(
+                [f for _, f in reads], sample_ids=[i for i, _ in reads],
+                cpgs_per_locus=cpgs_per_locus, min_reads=min_reads, min_mapq=min_mapq,
+                show_progress=True,
+            )  # fmt: skip
+            n_written += len(rl.write(out))
+            read_summary = rl.summary
+            tables.update(dict(iter(rl.cpgs.groupby("sample_id", sort=False))))
+        for i, f, c in zip(ids, files, is_cov, strict=True):
+            if c:
+                tables[i] = read_coverage(f)
+        matrix = region_betas({i: tables[i] for i in ids}, min_coverage=min_coverage)
+        source = "regions"
+    ccf = read_clone_ccf(clones) if clones is not None else None
+    res = methylation_ith(
+        matrix, variable_threshold=variable_threshold, min_shared=min_shared, clone_ccf=ccf,
+        read_level=read_summary, source=source,
+    )  # fmt: skip
+    n_written += len(res.write(out))
+    s = res.summary.to_dict("records")[0]
+    typer.echo(
+        f"regions {s['n_regions']}\tshared CpGs {s['n_cpgs_shared']}\tvariable "
+        f"{s['fraction_variable']:.3f}\tmean distance {s['distance_mean']:.4f}"
+    )
+    typer.echo(f"methylation tree {res.tree.newick()}")
+    if res.genetic_tree is not None:
+        typer.echo(f"genetic tree     {res.genetic_tree.newick()}")
+        typer.echo(f"Robinson-Foulds  {s['tree_rf']} of {s['tree_rf_max']}")
+    typer.echo(f"written   {n_written} files in {out}")
+
+
+@epigenetic_app.command("simulate")
+def epigenetic_simulate(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    seed: Annotated[int, typer.Option(help="Seed of the virtual patient and the reads.")] = 1,
+    regions: Annotated[int, typer.Option(help="Number of regions (1-10).")] = 4,
+    n_loci: Annotated[int, typer.Option(help="Loci of 4 CpGs.")] = 300,
+    depth: Annotated[float, typer.Option(help="Mean reads per locus and region.")] = 30.0,
+    drift: Annotated[float, typer.Option(help="Per-call flip probability.")] = 0.02,
+) -> None:
+    """A virtual patient's regions as Bismark CpG-context files + clones.tsv + the truth."""
+    from ithkit import io
+    from ithkit.epigenetic import simulate_methylation
+    from ithkit.evolution import virtual_patient
+
+    vp = virtual_patient(seed=seed, n_regions=regions)
+    sim = simulate_methylation(
+        vp.clones, vp.clone_ccf, purity=vp.purity, n_loci=n_loci, depth=depth, drift=drift,
+        seed=seed,
+    )  # fmt: skip
+    files = sim.write(out)
+    clones = vp.clone_ccf[["clone_id", "sample_id", "ccf"]].merge(
+        vp.clones[["clone_id", "parent", "n_mutations"]], on="clone_id"
+    )
+    io.write_table(clones, out / "clones.tsv")
+    io.write_table(sim.epialleles, out / "truth_epialleles.tsv")
+    io.write_table(sim.mixtures, out / "truth_mixtures.tsv")
+    io.write_table(sim.loci, out / "truth_loci.tsv")
+    typer.echo(f"{vp.patient_id}\tregions {len(files)}\treads {sim.calls['read_id'].nunique()}")
+    typer.echo(f"written   {len(files) + 4} files in {out}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -717,6 +717,9 @@ MANIFEST_FILE_KEYS = (
 MANIFEST_SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "pathology": ("detections",),
     "functional": ("responses", "derivatives"),
+    # one file per region (region id -> CpG-context calls, Bismark BAM, .cov or bedGraph), or
+    # one path: a beta matrix with the regions as columns
+    "methylation": ("*",),
 }
 # caller outputs that ``ithkit run`` converts to the variants table (ithkit.genomic.convert_vcf)
 MANIFEST_CALLER_KEYS = ("vcf", "copy_number")

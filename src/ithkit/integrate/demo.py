@@ -70,6 +70,7 @@ def run_demo(
         keys: dict[str, Any] = {"seed": seed}
         keys.update(_add_cell_level_data(manifest.parent, seed=seed))
         keys.update(_add_images(manifest.parent, vp.lesions, seed=seed))
+        keys.update(_add_methylation(manifest.parent, vp, seed=seed))
         data = yaml.safe_load(manifest.read_text())
         data.update(keys)
         manifest.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -117,6 +118,20 @@ def _add_cell_level_data(folder: Path, *, seed: int) -> dict[str, str]:
     simulate_scrna(1500, 2000, n_subclones=3, seed=seed).write_h5ad(folder / "singlecell.h5ad")
     simulate_tissue("immune_excluded", 3000, seed=seed).write_h5ad(folder / "spatial.h5ad")
     return {"singlecell": "singlecell.h5ad", "spatial": "spatial.h5ad"}
+
+
+def _add_methylation(folder: Path, vp: Any, *, seed: int) -> dict[str, Any]:
+    """Read-level methylation calls of every region (Bismark CpG-context files), with
+    epialleles inherited along the patient's clone tree (:func:`ithkit.epigenetic.
+    simulate_methylation`), so the report shows the epigenetic section and its tree comparison.
+    """
+    from ithkit.epigenetic import simulate_methylation
+
+    sim = simulate_methylation(
+        vp.clones, vp.clone_ccf, purity=vp.purity, n_loci=200, depth=30, seed=seed
+    )
+    files = sim.write(folder / "methylation")
+    return {"methylation": {r: f"methylation/{p.name}" for r, p in files.items()}}
 
 
 def _add_images(folder: Path, lesions: Any, *, seed: int) -> dict[str, str]:

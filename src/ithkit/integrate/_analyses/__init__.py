@@ -71,6 +71,7 @@ REGISTRY: tuple[AnalysisSpec, ...] = (
     AnalysisSpec("evolution", ("scenario",)),
     AnalysisSpec("pathology", ("pathology",)),
     AnalysisSpec("functional", ("functional",)),
+    AnalysisSpec("epigenetic", ("methylation",), uses=("genomic",)),
 )
 
 NAMES: tuple[str, ...] = tuple(s.name for s in REGISTRY)
