@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ithkit.imaging._extract import extract_features, resample
 from ithkit.imaging._features import FAMILIES, FEATURE_COLUMNS, roi_features
+from ithkit.imaging._filters import FILTERS, FilterSpec, filter_image
 from ithkit.imaging._habitats import HabitatResult, dice, habitat_dice, habitats
 from ithkit.imaging._io import (
     Volume,
@@ -27,8 +28,10 @@ __all__ = [
     "AGGREGATIONS",
     "FAMILIES",
     "FEATURE_COLUMNS",
+    "FILTERS",
     "MAP_FEATURES",
     "FeatureConfig",
+    "FilterSpec",
     "HabitatResult",
     "PhenotypeResult",
     "SyntheticLesion",
@@ -39,6 +42,7 @@ __all__ = [
     "discretise",
     "extract_features",
     "feature_maps",
+    "filter_image",
     "habitat_dice",
     "habitats",
     "lesion_phenotypes",
