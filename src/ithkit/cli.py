@@ -735,8 +735,22 @@ def imaging_features(
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    filters: Annotated[
+        Path | None,
+        typer.Option(help="YAML list of IBSI-2 filters: statistics of each response map."),
+    ] = None,
 ) -> None:
-    """IBSI-1 features of one ROI: feature, ibsi_code, family, aggregation, value."""
+    """IBSI-1 features of one ROI: feature, ibsi_code, family, aggregation, value.
+
+    With --filters, the 18 intensity statistics of each filter's response map (IBSI-2) instead,
+    with a leading ``filter`` column.
+    """
+    if filters is not None:
+        from ithkit.imaging._commands import filtered_features_to_file
+
+        t = filtered_features_to_file(image, mask, out, filters=filters, label=label, config=config)
+        typer.echo(f"{len(t)} features of {t['filter'].nunique()} response maps -> {out}")
+        return
     from ithkit.imaging._commands import features_to_file
 
     table, cfg = features_to_file(image, mask, out, label=label, config=config, seed=seed)
@@ -804,6 +818,68 @@ def imaging_phenotypes(
     )  # fmt: skip
     typer.echo(f"phenotypes {len(res.stability)} over {len(res.assignments)} lesions")
     typer.echo(f"written   {len(files)} files in {out}")
+
+
+@imaging_app.command("filter")
+def imaging_filter(
+    image: Annotated[Path, typer.Argument(help="Image: NIfTI, NRRD or a DICOM series folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Response map (.nii.gz / .nrrd).")],
+    filter: Annotated[
+        str, typer.Option("--filter", help="mean, log, laws, gabor, wavelet, simoncelli, riesz.")
+    ],
+    sigma_mm: Annotated[float | None, typer.Option(help="LoG/Gabor sigma (mm).")] = None,
+    size: Annotated[int, typer.Option(help="Mean filter support (voxels, odd).")] = 5,
+    boundary: Annotated[
+        str, typer.Option(help="Padding: constant, nearest, periodic, mirror.")
+    ] = "mirror",
+    three_d: Annotated[
+        bool, typer.Option("--3d/--2d", help="Volumetric kernel or axial slice by slice.")
+    ] = True,
+    laws_kernel: Annotated[str | None, typer.Option(help="Laws kernel, e.g. E5L5S5.")] = None,
+    energy_distance: Annotated[
+        int | None, typer.Option(help="Laws energy window (Chebyshev distance, voxels).")
+    ] = None,
+    rotation_invariant: Annotated[
+        bool, typer.Option("--rotation-invariant", help="Pool over rotated kernels.")
+    ] = False,
+    pooling: Annotated[str, typer.Option(help="Pooling: max, mean or min.")] = "max",
+    wavelength_mm: Annotated[float | None, typer.Option(help="Gabor wavelength (mm).")] = None,
+    gamma: Annotated[float, typer.Option(help="Gabor aspect ratio.")] = 1.0,
+    theta_deg: Annotated[float, typer.Option(help="Gabor orientation (degrees).")] = 0.0,
+    theta_step_deg: Annotated[
+        float | None, typer.Option(help="Gabor orientation step when pooling.")
+    ] = None,
+    wavelet: Annotated[str, typer.Option(help="Wavelet: haar, db2, coif1, ...")] = "haar",
+    subband: Annotated[str | None, typer.Option(help="Wavelet sub-band, e.g. LHL.")] = None,
+    level: Annotated[int, typer.Option(help="Wavelet / Simoncelli level.")] = 1,
+    riesz_order: Annotated[
+        str | None, typer.Option(help="Riesz order per axis x,y,z, e.g. 1,0,0.")
+    ] = None,
+    riesz_base: Annotated[str, typer.Option(help="Riesz base filter: log or simoncelli.")] = "log",
+) -> None:
+    """IBSI-2 convolutional filter: the response map on the image grid (+ its settings YAML)."""
+    from ithkit.imaging._commands import filter_to_file
+    from ithkit.imaging._filters import FilterSpec
+
+    settings: dict[str, Any] = {
+        "filter": filter, "dims": 3 if three_d else 2, "boundary": boundary, "size": size,
+        "sigma_mm": sigma_mm, "laws_kernel": laws_kernel, "energy_distance": energy_distance,
+        "rotation_invariant": rotation_invariant, "pooling": pooling,
+        "wavelength_mm": wavelength_mm, "gamma": gamma, "theta_deg": theta_deg,
+        "theta_step_deg": theta_step_deg, "wavelet": wavelet, "subband": subband,
+        "level": level, "riesz_base": riesz_base,
+    }  # fmt: skip
+    if riesz_order is not None:
+        try:
+            settings["riesz_order"] = [int(v) for v in riesz_order.split(",")]
+        except ValueError as exc:
+            raise InputError(f"riesz order {riesz_order!r}", source="--riesz-order",
+                             fix="integers separated by commas, e.g. 1,0,0") from exc  # fmt: skip
+    spec = FilterSpec.from_dict(settings, source="ithkit imaging filter")
+    resp, cfg = filter_to_file(image, out, spec=spec)
+    arr = resp.array
+    typer.echo(f"{spec.tag}: range {float(arr.min()):.4g} .. {float(arr.max()):.4g}")
+    typer.echo(f"written   {out} (settings {cfg})")
 
 
 # ---------------------------------------------------------------------------------------------

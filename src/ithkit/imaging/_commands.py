@@ -152,3 +152,47 @@ def phenotypes_to_files(
     for name, frame in files.items():
         _write_tsv(frame, out / name)
     return res, [out / n for n in files]
+
+
+def filter_to_file(
+    image: str | Path,
+    out: str | Path,
+    *,
+    spec: Any,
+) -> tuple[Any, Path]:
+    """Apply one IBSI-2 filter and write the response map (NIfTI/NRRD) and its settings.
+
+    Returns the response volume and the settings path (``<out stem>.filter.yaml``).
+    """
+    import yaml
+
+    from ithkit.imaging._filters import filter_image
+
+    vol = read_image(image)
+    resp = filter_image(vol, spec)
+    out_p = Path(out)
+    write_volume(resp, out_p)
+    cfg_path = out_p.with_name(out_p.name.split(".")[0] + ".filter.yaml")
+    with atomic_path(cfg_path) as tmp:
+        Path(tmp).write_text(yaml.safe_dump({"filters": [spec.to_dict()]}, sort_keys=False))
+    return resp, cfg_path
+
+
+def filtered_features_to_file(
+    image: str | Path,
+    mask: str | Path,
+    out: str | Path,
+    *,
+    filters: str | Path,
+    label: int | None = None,
+    config: str | Path | None = None,
+) -> Any:
+    """Intensity statistics of each filter response (IBSI-2 phase 2) written as a long TSV."""
+    from ithkit.imaging._filters import filtered_features, read_filter_specs
+
+    specs = read_filter_specs(filters)
+    cfg = load_config(config)
+    img, msk = prepare(read_image(image), read_mask(mask), label=label, config=cfg)
+    table = filtered_features(img, msk, specs, config=cfg)
+    _write_tsv(table, Path(out))
+    return table
