@@ -23,9 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from ithkit.imaging import filter_image, read_image
-from ithkit.imaging._filters import FilterSpec
-
 # IBSI-2 reference manual (arXiv:2006.05470), phase 1 test configurations
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "1.a.1": ("checkerboard", {"filter": "mean", "size": 15, "boundary": "constant"}),
@@ -253,12 +250,208 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# IBSI-2 phase 2 (filtered intensity statistics on the IBSI CT phantom): configuration id ->
+# filter settings; "A" = 2D (axial slices, no resampling), "B" = 3D (1 mm isotropic, cubic
+# B-spline, intensities rounded). Both re-segment the ROI to [-1000, 400] HU, mirror padding.
+PHASE2: dict[str, dict[str, Any] | None] = {
+    "1": None,
+    "2": {"filter": "mean", "size": 5},
+    "3": {"filter": "log", "sigma_mm": 1.5},
+    "4": {"filter": "laws", "laws_kernel": "L5E5E5", "energy_distance": 7,
+          "rotation_invariant": True, "pooling": "max"},
+    "5": {"filter": "gabor", "sigma_mm": 5.0, "gamma": 1.5, "wavelength_mm": 2.0,
+          "theta_step_deg": 22.5, "rotation_invariant": True, "pooling": "mean"},
+    "6": {"filter": "wavelet", "wavelet": "db3", "subband": "LLH", "rotation_invariant": True,
+          "pooling": "mean"},
+    "7": {"filter": "wavelet", "wavelet": "db3", "subband": "HHH", "level": 2,
+          "rotation_invariant": True, "pooling": "mean"},
+    "8": {"filter": "simoncelli", "level": 1},
+    "9": {"filter": "simoncelli", "level": 2},
+}  # fmt: skip
+
+
+def phase2_spec(config_id: str, dims: int) -> Any:
+    from ithkit.imaging._filters import FilterSpec
+
+    settings = PHASE2[config_id]
+    if settings is None:
+        return None
+    s = {**settings, "boundary": "mirror", "dims": dims}
+    if s["filter"] == "laws" and dims == 2:
+        s["laws_kernel"] = "L5E5"
+    if s["filter"] == "wavelet" and dims == 2:
+        s["subband"] = {"LLH": "LH", "HHH": "HH"}[s["subband"]]
+    if s["filter"] == "gabor" and dims == 3:
+        s = {**s, "dims": 2, "orthogonal_planes": True}
+    return FilterSpec.from_dict(s)
+
+
+def phase2(ct_dir: Path, reference_csv: Path) -> list[dict[str, Any]]:
+    """Filtered statistics of the CT phantom vs IBSI-2 phase-2 reference values."""
+    import pandas as pd
+
+    from ithkit.imaging import FeatureConfig, Volume, read_image, read_mask
+    from ithkit.imaging._extract import prepare
+    from ithkit.imaging._features import roi_features
+    from ithkit.imaging._filters import IBSI2_TAGS, filtered_features
+
+    ref = pd.read_csv(reference_csv, sep=";")
+    image = read_image(ct_dir / "image.nii.gz")
+    mask = read_mask(ct_dir / "mask.nii.gz")
+    rows = []
+    for variant, dims in (("A", 2), ("B", 3)):
+        cfg = FeatureConfig(resegment_range=(-1000.0, 400.0),
+                            resample_mm=None if dims == 2 else (1.0, 1.0, 1.0),
+                            interpolation="bspline")  # fmt: skip
+        img, msk = prepare(image, mask, label=None, config=cfg)
+        if dims == 3:
+            img = Volume(np.round(img.array), img.spacing, img.origin, img.direction)
+        for cid in PHASE2:
+            spec = phase2_spec(cid, dims)
+            t0 = time.process_time()
+            if spec is None:
+                t = roi_features(img.array, msk.array > 0, img.spacing_zyx, config=cfg,
+                                 families=("intensity_statistics",))  # fmt: skip
+                t["feature_tag"] = t["feature"].map(IBSI2_TAGS)
+            else:
+                t = filtered_features(img, msk, [spec], config=cfg)
+            secs = time.process_time() - t0
+            got = dict(zip(t["feature_tag"], t["value"], strict=True))
+            sub = ref[ref.filter_id == f"{cid}.{variant}"]
+            ok = [abs(got[r.feature_tag] - r.consensus_value) <= r.tolerance
+                  for r in sub.itertuples()]  # fmt: skip
+            rows.append({"config": f"{cid}.{variant}", "matched": sum(ok), "n": len(ok),
+                         "failed": [r.feature_tag for r, k in zip(sub.itertuples(), ok,
+                                                                  strict=True) if not k],
+                         "seconds": secs})  # fmt: skip
+    return rows
+
+
 def crm_path(crm_dir: Path, case: str) -> Path:
     return crm_dir / f"{case.replace('.', '_')}-ValidCRM.nii"
 
 
+_MIRP_BOUNDARY = {"constant": "constant", "nearest": "nearest", "periodic": "wrap",
+                  "mirror": "reflect"}  # fmt: skip
+
+
+def mirp_settings(s: dict[str, Any]) -> dict[str, Any] | None:
+    """The same case in MIRP 2.x settings (None: MIRP has no such filter)."""
+    f, b = s["filter"], _MIRP_BOUNDARY[s.get("boundary", "mirror")]
+    kw: dict[str, Any] = {"by_slice": s.get("dims", 3) == 2 and not s.get("orthogonal_planes")}
+    inv, pool = bool(s.get("rotation_invariant")), s.get("pooling", "max")
+    if f == "mean":
+        kw |= {
+            "filter_kernels": "mean",
+            "mean_filter_kernel_size": s["size"],
+            "mean_filter_boundary_condition": b,
+        }
+    elif f == "log":
+        kw |= {
+            "filter_kernels": "laplacian_of_gaussian",
+            "laplacian_of_gaussian_sigma": s["sigma_mm"],
+            "laplacian_of_gaussian_kernel_truncate": 4.0,
+            "laplacian_of_gaussian_boundary_condition": b,
+        }
+    elif f == "laws":
+        kw |= {
+            "filter_kernels": "laws",
+            "laws_kernel": s["laws_kernel"],
+            "laws_compute_energy": s.get("energy_distance") is not None,
+            "laws_delta": s.get("energy_distance") or 7,
+            "laws_rotation_invariance": inv,
+            "laws_pooling_method": pool,
+            "laws_boundary_condition": b,
+        }
+    elif f == "gabor":
+        kw |= {
+            "filter_kernels": "gabor",
+            "gabor_sigma": s["sigma_mm"],
+            "gabor_gamma": s["gamma"],
+            "gabor_lambda": s["wavelength_mm"],
+            "gabor_theta": s.get("theta_deg", 0.0),
+            "gabor_response": "modulus",
+            "gabor_rotation_invariance": inv,
+            "gabor_boundary_condition": b,
+            "by_slice": False,
+        }
+        if inv:
+            kw |= {"gabor_theta_step": s["theta_step_deg"], "gabor_pooling_method": pool}
+    elif f == "wavelet":
+        kw |= {
+            "filter_kernels": "separable_wavelet",
+            "separable_wavelet_families": s["wavelet"],
+            "separable_wavelet_set": s["subband"],
+            "separable_wavelet_rotation_invariance": inv,
+            "separable_wavelet_pooling_method": pool,
+            "separable_wavelet_decomposition_level": s.get("level", 1),
+            "separable_wavelet_boundary_condition": b,
+        }
+    elif f == "simoncelli":
+        kw |= {
+            "filter_kernels": "nonseparable_wavelet",
+            "nonseparable_wavelet_families": "simoncelli",
+            "nonseparable_wavelet_decomposition_level": s["level"],
+            "nonseparable_wavelet_boundary_condition": b,
+        }
+    else:
+        return None
+    return kw  # fmt: skip
+
+
+def mirp_worker(phantom_dirs: Path, crm_dir: Path, repeat: int) -> None:
+    """Run in MIRP's environment: time MIRP on every case; print JSON lines."""
+    import json
+
+    from mirp import extract_images
+
+    for case, (phantom, settings) in CASES.items():
+        kw = mirp_settings(settings)
+        if kw is None:
+            continue
+        base = phantom_dirs / phantom
+        cpu, wall, out = [], [], None
+        for _ in range(repeat + 1):  # the first call includes MIRP's one-off set-up
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = extract_images(image=str(base / "image"), mask=str(base / "mask"),
+                                 image_export_format="numpy", export_images=True,
+                                 write_images=False, base_feature_families="none",
+                                 response_map_feature_families="none", **kw)  # fmt: skip
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+            out = res[0][0][-1]
+        diff = None
+        ref_path = crm_path(crm_dir, case)
+        if ref_path.exists() and out is not None:
+            import SimpleITK as sitk
+
+            ref = sitk.GetArrayFromImage(sitk.ReadImage(str(ref_path))).astype(float)
+            if out.shape == ref.shape:
+                diff = float(np.abs(out - ref).max() / (ref.max() - ref.min()))
+        print(json.dumps({"case": case, "mirp_cpu": float(np.median(cpu[1:])),
+                          "mirp_wall": float(np.median(wall[1:])), "mirp_diff": diff}))  # fmt: skip
+
+
+def run_mirp(python: str, phantom_dirs: Path, crm_dir: Path, repeat: int) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PATH": "/usr/bin:/bin"}  # fmt: skip
+    proc = subprocess.run(
+        [python, __file__, "--mirp-worker", str(phantom_dirs), str(crm_dir),
+         "--repeat", str(repeat)],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return {r["case"]: r for r in rows}
+
+
 def compare(phantoms: Path, crm_dir: Path, repeat: int = 1) -> list[dict[str, Any]]:
     """One row per case with a reference map: case, passed, max_rel_diff, seconds."""
+    from ithkit.imaging import filter_image, read_image
+    from ithkit.imaging._filters import FilterSpec
+
     rows = []
     images = {}
     for case, (phantom, settings) in CASES.items():
@@ -268,30 +461,67 @@ def compare(phantoms: Path, crm_dir: Path, repeat: int = 1) -> list[dict[str, An
         if phantom not in images:
             images[phantom] = read_image(phantoms / f"{phantom}.nii.gz")
         spec = FilterSpec.from_dict(settings)
-        times = []
+        times, cpu = [], []
         for _ in range(max(1, repeat)):
-            t0 = time.perf_counter()
-            out = filter_image(images[phantom], spec)
+            t0, c0 = time.perf_counter(), time.process_time()
+            out = filter_image(read_image(phantoms / f"{phantom}.nii.gz"), spec)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         ref = read_image(ref_path).array.astype(float)
         rng = float(ref.max() - ref.min()) or 1.0
         diff = float(np.abs(out.array - ref).max()) / rng
         rows.append({"case": case, "phantom": phantom, "passed": diff <= 0.01,
-                     "max_rel_diff": diff, "seconds": float(np.median(times))})  # fmt: skip
+                     "max_rel_diff": diff, "seconds": float(np.median(times)),
+                     "cpu": float(np.median(cpu))})  # fmt: skip
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--mirp-worker":
+        mirp_worker(Path(argv[1]), Path(argv[2]), int(argv[4]) if len(argv) > 4 else 1)
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("phantoms", type=Path)
     ap.add_argument("crm", type=Path)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--ct", type=Path, help="folder with the IBSI CT phantom image/mask.nii.gz")
+    ap.add_argument("--reference-values", type=Path, help="IBSI-2 reference_values.csv")
+    ap.add_argument("--mirp-python", help="python of an environment with MIRP 2.x installed")
+    ap.add_argument(
+        "--mirp-phantoms",
+        type=Path,
+        help="phantom folders as MIRP reads them: <phantom>/image, <phantom>/mask",
+    )
     args = ap.parse_args(argv)
+    if args.ct is not None:
+        p2 = phase2(args.ct, args.reference_values)
+        print(f"{'config':<7} {'matched':>8} {'ithkit cpu s':>12}  failed")
+        for r in p2:
+            print(f"{r['config']:<7} {r['matched']:>4}/{r['n']:<3} {r['seconds']:>12.3f}  "
+                  f"{','.join(r['failed'])}")  # fmt: skip
+        print(f"phase 2: {sum(r['matched'] for r in p2)}/{sum(r['n'] for r in p2)} values")
     rows = compare(args.phantoms, args.crm, repeat=args.repeat)
-    print(f"{'case':<7} {'phantom':<13} {'pass':<5} {'max|diff|/range':>16} {'ithkit s':>9}")
+    mirp = {}
+    if args.mirp_python:
+        mirp = run_mirp(args.mirp_python, args.mirp_phantoms, args.crm, args.repeat)
+    print(
+        f"{'case':<7} {'phantom':<13} {'pass':<5} {'max|diff|/range':>16} {'ithkit cpu s':>12} "
+        f"{'wall s':>7} {'MIRP diff':>10} {'MIRP cpu s':>10} {'wall s':>7} {'speed-up':>8}"
+    )
     for r in rows:
+        m = mirp.get(r["case"], {})
+        md = "" if m.get("mirp_diff") is None else f"{m['mirp_diff']:.2e}"
+        mc = f"{m['mirp_cpu']:.3f}" if m else ""
+        mw = f"{m['mirp_wall']:.3f}" if m else ""
+        su = f"{m['mirp_cpu'] / r['cpu']:.1f}x" if m and r["cpu"] > 0 else ""
         print(f"{r['case']:<7} {r['phantom']:<13} {r['passed']!s:<5} "
-              f"{r['max_rel_diff']:>16.2e} {r['seconds']:>9.3f}")  # fmt: skip
+              f"{r['max_rel_diff']:>16.2e} {r['cpu']:>12.3f} {r['seconds']:>7.3f} {md:>10} "
+              f"{mc:>10} {mw:>7} {su:>8}")  # fmt: skip
+    if mirp:
+        both = [r for r in rows if r["case"] in mirp]
+        ratio = sum(mirp[r["case"]]["mirp_cpu"] for r in both) / sum(r["cpu"] for r in both)
+        print(f"total CPU over {len(both)} shared cases: MIRP / ithkit = {ratio:.1f}x")
     n_pass = sum(r["passed"] for r in rows)
     print(f"{n_pass}/{len(rows)} cases within 1% of the reference range")
     return 0

@@ -882,6 +882,45 @@ def imaging_filter(
     typer.echo(f"written   {out} (settings {cfg})")
 
 
+@imaging_app.command("delta")
+def imaging_delta(
+    images: Annotated[
+        Path, typer.Argument(help="Image manifest CSV with >= 2 timepoints per lesion.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
+    icc_threshold: Annotated[
+        float, typer.Option(help="Features with test-retest ICC below it are flagged.")
+    ] = 0.75,
+    icc: Annotated[str, typer.Option(help="ICC deciding: icc3 (3,1) or icc2 (2,1).")] = "icc3",
+    lesions: Annotated[
+        Path | None, typer.Option(help="Lesion table (diameters) for RECIST beside it.")
+    ] = None,
+) -> None:
+    """Delta-radiomics: per-lesion feature change, test-retest ICC, response; + figure."""
+    from ithkit.imaging._commands import load_config
+    from ithkit.imaging._delta import delta_radiomics
+
+    cfg = load_config(config) if config else None
+    res = delta_radiomics(images, config=cfg, icc_threshold=icc_threshold, icc_kind=icc,
+                          lesions=lesions, show_progress=True)  # fmt: skip
+    files = res.write(out)
+    try:
+        from ithkit.report.imaging import feature_trajectories
+
+        fig = feature_trajectories(res)
+        fig.savefig(out / "trajectories.svg")
+        files.append(out / "trajectories.svg")
+    except OptionalDependencyError:  # matplotlib (the report extra) not installed
+        pass
+    n_les = res.features.groupby(["patient_id", "lesion_id"]).ngroups
+    typer.echo(f"lesions   {n_les}; features {res.deltas['feature'].nunique()}")
+    if len(res.repeatability):
+        bad = int((~res.repeatability["repeatable"].astype(bool)).sum())
+        typer.echo(f"ICC < {icc_threshold}: {bad} of {len(res.repeatability)} features flagged")
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
 # ---------------------------------------------------------------------------------------------
 # pathology
 

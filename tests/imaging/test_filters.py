@@ -199,3 +199,30 @@ def test_filter_and_features_commands(tmp_path: Path, capsys: pytest.CaptureFixt
     t = pd.read_csv(feats, sep="\t")
     assert set(t["filter"]) == {"mean_m5_3d", "wavelet_haar_HHL_level1_3d"}
     assert len(t) == 36
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"filter": "laws", "laws_kernel": "L5E5E5", "energy_distance": 2,
+         "rotation_invariant": True, "boundary": "mirror"},
+        {"filter": "wavelet", "wavelet": "db3", "subband": "HHL", "level": 2,
+         "boundary": "nearest"},
+        {"filter": "gabor", "sigma_mm": 1.0, "wavelength_mm": 3.0, "dims": 2,
+         "orthogonal_planes": True, "boundary": "periodic"},
+    ],
+)  # fmt: skip
+def test_statistics_on_the_grown_roi_box_equal_the_whole_image(settings: dict[str, Any]) -> None:
+    # filtered_features filters only the ROI box grown by the kernel support: same values
+    from ithkit.imaging import roi_features
+
+    rng = np.random.default_rng(3)
+    arr = rng.normal(size=(24, 26, 28))
+    roi = np.zeros(arr.shape, dtype=bool)
+    roi[2:9, 10:15, 12:25] = True  # near the z edge: the box is clipped there
+    vol, msk = Volume(arr, *GEO), Volume(roi.astype(float), *GEO)
+    spec = FilterSpec.from_dict(settings)
+    t = filtered_features(vol, msk, [spec]).set_index("feature")["value"]
+    full = filter_image(vol, spec).array
+    ref = roi_features(full, roi, (1.0, 1.0, 1.0), families=("intensity_statistics",))
+    np.testing.assert_allclose(t.loc[ref["feature"]].to_numpy(), ref["value"], rtol=1e-10)

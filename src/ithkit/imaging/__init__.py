@@ -7,9 +7,16 @@ phantom. See ``docs/imaging.md``.
 
 from __future__ import annotations
 
+from ithkit.imaging._delta import (
+    DeltaResult,
+    delta_radiomics,
+    feature_repeatability,
+    icc,
+    lesion_deltas,
+)
 from ithkit.imaging._extract import extract_features, resample
 from ithkit.imaging._features import FAMILIES, FEATURE_COLUMNS, roi_features
-from ithkit.imaging._filters import FILTERS, FilterSpec, filter_image
+from ithkit.imaging._filters import FILTERS, FilterSpec, filter_image, filtered_features
 from ithkit.imaging._habitats import HabitatResult, dice, habitat_dice, habitats
 from ithkit.imaging._io import (
     Volume,
@@ -30,6 +37,7 @@ __all__ = [
     "FEATURE_COLUMNS",
     "FILTERS",
     "MAP_FEATURES",
+    "DeltaResult",
     "FeatureConfig",
     "FilterSpec",
     "HabitatResult",
@@ -38,13 +46,18 @@ __all__ = [
     "Volume",
     "check_geometry",
     "combat",
+    "delta_radiomics",
     "dice",
     "discretise",
     "extract_features",
     "feature_maps",
+    "feature_repeatability",
     "filter_image",
+    "filtered_features",
     "habitat_dice",
     "habitats",
+    "icc",
+    "lesion_deltas",
     "lesion_phenotypes",
     "manifest_features",
     "read_image",

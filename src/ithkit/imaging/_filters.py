@@ -650,8 +650,36 @@ def filter_image(
                 fix="resample to isotropic voxels first (config resample_mm)",
             )
     out = _IMPL[spec.filter](arr, spacing, spec)
-    return Volume(np.asarray(out, dtype=np.float64), volume.spacing, volume.origin,
-                  volume.direction, volume.source)  # fmt: skip
+    return Volume(
+        np.asarray(out, dtype=np.float64),
+        volume.spacing,
+        volume.origin,
+        volume.direction,
+        volume.source,
+    )
+
+
+# IBSI-2 feature tags of the 18 intensity statistics (reference_values.csv of IBSI-2 phase 2)
+IBSI2_TAGS = {
+    "mean": "stat_mean",
+    "variance": "stat_var",
+    "skewness": "stat_skew",
+    "kurtosis": "stat_kurt",
+    "median": "stat_median",
+    "minimum": "stat_min",
+    "10th_percentile": "stat_p10",
+    "90th_percentile": "stat_p90",
+    "maximum": "stat_max",
+    "interquartile_range": "stat_iqr",
+    "range": "stat_range",
+    "mean_absolute_deviation": "stat_mad",
+    "robust_mean_absolute_deviation": "stat_rmad",
+    "median_absolute_deviation": "stat_medad",
+    "coefficient_of_variation": "stat_cov",
+    "quartile_coefficient_of_dispersion": "stat_qcod",
+    "energy": "stat_energy",
+    "root_mean_square": "stat_rms",
+}
 
 
 def read_filter_specs(path: str | Path) -> list[FilterSpec]:
@@ -676,8 +704,43 @@ def read_filter_specs(path: str | Path) -> list[FilterSpec]:
             source=p,
             fix="write filters: [{filter: log, sigma_mm: 3}, {filter: mean, size: 5}]",
         )
-    return [FilterSpec.from_dict(e, source=f"{p} (filters entry {i + 1})") for i, e in
-            enumerate(entries)]  # fmt: skip
+    return [
+        FilterSpec.from_dict(e, source=f"{p} (filters entry {i + 1})")
+        for i, e in enumerate(entries)
+    ]
+
+
+def _support_half(spec: FilterSpec, spacing: tuple[float, ...]) -> int | None:
+    """Half-width (voxels) of the region one output voxel depends on; None: the whole image."""
+    f = spec.filter
+    if f == "mean":
+        return spec.size // 2
+    if f in ("log", "gabor"):
+        s = max(_voxels(spec.sigma_mm or 0.0, spacing[a]) for a in _axes(spec.dims))
+        return math.floor(_truncate(spec) * s + 0.5)
+    if f == "laws":
+        half = max(len(_LAWS[n]) for n in _laws_names(spec.laws_kernel) or []) // 2
+        return half + (spec.energy_distance or 0)
+    if f == "wavelet":
+        lo, _ = _wavelet_bank(spec.wavelet)
+        length = len(lo) + len(lo) % 2
+        return sum((length // 2) * 2 ** (lev - 1) for lev in range(1, spec.level + 1))
+    return None  # Fourier-domain filters depend on the whole grid
+
+
+def _roi_box(roi: NDArray[np.bool_], spacing: tuple[float, ...], spec: FilterSpec) -> Any:
+    """Slices of the ROI's bounding box grown by the filter support (exact for finite kernels:
+    voxels farther away never reach an ROI voxel; the image edge keeps its padding rule)."""
+    half = _support_half(spec, spacing)
+    if half is None or spec.boundary == "periodic":  # wrapping reads the far side of the image
+        return tuple(slice(None) for _ in range(roi.ndim))
+    idx = np.argwhere(roi)
+    lo, hi = idx.min(axis=0), idx.max(axis=0) + 1
+    out = []
+    for a in range(roi.ndim):
+        h = half if a in _axes(spec.dims) or spec.orthogonal_planes else 0
+        out.append(slice(max(0, int(lo[a]) - h), min(roi.shape[a], int(hi[a]) + h)))
+    return tuple(out)
 
 
 def filtered_features(
@@ -705,7 +768,8 @@ def filtered_features(
     Returns
     -------
     pandas.DataFrame
-        ``filter, feature, ibsi_code, family, aggregation, value`` (``filter`` = spec tag).
+        ``filter, feature, feature_tag, ibsi_code, family, aggregation, value``: ``filter`` is
+        the spec's tag, ``feature_tag`` the IBSI-2 name (``stat_mean``, ``stat_p10``, ...).
 
     Examples
     --------
@@ -727,12 +791,22 @@ def filtered_features(
     roi = np.asarray(mask.array) > 0
     vals = np.asarray(image.array, dtype=float)
     keep = intensity_mask(vals, roi, cfg)
+    if not keep.any():
+        raise InputError(
+            "the ROI is empty after re-segmentation",
+            source=mask.source or "mask",
+            fix="check the mask and resegment_range",
+        )
     plain = replace(cfg, resegment_range=None, outlier_sigma=None)
     frames = []
     for spec in specs:
-        resp = filter_image(image, spec).array
-        t = roi_features(resp, keep, image.spacing_zyx, config=plain,
-                         families=("intensity_statistics",))  # fmt: skip
+        box = _roi_box(keep, image.spacing_zyx, spec)
+        sub = Volume(vals[box], image.spacing, image.origin, image.direction, image.source)
+        resp = filter_image(sub, spec).array
+        t = roi_features(
+            resp, keep[box], image.spacing_zyx, config=plain, families=("intensity_statistics",)
+        )
         t.insert(0, "filter", spec.tag)
+        t.insert(2, "feature_tag", t["feature"].map(IBSI2_TAGS))
         frames.append(t)
     return pd.concat(frames, ignore_index=True)

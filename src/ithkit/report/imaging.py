@@ -162,3 +162,47 @@ def imaging_section(
         Text("Features follow IBSI-1 (codes in ibsi_code), verified on the IBSI digital phantom.")
     )
     return Section("imaging", "Imaging heterogeneity", items)
+
+
+def feature_trajectories(result: Any, *, features: list[str] | None = None, max_features: int = 6
+                         ) -> Figure:  # fmt: skip
+    """Delta-radiomics trajectories: relative change from baseline per lesion, one panel per
+    feature (``volume_ml`` first, then the repeatable features that change most).
+
+    ``result`` is an :class:`ithkit.imaging.DeltaResult`; nothing is recomputed.
+    """
+    d = result.deltas
+    if features is None:
+        pool = d
+        if d["repeatable"].notna().any():
+            pool = d[d["repeatable"].fillna(False).astype(bool)]
+        spread = pool.groupby("feature")["delta_rel"].apply(lambda s: float(np.nanmax(np.abs(s)))
+                                                           if s.notna().any() else 0.0)  # fmt: skip
+        ranked = [f for f in spread.sort_values(ascending=False).index if f != "volume_ml"]
+        features = (["volume_ml"] if "volume_ml" in set(d["feature"]) else []) + ranked
+        features = features[:max_features]
+    n = max(1, len(features))
+    ncols = min(3, n)
+    nrows = int(np.ceil(n / ncols))
+    from ithkit.report.figures import _pyplot
+
+    fig, axes = _pyplot().subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows), squeeze=False)
+    use_days = d["days"].notna().all()
+    for k, feat in enumerate(features):
+        ax = axes[k // ncols][k % ncols]
+        part = d[d["feature"] == feat]
+        for i, ((pid, lid), g) in enumerate(part.groupby(["patient_id", "lesion_id"], sort=True)):
+            g = g.sort_values("timepoint")
+            ax.plot(g["days"] if use_days else g["timepoint"], 100 * g["delta_rel"], marker="o",
+                    color=PALETTE[i % len(PALETTE)], label=f"{pid}/{lid}", lw=1)  # fmt: skip
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.set_title(feat.split(":")[1] if feat.count(":") == 2 else feat, fontsize=8)
+        ax.set_xlabel("days from baseline" if use_days else "timepoint", fontsize=7)
+        ax.set_ylabel("change from baseline (%)", fontsize=7)
+        ax.tick_params(labelsize=7)
+    for k in range(len(features), nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    if features:
+        axes[0][0].legend(fontsize=6, frameon=False)
+    fig.tight_layout()
+    return fig
