@@ -140,7 +140,7 @@ def lesion_deltas(wide: Any, *, dates: Any = None) -> Any:
     >>> w = pd.DataFrame({"patient_id": "P", "lesion_id": "L1", "timepoint": [0, 1],
     ...                   "date": ["2024-01-01", "2024-03-01"], "mean": [40.0, 30.0]})
     >>> d = lesion_deltas(w)
-    >>> d.loc[1, ["delta", "delta_rel", "days"]].tolist()
+    >>> [float(v) for v in d.loc[1, ["delta", "delta_rel", "days"]]]
     [-10.0, -0.25, 60.0]
     """
     import pandas as pd
