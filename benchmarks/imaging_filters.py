@@ -423,9 +423,9 @@ def mirp_worker(phantom_dirs: Path, crm_dir: Path, repeat: int) -> None:
         diff = None
         ref_path = crm_path(crm_dir, case)
         if ref_path.exists() and out is not None:
-            import SimpleITK as sitk
+            import itk  # MIRP's image library
 
-            ref = sitk.GetArrayFromImage(sitk.ReadImage(str(ref_path))).astype(float)
+            ref = itk.GetArrayFromImage(itk.imread(str(ref_path))).astype(float)
             if out.shape == ref.shape:
                 diff = float(np.abs(out - ref).max() / (ref.max() - ref.min()))
         print(json.dumps({"case": case, "mirp_cpu": float(np.median(cpu[1:])),
