@@ -921,6 +921,59 @@ def imaging_delta(
     typer.echo(f"written   {len(files)} files in {out}")
 
 
+@imaging_app.command("adc")
+def imaging_adc(
+    images: Annotated[list[Path], typer.Argument(help="Diffusion images, one per b-value.")],
+    out: Annotated[Path, typer.Option("--out", help="ADC map (.nii.gz), mm^2/s.")],
+    b_values: Annotated[
+        str, typer.Option("--b-values", help="b-values in s/mm^2, comma-separated, e.g. 0,800.")
+    ] = "",
+) -> None:
+    """ADC map by a mono-exponential log-linear fit of the diffusion series."""
+    import numpy as np
+
+    from ithkit.imaging._commands import adc_to_file
+
+    b = _float_list(b_values, "--b-values")
+    vol, path = adc_to_file(images, b, out)
+    med = float(np.nanmedian(vol.array))
+    typer.echo(f"ADC median {med:.3g} mm^2/s -> {path}")
+
+
+@imaging_app.command("tofts")
+def imaging_tofts(
+    images: Annotated[list[Path], typer.Argument(help="Concentration images, one per time.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (ktrans, ve, vp, kep).")],
+    times_s: Annotated[
+        str, typer.Option("--times-s", help="Acquisition times (s), comma-separated.")
+    ] = "",
+    mask: Annotated[Path | None, typer.Option(help="Voxels to fit.")] = None,
+    standard: Annotated[bool, typer.Option("--standard", help="Standard Tofts (no vp).")] = False,
+    aif: Annotated[
+        Path | None, typer.Option(help="Plasma AIF (mmol/l per line); default Parker.")
+    ] = None,
+) -> None:
+    """Ktrans, ve (vp) maps: linearised (extended) Tofts model, population AIF by default."""
+    import numpy as np
+
+    from ithkit.imaging._commands import tofts_to_files
+
+    t = _float_list(times_s, "--times-s")
+    res, files = tofts_to_files(images, t, out, mask=mask, extended=not standard, aif=aif)
+    typer.echo(f"Ktrans median {float(np.nanmedian(res.ktrans.array)):.3g} /min")
+    typer.echo(f"written   {len(files)} maps in {out}")
+
+
+def _float_list(text: str, option: str) -> list[float]:
+    if not text.strip():
+        raise InputError(f"{option} missing", source=option, fix="e.g. 0,800")
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError as exc:
+        raise InputError(f"{option} {text!r} is not numbers", source=option,
+                         fix="numbers separated by commas") from exc  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------
 # pathology
 

@@ -27,6 +27,14 @@ from ithkit.imaging._io import (
     write_volume,
 )
 from ithkit.imaging._maps import MAP_FEATURES, feature_maps
+from ithkit.imaging._mri import (
+    ToftsResult,
+    adc_map,
+    cellularity_map,
+    multiparametric_habitats,
+    parker_aif,
+    tofts_maps,
+)
 from ithkit.imaging._phenotypes import PhenotypeResult, combat, lesion_phenotypes, manifest_features
 from ithkit.imaging._preprocess import AGGREGATIONS, FeatureConfig, discretise
 from ithkit.imaging._synthetic import SyntheticLesion, synthetic_cohort, synthetic_ct
@@ -43,7 +51,10 @@ __all__ = [
     "HabitatResult",
     "PhenotypeResult",
     "SyntheticLesion",
+    "ToftsResult",
     "Volume",
+    "adc_map",
+    "cellularity_map",
     "check_geometry",
     "combat",
     "delta_radiomics",
@@ -60,6 +71,8 @@ __all__ = [
     "lesion_deltas",
     "lesion_phenotypes",
     "manifest_features",
+    "multiparametric_habitats",
+    "parker_aif",
     "read_image",
     "read_mask",
     "resample",
@@ -67,5 +80,6 @@ __all__ = [
     "roi_from_mask",
     "synthetic_cohort",
     "synthetic_ct",
+    "tofts_maps",
     "write_volume",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 from ithkit._atomic import atomic_path
 from ithkit._errors import InputError
 from ithkit.imaging._extract import extract_features, prepare
-from ithkit.imaging._habitats import HabitatResult, habitats
+from ithkit.imaging._habitats import HabitatResult
 from ithkit.imaging._io import Volume, read_image, read_mask, write_volume
 from ithkit.imaging._maps import MAP_FEATURES, feature_maps
 from ithkit.imaging._phenotypes import PhenotypeResult, lesion_phenotypes, manifest_features
@@ -89,20 +89,20 @@ def habitats_to_files(
     seed: int = 0,
 ) -> tuple[HabitatResult, list[Path]]:
     """Cluster voxels on map images into habitats; writes ``habitats.nii.gz`` and TSVs."""
-    from ithkit.imaging._io import check_geometry, roi_from_mask
+    from ithkit.imaging._io import roi_from_mask
+    from ithkit.imaging._mri import multiparametric_habitats
 
     if not maps:
         raise InputError("no map image given", fix="pass the map_*.nii.gz files")
     msk = read_mask(mask)
     vols: dict[str, Volume] = {}
     for m in maps:
-        v = read_image(m)
-        check_geometry(v, msk)
         name = Path(m).name.split(".")[0].removeprefix("map_")
-        vols[name] = v
+        vols[name] = read_image(m)
     roi = roi_from_mask(msk, label)
     m01 = Volume(roi.astype(np.uint8), msk.spacing, msk.origin, msk.direction, msk.source)
-    res = habitats(vols, m01, k=k, seed=seed)
+    # maps may come from different sequences: each must be on the mask's grid (checked, named)
+    res = multiparametric_habitats(vols, m01, k=k, seed=seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_volume(res.labels, out / "habitats.nii.gz")
@@ -196,3 +196,46 @@ def filtered_features_to_file(
     table = filtered_features(img, msk, specs, config=cfg)
     _write_tsv(table, Path(out))
     return table
+
+
+def adc_to_file(
+    images: Sequence[str | Path], b_values: Sequence[float], out: str | Path
+) -> tuple[Volume, Path]:
+    """ADC map (mm^2/s) from one diffusion image per b-value, written as NIfTI/NRRD."""
+    from ithkit.imaging._mri import adc_map
+
+    vol = adc_map([read_image(p) for p in images], b_values)
+    write_volume(vol, out)
+    return vol, Path(out)
+
+
+def tofts_to_files(
+    images: Sequence[str | Path],
+    times_s: Sequence[float],
+    out_dir: str | Path,
+    *,
+    mask: str | Path | None = None,
+    extended: bool = True,
+    aif: str | Path | None = None,
+) -> tuple[Any, list[Path]]:
+    """Tofts maps from concentration images (one per time); ``aif`` a one-column text file."""
+    from ithkit.imaging._mri import tofts_maps
+
+    vols = [read_image(p) for p in images]
+    cp = None
+    if aif is not None:
+        try:
+            cp = np.loadtxt(aif, dtype=float, ndmin=1)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read AIF: {exc}".splitlines()[0], source=aif,
+                             fix="one plasma concentration (mmol/l) per line") from exc  # fmt: skip
+    msk = read_mask(mask) if mask is not None else None
+    res = tofts_maps(vols, times_s, aif=cp, extended=extended, mask=msk)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in ("ktrans", "ve", "vp", "kep") if extended else ("ktrans", "ve", "kep"):
+        p = out / f"{name}.nii.gz"
+        write_volume(getattr(res, name), p)
+        paths.append(p)
+    return res, paths
