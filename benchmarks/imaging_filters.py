@@ -317,7 +317,7 @@ def phase2(ct_dir: Path, reference_csv: Path) -> list[dict[str, Any]]:
                 t = filtered_features(img, msk, [spec], config=cfg)
             secs = time.process_time() - t0
             got = dict(zip(t["feature_tag"], t["value"], strict=True))
-            sub = ref[ref.filter_id == f"{cid}.{variant}"]
+            sub = ref[(ref.filter_id == f"{cid}.{variant}") & ref.consensus_value.notna()]
             ok = [abs(got[r.feature_tag] - r.consensus_value) <= r.tolerance
                   for r in sub.itertuples()]  # fmt: skip
             rows.append({"config": f"{cid}.{variant}", "matched": sum(ok), "n": len(ok),
