@@ -37,6 +37,7 @@ from ithkit.imaging._mri import (
 )
 from ithkit.imaging._phenotypes import PhenotypeResult, combat, lesion_phenotypes, manifest_features
 from ithkit.imaging._preprocess import AGGREGATIONS, FeatureConfig, discretise
+from ithkit.imaging._radiogenomics import radiogenomics
 from ithkit.imaging._synthetic import SyntheticLesion, synthetic_cohort, synthetic_ct
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "manifest_features",
     "multiparametric_habitats",
     "parker_aif",
+    "radiogenomics",
     "read_image",
     "read_mask",
     "resample",
