@@ -390,19 +390,38 @@ def _laws(arr: NDArray[np.float64], spacing: tuple[float, ...], spec: FilterSpec
         if spec.rotation_invariant
         else [(tuple(range(spec.dims)), (1,) * spec.dims)]
     )
-    responses = []
-    seen: set[bytes] = set()
+    # Laws kernels are symmetric or antisymmetric: flipping one keeps the response or negates
+    # it, so each axis permutation is convolved once and its sign-flipped rotations follow
+    # exactly (max over +r and -r is |r|; the mean weighs r by the mean sign)
+    parity = {}
+    for a, k in per_axis.items():
+        parity[a] = 1 if np.allclose(k, k[::-1]) else -1 if np.allclose(k, -k[::-1]) else 0
+    factors: dict[tuple[int, ...], list[int]] = {}
     for perm, signs in rots:
-        kernels = {}
-        for i, a in enumerate(axes):
-            k = per_axis[axes[perm[i]]]
-            kernels[a] = k[::-1] if signs[i] < 0 else k
-        key = b"".join(kernels[a].tobytes() for a in axes)
-        if key in seen:
-            continue
-        seen.add(key)
-        responses.append(_separable(arr, kernels, spec.boundary))
-    out = _pool(responses, spec.pooling) if len(responses) > 1 else responses[0]
+        f = 1
+        for i in range(len(axes)):
+            if signs[i] < 0 and parity[axes[perm[i]]] == -1:
+                f = -f
+        factors.setdefault(perm, []).append(f)
+    ndi = import_optional("scipy.ndimage", extra="imaging")
+    mode = _NDIMAGE_MODE[spec.boundary]
+    first: dict[int, NDArray[np.float64]] = {}
+    values = []
+    for perm, fs in factors.items():
+        src = [axes[perm[i]] for i in range(len(axes))]
+        if src[0] not in first:
+            first[src[0]] = ndi.convolve1d(arr, per_axis[src[0]], axis=axes[0], mode=mode)
+        r = first[src[0]]
+        for i in range(1, len(axes)):
+            r = ndi.convolve1d(r, per_axis[src[i]], axis=axes[i], mode=mode)
+        both = 1 in fs and -1 in fs
+        if spec.pooling == "mean":
+            values.append(r * float(np.mean(fs)))
+        elif both:
+            values.append(np.abs(r) if spec.pooling == "max" else -np.abs(r))
+        else:
+            values.append(r * fs[0])
+    out = _pool(values, spec.pooling) if len(values) > 1 else values[0]
     if spec.energy_distance is not None:
         ndi = import_optional("scipy.ndimage", extra="imaging")
         size = [1] * arr.ndim
