@@ -226,3 +226,34 @@ def test_statistics_on_the_grown_roi_box_equal_the_whole_image(settings: dict[st
     full = filter_image(vol, spec).array
     ref = roi_features(full, roi, (1.0, 1.0, 1.0), families=("intensity_statistics",))
     np.testing.assert_allclose(t.loc[ref["feature"]].to_numpy(), ref["value"], rtol=1e-10)
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean", "min"])
+def test_laws_pooling_equals_brute_force_over_24_rotations(pooling: str) -> None:
+    # ithkit convolves each axis permutation once and derives the flipped rotations; here every
+    # one of the 24 rotated kernels is applied explicitly
+    from scipy import ndimage
+
+    from ithkit.imaging._filters import _LAWS, _rotations
+
+    rng = np.random.default_rng(4)
+    arr = rng.normal(size=(9, 10, 11))
+    names = ["E5", "W5", "S5"]  # x, y, z: antisymmetric, antisymmetric, symmetric
+    got = filter_image(
+        Volume(arr, *GEO),
+        filter="laws",
+        laws_kernel="".join(names),
+        rotation_invariant=True,
+        pooling=pooling,
+        boundary="mirror",
+    ).array
+    per_axis = {2: _LAWS[names[0]], 1: _LAWS[names[1]], 0: _LAWS[names[2]]}
+    responses = []
+    for perm, signs in _rotations(3):
+        out = arr
+        for i in range(3):
+            k = per_axis[perm[i]]
+            out = ndimage.convolve1d(out, k[::-1] if signs[i] < 0 else k, axis=i, mode="reflect")
+        responses.append(out)
+    ref = getattr(np, pooling)(np.stack(responses), axis=0)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
