@@ -59,6 +59,7 @@ EPIGENETIC_SUMMARY: Final = "epigenetic_summary"
 EPIGENETIC_REGIONS: Final = "epigenetic_regions"
 EPIGENETIC_DISTANCE: Final = "epigenetic_distance"
 EPIGENETIC_ITH: Final = "epigenetic_ith"
+IMAGING_DELTAS: Final = "imaging_deltas"
 
 # tables the store creates itself; everything else is a module's result table
 CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)

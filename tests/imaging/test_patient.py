@@ -31,10 +31,15 @@ def test_patient_with_images(tmp_path: Path) -> None:
     res = analyze(PatientData("P01", images=images), PatientResults(), tmp_path / "out", seed=0)
     assert set(res.tables) == {
         _names.IMAGING_FEATURES, _names.IMAGING_VOLUMES, _names.IMAGING_HABITATS,
-        _names.IMAGING_PHENOTYPES,
+        _names.IMAGING_PHENOTYPES, _names.IMAGING_DELTAS,
     }  # fmt: skip
+    # the repeated scan (same files) changes nothing: every delta of that lesion is 0
+    deltas = res.tables[_names.IMAGING_DELTAS]
+    assert set(deltas["lesion_id"]) == {str(manifest.loc[0, "lesion_id"])}
+    assert (deltas.loc[deltas["timepoint"] == 1, "delta"].abs() < 1e-9).all()
     vol = res.tables[_names.IMAGING_VOLUMES]
     assert len(vol) == 5 and (vol["volume_ml"] > 0.1).all()
     assert (tmp_path / "out" / "imaging" / "features.config.yaml").exists()
     html = render_html(res.sections, title="P01")
-    assert "Imaging heterogeneity" in html and html.count("<svg") >= 5
+    assert "Imaging heterogeneity" in html and html.count("<svg") >= 6
+    assert "feature trajectories" in html

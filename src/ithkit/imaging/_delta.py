@@ -126,7 +126,7 @@ def lesion_deltas(wide: Any, *, dates: Any = None) -> Any:
         Long: ``patient_id, lesion_id, feature, timepoint, baseline_timepoint, value,
         baseline_value, delta, delta_rel, days, delta_per_day``. ``delta_rel`` is a fraction
         (NaN when the baseline value is 0); ``days`` and ``delta_per_day`` are NaN without
-        dates. Baseline = the lesion's earliest timepoint.
+        dates. Baseline = the lesion's earliest timepoint; lesions scanned once are left out.
 
     Raises
     ------
@@ -180,7 +180,7 @@ def lesion_deltas(wide: Any, *, dates: Any = None) -> Any:
             source="features",
             fix="delta-radiomics needs >= 2 scans of a lesion",
         )
-    w = w.sort_values(list(_ID)).reset_index(drop=True)
+    w = w[counts >= 2].sort_values(list(_ID)).reset_index(drop=True)
     base = w.groupby(["patient_id", "lesion_id"], sort=False).transform("first")
     long = []
     for f in feats:

@@ -117,6 +117,7 @@ def imaging_section(
     maps: dict[str, Any] | None = None,
     habitat: HabitatResult | None = None,
     phenotypes: PhenotypeResult | None = None,
+    deltas: pd.DataFrame | None = None,
 ) -> Section:
     """The imaging section.
 
@@ -151,6 +152,9 @@ def imaging_section(
             items.append(Table("Habitats", habitat.table, "k chosen by the mean silhouette width."))
     if volumes["timepoint"].nunique() > 1:
         items.append(_figure("Lesion volumes", lambda: lesion_volumes(volumes)))
+    if deltas is not None and len(deltas):
+        items.append(_figure("Delta-radiomics: feature trajectories",
+                             lambda: feature_trajectories(deltas)))  # fmt: skip
     if phenotypes is not None:
         items.append(_figure("Lesion phenotypes", lambda: phenotype_heatmap(phenotypes)))
         note = "mean bootstrap Jaccard per phenotype (> 0.75 stable, < 0.6 unstable)."
@@ -169,9 +173,12 @@ def feature_trajectories(result: Any, *, features: list[str] | None = None, max_
     """Delta-radiomics trajectories: relative change from baseline per lesion, one panel per
     feature (``volume_ml`` first, then the repeatable features that change most).
 
-    ``result`` is an :class:`ithkit.imaging.DeltaResult`; nothing is recomputed.
+    ``result`` is an :class:`ithkit.imaging.DeltaResult` or its ``deltas`` table; nothing is
+    recomputed.
     """
-    d = result.deltas
+    d = result.deltas if hasattr(result, "deltas") else result
+    if "repeatable" not in d.columns:
+        d = d.assign(repeatable=pd.NA)
     if features is None:
         pool = d
         if d["repeatable"].notna().any():

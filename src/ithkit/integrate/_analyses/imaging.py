@@ -84,6 +84,18 @@ def analyze(
         write_table(pheno.assignments, out / "phenotypes.tsv")
         write_table(pheno.patients, out / "phenotype_patients.tsv")
         tables[_names.IMAGING_PHENOTYPES] = pheno.assignments
+    deltas = None
+    if data.images.groupby("lesion_id")["timepoint"].nunique().max() >= 2:
+        # delta-radiomics: every lesion's change from its baseline scan, feature by feature
+        from ithkit.imaging import lesion_deltas
+
+        wide = feats.assign(
+            key=feats["family"] + ":" + feats["feature"] + ":" + feats["aggregation"]
+        ).pivot_table(index=["patient_id", "lesion_id", "timepoint"], columns="key", values="value")
+        wide = wide.reset_index().merge(volumes, on=["patient_id", "lesion_id", "timepoint"])
+        deltas = lesion_deltas(wide)
+        write_table(deltas, out / "feature_deltas.tsv")
+        tables[_names.IMAGING_DELTAS] = deltas
     section = imaging_section(
         volumes=volumes,
         features=base_feats[base_feats["lesion_id"] == lid].drop(
@@ -93,6 +105,7 @@ def analyze(
         maps=maps,
         habitat=hab,
         phenotypes=pheno,
+        deltas=deltas,
     )
     profile = [
         ProfileScore("n_lesions_imaged", int(feats["lesion_id"].nunique()), "lesions",
