@@ -257,3 +257,26 @@ def test_laws_pooling_equals_brute_force_over_24_rotations(pooling: str) -> None
         responses.append(out)
     ref = getattr(np, pooling)(np.stack(responses), axis=0)
     np.testing.assert_allclose(got, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("boundary", ["mirror", "periodic", "constant", "nearest"])
+def test_gabor_equals_direct_convolution_of_the_padded_image(boundary: str) -> None:
+    # the fast path folds the kernel onto one period of the extension (mirror, periodic, zeros);
+    # here the image is padded by the kernel half-width and convolved directly, slice by slice
+    from scipy.signal import convolve2d
+
+    rng = np.random.default_rng(5)
+    arr = rng.normal(size=(3, 9, 11))
+    sigma, lam, gamma, theta = 2.0, 3.0, 0.7, np.deg2rad(30.0)
+    got = filter_image(Volume(arr, *GEO), filter="gabor", sigma_mm=sigma, wavelength_mm=lam,
+                       gamma=gamma, theta_deg=30.0, boundary=boundary, dims=2).array  # fmt: skip
+    half = int(np.floor(7 * sigma + 0.5))  # 14 > the image: the extension wraps several times
+    yy, xx = np.mgrid[-half : half + 1, -half : half + 1].astype(float)
+    xr = xx * np.cos(theta) + yy * np.sin(theta)
+    yr = -xx * np.sin(theta) + yy * np.cos(theta)
+    g = np.exp(-(xr**2 + gamma**2 * yr**2) / (2 * sigma**2)) * np.exp(2j * np.pi * xr / lam)
+    mode = {"mirror": "symmetric", "periodic": "wrap", "constant": "constant", "nearest": "edge"}
+    ref = np.stack([
+        np.abs(convolve2d(np.pad(s, half, mode=mode[boundary]), g, mode="valid")) for s in arr
+    ])  # fmt: skip
+    np.testing.assert_allclose(got, ref, atol=1e-5 * np.abs(ref).max())

@@ -454,17 +454,41 @@ def _gabor_plane(
         degrees = np.array([spec.theta_deg])
     folded = np.mod(degrees, 180.0)
     unique, counts = np.unique(np.round(folded, 9), return_counts=True)
-    pad = {a: half for a in axes}
-    padded = _pad(arr, pad, spec.boundary)
-    # a circular convolution of length >= n + 2 half leaves the central n outputs un-aliased
-    size = [sfft.next_fast_len(padded.shape[a], real=False) for a in axes]
-    # single precision: the FFTs dominate the cost; response error ~1e-6 of its range
-    spec_img = sfft.fftn(padded.astype(np.complex64), s=size, axes=axes)
     kshape = [1] * arr.ndim
     kshape[axes[0]], kshape[axes[1]] = 2 * half + 1, 2 * half + 1
     crop = [slice(None)] * arr.ndim
-    for a in axes:
-        crop[a] = slice(2 * half, 2 * half + arr.shape[a])
+    periodic = spec.boundary in ("periodic", "mirror", "constant")
+    if periodic:
+        # the mirror ("symmetric") extension is periodic with period 2n, the periodic one with
+        # n: the linear convolution equals a circular one over one period with the kernel
+        # folded onto it (exact, and far smaller than padding by the kernel half-width); zero
+        # padding needs a period of n + half (the wrapped part then only reads zeros)
+        ext = arr
+        if spec.boundary == "mirror":
+            for a in axes:
+                ext = np.concatenate([ext, np.flip(ext, axis=a)], axis=a)
+        elif spec.boundary == "constant":
+            width = [(0, 0)] * arr.ndim
+            for a in axes:
+                n_a = arr.shape[a]
+                width[a] = (0, sfft.next_fast_len(max(n_a + half, 2 * half + 1)) - n_a)
+            ext = np.pad(arr, width)
+        size = [ext.shape[a] for a in axes]
+        spec_img = sfft.fftn(ext.astype(np.complex64), axes=axes)
+        iy = np.mod(yy.astype(int), size[0])
+        ix = np.mod(xx.astype(int), size[1])
+        kshape[axes[0]], kshape[axes[1]] = size[0], size[1]
+        for a in axes:
+            crop[a] = slice(0, arr.shape[a])
+    else:
+        pad = {a: half for a in axes}
+        padded = _pad(arr, pad, spec.boundary)
+        # a circular convolution of length >= n + 2 half leaves the central n outputs un-aliased
+        size = [sfft.next_fast_len(padded.shape[a], real=False) for a in axes]
+        # single precision: the FFTs dominate the cost; response error ~1e-6 of its range
+        spec_img = sfft.fftn(padded.astype(np.complex64), s=size, axes=axes)
+        for a in axes:
+            crop[a] = slice(2 * half, 2 * half + arr.shape[a])
     responses = []
     for th in np.deg2rad(unique):
         # IBSI: x' = x cos t + y sin t, y' = -x sin t + y cos t (x: columns, y: rows)
@@ -473,7 +497,12 @@ def _gabor_plane(
         g = np.exp(-(xr**2 + spec.gamma**2 * yr**2) / (2 * s**2)) * np.exp(
             1j * 2 * np.pi * xr / lam
         )
-        spec_k = sfft.fftn(g.reshape(kshape).astype(np.complex64), s=size, axes=axes)
+        if periodic:
+            kern = np.zeros((size[0], size[1]), dtype=np.complex128)
+            np.add.at(kern, (iy, ix), g)
+            spec_k = sfft.fftn(kern.reshape(kshape).astype(np.complex64), axes=axes)
+        else:
+            spec_k = sfft.fftn(g.reshape(kshape).astype(np.complex64), s=size, axes=axes)
         full = sfft.ifftn(spec_img * spec_k, axes=axes)
         responses.append(np.abs(full[tuple(crop)]).astype(np.float64))
     if len(responses) == 1:
