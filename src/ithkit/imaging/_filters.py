@@ -575,12 +575,26 @@ def _wavelet(arr: NDArray[np.float64], spacing: tuple[float, ...], spec: FilterS
         for perm, signs in rots:
             key = signs if spec.level > 1 else (1,) * spec.dims
             groups.setdefault(key, []).append(perm)
-        total = np.zeros_like(arr)
-        sg = import_optional("scipy.signal", extra="imaging")
+        sfft = import_optional("scipy.fft", extra="imaging")
+        total_spec: Any = None
+        size: list[int] | None = None
+        shape_pad: tuple[int, ...] = arr.shape
+        halves: dict[int, int] = {}
+        ndi = import_optional("scipy.ndimage", extra="imaging")
+        cache: dict[tuple[int, ...], NDArray[np.float64]] = {}
         for key, perms in groups.items():
             out = arr
+            # low-pass stages: the result after axis i of level 1 depends only on the flips of
+            # axes 0..i, so groups share those passes
             for lev in range(1, spec.level):
-                out = _separable(out, level_kernels(perms[0], key, lev), spec.boundary)
+                ks = level_kernels(perms[0], key, lev)
+                for i, a in enumerate(axes):
+                    memo = (lev, i, *key[: i + 1]) if lev == 1 else (lev, i, *key)
+                    if memo not in cache:
+                        cache[memo] = ndi.convolve1d(
+                            out, ks[a], axis=a, mode=_NDIMAGE_MODE[spec.boundary]
+                        )
+                    out = cache[memo]
             kernel = None
             # level 1: every (perm, signs) pair in one kernel; level > 1: the group's perms
             pairs = rots if spec.level == 1 else [(p, key) for p in perms]
@@ -595,8 +609,19 @@ def _wavelet(arr: NDArray[np.float64], spacing: tuple[float, ...], spec: FilterS
             assert kernel is not None
             half = {a: kernel.shape[a] // 2 for a in axes}
             padded = _pad(out, half, spec.boundary)
-            total += sg.fftconvolve(padded, kernel / len(pairs), mode="valid") * len(pairs)
-        return total / len(rots)
+            if size is None:
+                # circular length >= padded length keeps the valid part free of wrap-around
+                size = [sfft.next_fast_len(padded.shape[a], real=True) for a in axes]
+            # the groups' products add up in the Fourier domain: one inverse transform
+            prod = sfft.rfftn(padded, s=size, axes=axes) * sfft.rfftn(kernel, s=size, axes=axes)
+            total_spec = prod if total_spec is None else total_spec + prod
+            shape_pad, halves = padded.shape, half
+        assert total_spec is not None
+        full = sfft.irfftn(total_spec, s=size, axes=axes)
+        crop = [slice(None)] * arr.ndim
+        for a in axes:
+            crop[a] = slice(2 * halves[a], shape_pad[a])
+        return np.asarray(full[tuple(crop)]) / len(rots)
     responses = []
     for perm, signs in rots:
         out = arr
