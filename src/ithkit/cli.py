@@ -1100,6 +1100,38 @@ def pathology_simulate(
     typer.echo(f"written   {paths[0]} and {paths[1]}")
 
 
+@imaging_app.command("radiogenomics")
+def imaging_radiogenomics(
+    features: Annotated[
+        Path, typer.Argument(help="Lesion features: patient_id, lesion_id, feature columns.")
+    ],
+    genomic: Annotated[
+        Path, typer.Argument(help="Lesion genomic state: patient_id, lesion_id, variables.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output TSV of associations.")],
+    fdr: Annotated[float, typer.Option(help="False discovery rate (Benjamini-Hochberg).")] = 0.1,
+) -> None:
+    """Imaging feature vs genomic state of the same lesions, with FDR control."""
+    import pandas as pd
+
+    from ithkit._atomic import atomic_path
+    from ithkit.imaging import radiogenomics
+
+    frames = []
+    for path in (features, genomic):
+        if not path.exists():
+            raise InputError("file not found", source=path, fix="check the path")
+        sep = "," if path.suffix == ".csv" else "\t"
+        frames.append(pd.read_csv(path, sep=sep, dtype={"patient_id": str, "lesion_id": str}))
+    res = radiogenomics(frames[0], frames[1], fdr=fdr)
+    with atomic_path(out) as tmp:
+        res.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    typer.echo(f"{len(res)} tests; {int(res['significant'].sum())} with q <= {fdr}")
+    for line in res.loc[res["significant"], "summary"].head(5):
+        typer.echo(f"  {line}")
+    typer.echo(f"written   {out}")
+
+
 # ---------------------------------------------------------------------------------------------
 # functional heterogeneity: dose-response fits, collateral sensitivity, therapy design
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,3 +56,18 @@ def test_bad_input() -> None:
         radiogenomics(feats.drop(columns="lesion_id"), gen)
     with pytest.raises(InputError, match="fdr"):
         radiogenomics(feats, gen, fdr=5)
+
+
+def test_radiogenomics_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ithkit.cli import main
+
+    feats, gen = _cohort()
+    feats.to_csv(tmp_path / "features.tsv", sep="\t", index=False)
+    gen.to_csv(tmp_path / "genomic.csv", index=False)
+    out = tmp_path / "assoc.tsv"
+    with pytest.raises(SystemExit) as info:
+        main(["imaging", "radiogenomics", str(tmp_path / "features.tsv"),
+              str(tmp_path / "genomic.csv"), "--out", str(out), "--fdr", "0.05"])  # fmt: skip
+    assert info.value.code in (0, None)
+    assert "lesions with KRAS have lower adc" in capsys.readouterr().out
+    assert pd.read_csv(out, sep="\t")["significant"].sum() == 2
