@@ -457,7 +457,12 @@ def _gabor_plane(
     kshape = [1] * arr.ndim
     kshape[axes[0]], kshape[axes[1]] = 2 * half + 1, 2 * half + 1
     crop = [slice(None)] * arr.ndim
-    periodic = spec.boundary in ("periodic", "mirror", "constant")
+    periodic = spec.boundary in ("periodic", "constant")
+    if spec.boundary == "mirror":
+        # one mirror period is 2n per axis; padding costs n + 2 half: take the smaller grid
+        periodic = math.prod(2 * arr.shape[a] for a in axes) < math.prod(
+            arr.shape[a] + 2 * half for a in axes
+        )
     if periodic:
         # the mirror ("symmetric") extension is periodic with period 2n, the periodic one with
         # n: the linear convolution equals a circular one over one period with the kernel
