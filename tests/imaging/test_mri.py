@@ -171,3 +171,25 @@ def test_adc_tofts_habitats_commands(tmp_path: Path) -> None:
     assert info.value.code in (0, None)
     table = pd.read_csv(tmp_path / "hab" / "habitats.tsv", sep="\t")
     assert "low ADC, high Ktrans: cellular, perfused" in set(table["profile"])
+
+
+def test_habitats_over_time_keep_baseline_definitions() -> None:
+    from ithkit.imaging import habitats_over_time
+
+    rng = np.random.default_rng(3)
+
+    def scan(n_viable: int) -> dict[str, Volume]:
+        viable = np.zeros((8, 8, 8), dtype=bool)
+        viable[:, :n_viable] = True
+        adc = np.where(viable, 0.8e-3, 2.2e-3) + rng.normal(0, 5e-5, viable.shape)
+        kt = np.where(viable, 0.25, 0.03) + rng.normal(0, 0.01, viable.shape)
+        return {"adc": Volume(adc, *GEO), "ktrans": Volume(kt, *GEO)}
+
+    mask = Volume(np.ones((8, 8, 8)), *GEO)
+    # therapy: the viable, perfused habitat shrinks from 4/8 to 2/8 then 1/8 of the lesion
+    t = habitats_over_time({0: scan(4), 1: scan(2), 2: scan(1)}, {0: mask, 1: mask, 2: mask}, k=2)
+    viable = t[t["profile"] == "low ADC, high Ktrans: cellular, perfused"]
+    assert viable["volume_fraction"].tolist() == pytest.approx([0.5, 0.25, 0.125])
+    assert viable["volume_ml"].iloc[0] == pytest.approx(256 * 8 / 1000)
+    with pytest.raises(InputError, match="same maps"):
+        habitats_over_time({0: scan(4), 1: {"adc": scan(2)["adc"]}}, {0: mask, 1: mask})

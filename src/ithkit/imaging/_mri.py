@@ -427,3 +427,90 @@ def multiparametric_habitats(
         labels=res.labels, k=res.k, table=table, selection=res.selection,
         diversity=res.diversity, evenness=res.evenness,
     )  # fmt: skip
+
+
+def habitats_over_time(
+    maps: Mapping[int, Mapping[str, Volume]],
+    masks: Mapping[int, Volume],
+    *,
+    k: int | None = None,
+    seed: int = 0,
+) -> Any:
+    """Habitat volumes of one lesion over time, with habitats defined at baseline.
+
+    The baseline (earliest timepoint) is clustered by :func:`multiparametric_habitats`; every
+    later voxel is standardised with the *baseline* ROI mean and SD of each map and assigned to
+    the nearest baseline habitat centre, so habitat 2 means the same tissue profile at every
+    timepoint (clustering each scan anew would relabel and redraw the habitats).
+
+    Parameters
+    ----------
+    maps
+        ``{timepoint: {map name: Volume}}``, the same map names at every timepoint; each
+        timepoint's maps on that timepoint's mask grid.
+    masks
+        ``{timepoint: mask}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``timepoint, habitat, profile, n_voxels, volume_ml, volume_fraction``.
+
+    Examples
+    --------
+    >>> geo = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (1, 0, 0, 0, 1, 0, 0, 0, 1))
+    >>> def adc(n_low):
+    ...     a = np.full((4, 4, 8), 2.0e-3); a[:, :, :n_low] = 0.8e-3
+    ...     return {"adc": Volume(a, *geo)}
+    >>> t = habitats_over_time({0: adc(4), 1: adc(2)}, {0: Volume(np.ones((4, 4, 8)), *geo),
+    ...                         1: Volume(np.ones((4, 4, 8)), *geo)}, k=2)
+    >>> t[t["habitat"] == 1]["volume_fraction"].tolist()
+    [0.5, 0.25]
+    """
+    import pandas as pd
+
+    from ithkit.imaging._io import roi_from_mask
+
+    if not maps or set(maps) != set(masks):
+        raise InputError("maps and masks must name the same timepoints", source="maps",
+                         fix="one mask per timepoint with maps")  # fmt: skip
+    tps = sorted(maps)
+    names = list(maps[tps[0]])
+    for tp in tps:
+        if list(maps[tp]) != names:
+            raise InputError(f"timepoint {tp} has maps {list(maps[tp])}, baseline {names}",
+                             source="maps", fix="the same maps at every timepoint")  # fmt: skip
+    base = multiparametric_habitats(maps[tps[0]], masks[tps[0]], k=k, seed=seed)
+    roi0 = roi_from_mask(masks[tps[0]])
+    x0 = np.stack([np.asarray(maps[tps[0]][n].array, dtype=float)[roi0] for n in names], axis=1)
+    mu, sd = np.nanmean(x0, axis=0), np.nanstd(x0, axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    lab0 = np.asarray(base.labels.array)[roi0]
+    centres = np.stack([((x0[lab0 == h] - mu) / sd).mean(axis=0) for h in range(1, base.k + 1)])
+    profiles = dict(zip(base.table["habitat"], base.table["profile"], strict=True))
+    rows = []
+    for tp in tps:
+        mask = masks[tp]
+        if tp != tps[0]:
+            for name, vol in maps[tp].items():
+                if vol.array.shape != mask.array.shape or not np.allclose(
+                    vol.spacing, mask.spacing, atol=1e-3
+                ):
+                    raise InputError(
+                        f"map {name!r} of timepoint {tp} is not on that timepoint's mask grid",
+                        source=vol.source or name,
+                        fix="register and resample every map to one grid first",
+                    )
+        roi = roi_from_mask(mask)
+        x = np.stack([np.asarray(maps[tp][n].array, dtype=float)[roi] for n in names], axis=1)
+        z = (x - mu) / sd
+        ok = np.all(np.isfinite(z), axis=1)
+        d = ((z[ok, None, :] - centres[None]) ** 2).sum(axis=2)
+        lab = d.argmin(axis=1) + 1
+        counts = np.bincount(lab, minlength=base.k + 1)[1:]
+        vox_ml = float(np.prod(mask.spacing)) / 1000.0
+        for h in range(1, base.k + 1):
+            rows.append({"timepoint": int(tp), "habitat": h, "profile": profiles[h],
+                         "n_voxels": int(counts[h - 1]), "volume_ml": counts[h - 1] * vox_ml,
+                         "volume_fraction": counts[h - 1] / max(1, counts.sum())})  # fmt: skip
+    return pd.DataFrame(rows)
