@@ -58,13 +58,28 @@ def demo(
     store: Annotated[
         Path | None, typer.Option(help="Cohort store file (default OUT/ithkit.duckdb).")
     ] = None,
+    show_identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--show-identifiers",
+            help="Show identifying manifest attributes (names, birth dates, record numbers) in "
+            "the report; by default only the pseudonymous patient_id.",
+        ),
+    ] = False,
 ) -> None:
     """Run a virtual patient end to end: data files, cohort store and report.html."""
     from ithkit.integrate import run_demo
 
     if seed < 0:
         raise InputError(f"--seed is {seed}", source="--seed", fix="give an integer >= 0")
-    result = run_demo(out, seed=seed, n_regions=regions, store=store, show_progress=True)
+    result = run_demo(
+        out,
+        seed=seed,
+        n_regions=regions,
+        store=store,
+        show_progress=True,
+        show_identifiers=show_identifiers,
+    )
     typer.echo(f"data      {out / 'data'}")
     _print_run(result)
 
@@ -92,6 +107,14 @@ def run(
     scheduler: Annotated[
         str | None, typer.Option(help="Cohorts: address of a running Dask scheduler.")
     ] = None,
+    show_identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--show-identifiers",
+            help="Show identifying manifest attributes (names, birth dates, record numbers) in "
+            "the report; by default only the pseudonymous patient_id.",
+        ),
+    ] = False,
 ) -> None:
     """Analyse a patient (or a cohort), add it to the cohort store and write report.html."""
     if seed is not None and seed < 0:
@@ -99,7 +122,14 @@ def run(
     if manifest.is_file() and manifest.suffix.lower() in (".yaml", ".yml"):
         from ithkit.integrate import run_patient
 
-        result = run_patient(manifest, out, store=store, seed=seed, show_progress=True)
+        result = run_patient(
+            manifest,
+            out,
+            store=store,
+            seed=seed,
+            show_progress=True,
+            show_identifiers=show_identifiers,
+        )
         _print_run(result)
         return
 

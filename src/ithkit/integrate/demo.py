@@ -18,6 +18,7 @@ def run_demo(
     n_regions: int = 4,
     store: str | Path | None = None,
     show_progress: bool = False,
+    show_identifiers: bool = False,
 ) -> PatientRun:
     """Generate a virtual patient, write its files, store them and write the report.
 
@@ -36,6 +37,8 @@ def run_demo(
         Cohort store path (default ``out_dir/ithkit.duckdb``).
     show_progress
         One line per stage with its time, on stderr.
+    show_identifiers
+        Show identifying manifest attributes in the report (the virtual patient has none).
 
     Notes
     -----
@@ -90,6 +93,7 @@ def run_demo(
         store=store,
         seed=seed,
         show_progress=show_progress,
+        show_identifiers=show_identifiers,
         extra_sections=[truth],
         extra_tables={
             _names.TRUTH_CLONES: vp.clones,

@@ -180,13 +180,22 @@ def input_tables(data: PatientData) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def report_sections(data: PatientData, results: PatientResults | None = None) -> list[Section]:
-    """The input sections of the report (the analyses' sections follow them)."""
+def report_sections(
+    data: PatientData, results: PatientResults | None = None, *, show_identifiers: bool = False
+) -> list[Section]:
+    """The input sections of the report (the analyses' sections follow them).
+
+    Identifying manifest attributes (names, birth dates, record numbers... see
+    :data:`ithkit.report.sections.IDENTIFYING_KEY_PATTERNS`) are shown only with
+    ``show_identifiers``. The regions table comes with the genomic analysis.
+    """
     from ithkit.report import sections
 
-    out = [sections.patient_section(data.patient_id, {**data.attributes, **data.summary()})]
-    if data.variants is not None:
-        out.append(sections.regions_section(data.variants, data.purity))
+    out = [
+        sections.patient_section(
+            data.patient_id, data.summary(), data.attributes, show_identifiers=show_identifiers
+        )
+    ]
     if data.ctdna is not None and (results is None or "liquid" not in results):
         out.append(sections.ctdna_section(data.ctdna))
     return out
@@ -236,13 +245,15 @@ def build_patient(
     seed: int | None = None,
     analyses: Sequence[str] | None = None,
     show_progress: bool = False,
+    show_identifiers: bool = False,
 ) -> PatientResult:
     """Validate a patient's files, run every analysis, write the profile, the concordance,
     the findings and ``out_dir/report.html``.
 
     Nothing is written to a cohort store: :func:`run_patient` does that, and the cohort runner
     of :mod:`ithkit.scale` hands the tables to the store as Parquet. ``seed`` defaults to the
-    manifest's ``seed`` (0 when it has none).
+    manifest's ``seed`` (0 when it has none). The report shows the manifest's pseudonymous
+    ``patient_id``; identifying attributes appear only with ``show_identifiers``.
     """
     from ithkit.integrate.findings import patient_findings
     from ithkit.integrate.profile import concordance, patient_profile
@@ -269,7 +280,7 @@ def build_patient(
     tables[_names.CONCORDANCE] = conc
     tables[_names.FINDINGS] = findings
     sections = [first_screen(data.patient_id, profile, findings, conc)]
-    sections += report_sections(data, results)
+    sections += report_sections(data, results, show_identifiers=show_identifiers)
     conc_section = concordance_section(conc)
     if conc_section is not None:
         sections.append(conc_section)
@@ -298,6 +309,7 @@ def run_patient(
     seed: int | None = None,
     analyses: Sequence[str] | None = None,
     show_progress: bool = False,
+    show_identifiers: bool = False,
 ) -> PatientRun:
     """Validate a patient's files, analyse them, store them and write ``out_dir/report.html``.
 
@@ -322,6 +334,9 @@ def run_patient(
         the inputs only.
     show_progress
         One line per module with its time, on stderr.
+    show_identifiers
+        Show identifying manifest attributes (names, birth dates, record numbers...) in the
+        report; by default only the pseudonymous ``patient_id`` identifies the patient.
 
     Returns
     -------
@@ -350,6 +365,7 @@ def run_patient(
         seed=seed,
         analyses=analyses,
         show_progress=show_progress,
+        show_identifiers=show_identifiers,
     )
     data = result.data
     used_seed = seed if seed is not None else (data.seed if data.seed is not None else 0)

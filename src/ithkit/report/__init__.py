@@ -8,23 +8,29 @@ own section builder; :func:`write_report` renders them in order.
 from __future__ import annotations
 
 from ithkit.report._render import (
+    Alert,
     Figure,
     Findings,
     KeyValues,
     Section,
     Table,
     Text,
+    format_value,
+    human_header,
     render_html,
     write_report,
 )
 
 __all__ = [
+    "Alert",
     "Figure",
     "Findings",
     "KeyValues",
     "Section",
     "Table",
     "Text",
+    "format_value",
+    "human_header",
     "render_html",
     "write_report",
 ]

@@ -136,7 +136,7 @@ def muller_plot(
     ax.set_xlim(t.min(), t.max())
     ax.set_ylim(0, 1.0)
     ax.set_xlabel("days")
-    ax.set_ylabel("fraction of tumour")
+    ax.set_ylabel("fraction of tumour (0-1)")
     ax.set_title("Clonal composition (bars: therapy on)", fontsize=10, pad=14)
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
@@ -164,9 +164,9 @@ def biomarker_plot(
     if positive.size and positive.max() / positive.min() > 100:
         ax1.set_yscale("log")  # a wide range (e.g. ctDNA under effective therapy)
     ax1.set_xlabel("days")
-    ax1.set_ylabel(biomarker_name)
+    ax1.set_ylabel(biomarker_name if "(" in biomarker_name else f"{biomarker_name} (model units)")
     ax1.set_title(f"{biomarker_name} under therapy", fontsize=10)
-    ax1.legend(fontsize=7, frameon=False)
+    ax1.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     if ax2 is not None:
         _shade(ax2, trajectory)
         for i, p in enumerate(populations):
@@ -175,9 +175,9 @@ def biomarker_plot(
                      label=str(p))  # fmt: skip
         ax2.set_yscale("log")
         ax2.set_xlabel("days")
-        ax2.set_ylabel("cells")
+        ax2.set_ylabel("cells (count)")
         ax2.set_title("Populations", fontsize=10)
-        ax2.legend(fontsize=7, frameon=False)
+        ax2.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
 
@@ -229,7 +229,8 @@ def evolution_section(simulation: Simulation, *, comparison: Comparison | None =
     if comparison is not None:
         items.append(Table("Policies compared", comparison.table,
                            "time to progression from the start of therapy (blank: none within "
-                           "the horizon); dose in drug-days x dose."))  # fmt: skip
+                           "the horizon); dose in drug-days x dose.",
+                           source="evolution/compare/comparison.tsv"))  # fmt: skip
     note = (
         "Populations follow Lotka-Volterra competition with mutation; therapy switches are "
         "located exactly (ODE events) or at each check (stochastic)."

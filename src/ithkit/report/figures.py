@@ -129,7 +129,9 @@ def clone_tree(
                 heat_ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
                              color="white" if v > 0.6 else "#1d2330")  # fmt: skip
         heat_ax.set_title("Cancer cell fraction per region", fontsize=10)
-        fig.colorbar(im, ax=heat_ax, fraction=0.046, pad=0.04, label="CCF")
+        fig.colorbar(im, ax=heat_ax, fraction=0.046, pad=0.04,
+                     label="CCF (fraction of cancer cells)")  # fmt: skip
+        heat_ax.set_xlabel("region")
     fig.tight_layout()
     return fig
 
@@ -140,7 +142,8 @@ def lesion_sizes(
     ax: Axes | None = None,
     title: str = "Lesion size over time",
 ) -> Figure:
-    """Diameter (mm) of each lesion over time, coloured by organ, and the sum of target lesions.
+    """Diameter (mm) of each lesion over time, coloured by organ (the sum of target diameters is
+    RECIST's: see :mod:`ithkit.report.response`).
 
     Parameters
     ----------
@@ -149,9 +152,9 @@ def lesion_sizes(
         optionally ``date``).
     """
     if ax is None:
-        fig, (ax1, ax2) = new_figure(11, 4, ncols=2)
+        fig, ax1 = new_figure(7, 4)
     else:
-        fig, ax1, ax2 = ax.figure, ax, None
+        fig, ax1 = ax.figure, ax
     x_col = "day" if "date" in lesions.columns and lesions["date"].notna().all() else "timepoint"
     frame = lesions.copy()
     if x_col == "day":
@@ -173,42 +176,41 @@ def lesion_sizes(
     ax1.set_xlabel("days from baseline" if x_col == "day" else "timepoint")
     ax1.set_ylabel("diameter (mm)")
     ax1.set_title(title, fontsize=10)
-    ax1.legend(fontsize=8, frameon=False)
-    if ax2 is not None:
-        target = frame[frame["lesion_class"].astype(str) == "target"]
-        sums = target.groupby(x_col)["diameter_mm"].sum()
-        ax2.plot(sums.index, sums.to_numpy(), marker="o", color="#1d2330")
-        if len(sums):
-            base = float(sums.iloc[0])
-            ax2.axhline(base * 0.7, color="#3a9a5b", ls=":", lw=1, label="-30% of baseline")
-            ax2.axhline(float(sums.min()) * 1.2, color="#b5262b", ls=":", lw=1,
-                        label="+20% over nadir")  # fmt: skip
-        ax2.set_xlabel("days from baseline" if x_col == "day" else "timepoint")
-        ax2.set_ylabel("sum of target diameters (mm)")
-        ax2.set_title("Sum of target lesion diameters", fontsize=10)
-        ax2.legend(fontsize=8, frameon=False)
+    ax1.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
 
 
-def vaf_by_region(variants: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
-    """Distribution of variant allele fractions (alt / depth) per region (strip plot)."""
+def vaf_by_region(
+    mutation_ccf: pd.DataFrame, regions: pd.DataFrame | None = None, *, ax: Axes | None = None
+) -> Figure:
+    """Variant allele fraction of each mutation per region (strip plot), the median as a bar.
+
+    Parameters
+    ----------
+    mutation_ccf
+        ``mutation_id, sample_id, vaf`` (``genomic/mutation_ccf.tsv``).
+    regions
+        ``sample_id, median_vaf`` (``genomic/regions.tsv``): the bars; omitted for none.
+    """
     if ax is None:
         fig, ax = new_figure(8, 3.5)
     else:
         fig = ax.figure
-    depth = variants["ref_counts"] + variants["alt_counts"]
-    vaf = variants["alt_counts"] / depth.where(depth > 0)
-    samples = list(dict.fromkeys(variants["sample_id"].astype(str)))
+    samples = list(dict.fromkeys(mutation_ccf["sample_id"].astype(str)))
+    median = {}
+    if regions is not None and "median_vaf" in regions.columns:
+        median = dict(zip(regions["sample_id"].astype(str), regions["median_vaf"], strict=True))
     rng = np.random.default_rng(0)  # jitter only: fixed so figures are reproducible
     for j, s in enumerate(samples):
-        v = vaf[variants["sample_id"].astype(str) == s].dropna().to_numpy()
-        ax.scatter(j + rng.uniform(-0.25, 0.25, v.size), v, s=8, alpha=0.6,
+        v = mutation_ccf.loc[mutation_ccf["sample_id"].astype(str) == s, "vaf"].dropna()
+        ax.scatter(j + rng.uniform(-0.25, 0.25, len(v)), v.to_numpy(), s=8, alpha=0.6,
                    color=PALETTE[j % len(PALETTE)])  # fmt: skip
-        if v.size:
-            ax.hlines(np.median(v), j - 0.3, j + 0.3, color="#1d2330", lw=1.5)
+        if s in median and pd.notna(median[s]):
+            ax.hlines(float(median[s]), j - 0.3, j + 0.3, color="#1d2330", lw=1.5)
     ax.set_xticks(range(len(samples)), samples)
-    ax.set_ylabel("VAF (alt / depth)")
+    ax.set_xlabel("region")
+    ax.set_ylabel("VAF (alt reads / depth)")
     ax.set_ylim(0, 1)
     ax.set_title("Variant allele fractions per region (bar: median)", fontsize=10)
     fig.tight_layout()
@@ -234,8 +236,8 @@ def ctdna_series(ctdna: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
                 color=PALETTE[i % len(PALETTE)], label=gene)  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("days from baseline" if x_col == "day" else "timepoint")
-    ax.set_ylabel("plasma VAF")
+    ax.set_ylabel("plasma VAF (alt reads / depth)")
     ax.set_title("ctDNA variant allele fractions", fontsize=10)
-    ax.legend(fontsize=7, ncol=2, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig

@@ -29,10 +29,11 @@ def ccf_scatter(mutation_ccf: pd.DataFrame, mutations: pd.DataFrame, a: str, b: 
     ax.plot([0, 1], [0, 1], color="#b0b6c2", lw=0.8, ls=":")
     ax.set_xlim(-0.02, 1.05)
     ax.set_ylim(-0.02, 1.05)
-    ax.set_xlabel(f"CCF in {a}")
-    ax.set_ylabel(f"CCF in {b}")
+    ax.set_xlabel(f"CCF in {a} (fraction of cancer cells)")
+    ax.set_ylabel(f"CCF in {b} (fraction of cancer cells)")
     ax.set_title(f"Cancer cell fractions: {a} vs {b}", fontsize=10)
-    ax.legend(fontsize=7, frameon=False, loc="lower right", ncol=2)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1),
+              title="clone", title_fontsize=7)  # fmt: skip
     fig.tight_layout()
     return fig
 
@@ -58,11 +59,20 @@ def fish_plot(fish: pd.DataFrame, tree: pd.DataFrame) -> Figure:
                 start = bottom[p] + offset.get(p, 0.0)
                 offset[p] = offset.get(p, 0.0) + float(ccf.loc[cid, sample])
             bottom[cid] = start
-            ax.bar(j, float(ccf.loc[cid, sample]), bottom=start, width=0.7, color=colour[cid],
+            # drawn inside its parent's bar and below 1: children whose CCFs (each with its own
+            # error) add up to more than their parent are clipped, never stacked above it
+            top = (
+                1.0
+                if pd.isna(parent)
+                else bottom[str(parent)] + float(ccf.loc[str(parent), sample])
+            )
+            height = max(0.0, min(float(ccf.loc[cid, sample]), top - start, 1.0 - start))
+            ax.bar(j, height, bottom=start, width=0.7, color=colour[cid],
                    edgecolor="white", linewidth=0.6, label=cid if j == 0 else None)  # fmt: skip
     ax.set_xticks(range(len(samples)), samples)
+    ax.set_xlabel("region")
     ax.set_ylim(0, 1.02)
-    ax.set_ylabel("cancer cell fraction")
+    ax.set_ylabel("cancer cell fraction (0-1)")
     ax.set_title("Clone composition per region (clones nested in their parents)", fontsize=10)
     ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
     fig.tight_layout()
@@ -76,11 +86,11 @@ def metrics_bars(metrics: pd.DataFrame) -> Figure:
     x = np.arange(len(per))
     ax1.bar(x, per["math"], color=PALETTE[0])
     ax1.set_xticks(x, per["sample_id"].astype(str))
-    ax1.set_ylabel("MATH")
+    ax1.set_ylabel("MATH (%: 100 x MAD / median VAF)")
     ax1.set_title("MATH per region", fontsize=10)
     ax2.bar(x, per["shannon"], color=PALETTE[1])
     ax2.set_xticks(x, per["sample_id"].astype(str))
-    ax2.set_ylabel("Shannon diversity of clones")
+    ax2.set_ylabel("clone Shannon diversity (nats)")
     ax2.set_title("Clone diversity per region", fontsize=10)
     fig.tight_layout()
     return fig
@@ -93,9 +103,9 @@ def adequacy_curve(curve: pd.DataFrame, asymptote: float) -> Figure:
                 color=PALETTE[2], capsize=3)  # fmt: skip
     if np.isfinite(asymptote):
         ax.axhline(asymptote, color="#8a93a3", ls=":", lw=1, label="extrapolated total")
-        ax.legend(fontsize=8, frameon=False)
-    ax.set_xlabel("regions sampled")
-    ax.set_ylabel("clones detected")
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_xlabel("regions sampled (count)")
+    ax.set_ylabel("clones detected (count, mean ± SD)")
     ax.set_title("Was one biopsy enough?", fontsize=10)
     fig.tight_layout()
     return fig
@@ -107,8 +117,9 @@ def genomic_section(result: GenomicResult) -> Section:
     from ithkit.report.sections import _figure
 
     samples = list(dict.fromkeys(result.mutation_ccf["sample_id"].astype(str)))
-    n_clones = result.clones["clone_id"].nunique()
-    counts = result.mutations["class"].value_counts()
+    whole = result.metrics[result.metrics["sample_id"].astype(str) == "ALL"]
+    n_clones = int(whole["n_clones"].iloc[0]) if len(whole) else result.clones["clone_id"].nunique()
+    counts = result.mutations["class"].value_counts()  # rows of mutations.tsv, by class
     items: list[Item] = [
         Text(
             f"{len(result.mutations)} mutations in {len(samples)} region(s): "
@@ -148,11 +159,24 @@ def genomic_section(result: GenomicResult) -> Section:
         )  # fmt: skip
     items += [_figure(title, draw) for title, draw in figs]
     items += [
-        Table("Heterogeneity metrics", result.metrics),
+        Table(
+            "Heterogeneity metrics",
+            result.metrics,
+            "MATH in %; Shannon in nats.",
+            source="genomic/metrics.tsv",
+        ),
         Table(
             "Tree edges and their support",
             result.tree.edges,
             "support: fraction of the consistent trees that contain the edge (1 = in all)",
+            source="genomic/edges.tsv",
+        ),
+        Table("Clones", result.clones, source="genomic/clones.tsv"),
+        Table(
+            "Cancer cell fraction of each mutation",
+            result.mutation_ccf,
+            source="genomic/mutation_ccf.tsv",
+            collapsed=True,
         ),
     ]
     return Section("genomic", "Genomic heterogeneity", items)

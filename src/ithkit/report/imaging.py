@@ -16,6 +16,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from ithkit.imaging import HabitatResult, PhenotypeResult, Volume
 
 
+# units of the voxel-wise maps the report draws (CT in HU; IBSI entropy is in bits)
+MAP_UNITS = {"mean": "HU", "median": "HU", "minimum": "HU", "maximum": "HU", "variance": "HU²",
+             "entropy": "bits"}  # fmt: skip
+
+
 def _roi_slice(mask: Volume) -> int:
     """The axial slice with the largest ROI area."""
     return int(np.argmax((np.asarray(mask.array) > 0).sum(axis=(1, 2))))
@@ -45,7 +50,9 @@ def map_overlay(image: Volume, fmap: Volume, mask: Volume, *, name: str = "") ->
     ax.imshow(image.array[z], cmap="gray", vmin=-160, vmax=240, aspect=_aspect(image))
     arr = np.ma.masked_invalid(np.asarray(fmap.array[z], dtype=float))
     im = ax.imshow(arr, cmap="magma", alpha=0.85, aspect=_aspect(image))
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.colorbar(
+        im, ax=ax, fraction=0.046, pad=0.04, label=f"local {name} ({MAP_UNITS.get(name, 'a.u.')})"
+    )
     ax.set_title(f"{name} map (slice {z})", fontsize=9)
     ax.axis("off")
     return fig
@@ -104,7 +111,7 @@ def lesion_volumes(volumes: pd.DataFrame) -> Figure:
     ax.set_xlabel("timepoint")
     ax.set_ylabel("volume (ml)")
     ax.set_title("Lesion volume over time (mesh volume)", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
 
@@ -133,11 +140,11 @@ def imaging_section(
     }
     if habitat is not None:
         summary["habitats (mapped lesion)"] = habitat.k
-        summary["habitat diversity (nats)"] = round(habitat.diversity, 3)
+        summary["habitat diversity (nats)"] = habitat.diversity
     if phenotypes is not None:
         summary["lesion phenotypes"] = len(phenotypes.stability)
         het = phenotypes.patients["heterogeneity"]
-        summary["interlesional heterogeneity"] = round(float(het.iloc[0]), 3) if len(het) else "n/a"
+        summary["interlesional heterogeneity"] = float(het.iloc[0]) if len(het) else "n/a"
     items.append(KeyValues("Imaging summary", summary))
     if lesion is not None:
         lid, img, msk = lesion
@@ -149,7 +156,8 @@ def imaging_section(
             items.append(
                 _figure(f"Lesion {lid}: habitats", lambda: habitat_overlay(img, habitat.labels))
             )
-            items.append(Table("Habitats", habitat.table, "k chosen by the mean silhouette width."))
+            items.append(Table("Habitats", habitat.table, "k chosen by the mean silhouette width.",
+                               source="imaging/habitats.tsv"))  # fmt: skip
     if volumes["timepoint"].nunique() > 1:
         items.append(_figure("Lesion volumes", lambda: lesion_volumes(volumes)))
     if deltas is not None and len(deltas):
@@ -158,10 +166,11 @@ def imaging_section(
     if phenotypes is not None:
         items.append(_figure("Lesion phenotypes", lambda: phenotype_heatmap(phenotypes)))
         note = "mean bootstrap Jaccard per phenotype (> 0.75 stable, < 0.6 unstable)."
-        items.append(Table("Phenotype stability", phenotypes.stability, note))
+        items.append(Table("Phenotype stability", phenotypes.stability, note))  # fmt: skip
     if features is not None:
         keep = features[features["family"].isin(["morphology", "intensity_statistics"])]
-        items.append(Table("Whole-lesion features (baseline)", keep, max_rows=60))
+        items.append(Table("Whole-lesion features (baseline)", keep, source="imaging/features.tsv",
+                           collapsed=True))  # fmt: skip
     items.append(
         Text("Features follow IBSI-1 (codes in ibsi_code), verified on the IBSI digital phantom.")
     )

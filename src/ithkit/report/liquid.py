@@ -33,10 +33,13 @@ def ctdna_trajectories(
     ax1.fill_between(
         x_tp, tps["tumour_fraction_low"], tps["tumour_fraction_high"], color=PALETTE[0], alpha=0.2
     )
-    ax1.set_ylabel("tumour fraction")
+    ax1.set_ylabel("tumour fraction (0-1)")
+    ax1.set_xlabel("date of blood draw" if tps["date"].notna().all() else "timepoint")
     ax1.set_title("Plasma tumour fraction (95 % interval)", fontsize=10)
     var = result.variants
-    for i, (_, g) in enumerate(var.groupby("mutation_id", sort=False)):
+    groups = list(var.groupby("mutation_id", sort=False))
+    many = len(groups) > 8  # beyond 8 lines colours repeat: each line is labelled at its end
+    for i, (_, g) in enumerate(groups):
         x = g["date"] if g["date"].notna().all() else g["timepoint"]
         y = g["vaf"].fillna(g["vaf_high"])
         chip = bool(g["is_chip"].iloc[0])
@@ -46,10 +49,15 @@ def ctdna_trajectories(
         det = g["detected"].to_numpy(dtype=bool)
         ax2.scatter(x[det], y[det], color=colour, s=12)
         ax2.scatter(x[~det], y[~det], facecolors="none", edgecolors=colour, s=12)
+        if many and len(g):
+            ax2.annotate(label, (x.iloc[-1], y.iloc[-1]), fontsize=5, color=colour,
+                         xytext=(3, 0), textcoords="offset points", va="center")  # fmt: skip
     ax2.set_yscale("log")
-    ax2.set_ylabel("VAF (open: below LOD, drawn at LOD)")
+    ax2.set_ylabel("VAF (alt reads / depth; open: below LOD)")
+    ax2.set_xlabel("date of blood draw" if tps["date"].notna().all() else "timepoint")
     ax2.set_title("Variant allele fractions", fontsize=10)
-    ax2.legend(fontsize=6, frameon=False, ncol=2, loc="best")
+    ax2.legend(fontsize=6, frameon=False, ncol=1 if len(groups) <= 12 else 2, loc="upper left",
+               bbox_to_anchor=(1.01, 1))  # fmt: skip
     for j, (label, when) in enumerate((events or {}).items()):
         for ax in (ax1, ax2):
             ax.axvline(when, color=PALETTE[(j + 1) % len(PALETTE)], lw=0.9, ls=":")
@@ -70,10 +78,10 @@ def clone_trajectories(clones: pd.DataFrame) -> Figure:
             g["timepoint"], g["ccf"], marker="o", color=PALETTE[i % len(PALETTE)], label=str(cid)
         )
     ax.set_xlabel("timepoint")
-    ax.set_ylabel("clone fraction of ctDNA (CCF)")
+    ax.set_ylabel("clone fraction of ctDNA (CCF, 0-1)")
     ax.set_ylim(-0.02, 1.05)
     ax.set_title("Clones in plasma", fontsize=10)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
 
@@ -116,12 +124,16 @@ def liquid_section(
             result.timepoints.drop(columns="patient_id"),
             "tumour fraction = 2 x pooled VAF of truncal variants (Wilson interval); "
             "molecular response against baseline.",
+            source="liquid/timepoints.tsv",
         ),
         Table(
-            "Variants",
-            result.variants.drop(columns=["patient_id", "p_change"]),
+            "Variants at every draw",
+            result.variants.drop(
+                columns=[c for c in ("patient_id", "p_change") if c in result.variants.columns]
+            ),
             "not detected: vaf blank, below the site's limit of detection (lod, vaf_high).",
-            max_rows=60,
+            source="liquid/variants.tsv",
+            collapsed=True,
         ),
     ]
     if len(result.clones):

@@ -92,7 +92,7 @@ def spider(lesions: pd.DataFrame, days: pd.Series | None = None) -> Figure:
     ax.set_xlabel("timepoint" if days is None else "days from baseline")
     ax.set_ylabel("change from baseline (%)")
     ax.set_title("Spider plot: target lesions, coloured by organ", fontsize=10)
-    ax.legend(fontsize=7, frameon=False, loc="best")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
 
@@ -162,11 +162,8 @@ def response_section(result: RecistResult) -> Section:
 
     tps = result.timepoints
     best = result.best_response
-    change = tps.groupby("patient_id")["change_from_baseline_pct"].min().rename("best_change_pct")
-    wf = best.merge(change.reset_index(), on="patient_id")
     lanes = tps
     if len(best) == 1:  # one patient's report: its id is in the header already
-        wf = wf.assign(label="patient")
         lanes = tps.assign(label="patient")
     dates = tps.dropna(subset=["date"])
     days = None
@@ -184,11 +181,11 @@ def response_section(result: RecistResult) -> Section:
         ),
         Table(
             "Assessments",
-            tps.drop(columns=["patient_id", "n_targets"]),
-            "Percent changes of the sum of target diameters from baseline and from the nadir; "
-            "responses by RECIST 1.1 (exact thresholds).",
+            tps.drop(columns=[c for c in ("patient_id", "n_targets") if c in tps.columns]),
+            "Sum of target lesion diameters and its percent change from baseline and from the "
+            "nadir; responses by RECIST 1.1 (exact thresholds).",
+            source="response/timepoints.tsv",
         ),
-        _figure("Waterfall", lambda: waterfall(wf)),
         _figure("Spider plot", lambda: spider(result.lesions, days)),
         _figure("Swimmer plot", lambda: swimmer(lanes)),
         _figure("Per-lesion heatmap", lambda: lesion_heatmap(result.lesions)),
@@ -197,8 +194,13 @@ def response_section(result: RecistResult) -> Section:
             result.mixed.drop(columns="patient_id"),
             "pattern from per-lesion responses; heterogeneity_index: SD of per-lesion changes "
             "from baseline (percentage points).",
+            source="response/mixed.tsv",
         ),
-        Table("Mixed response by organ", result.mixed_by_organ.drop(columns="patient_id")),
+        Table(
+            "Mixed response by organ",
+            result.mixed_by_organ.drop(columns="patient_id"),
+            source="response/mixed_by_organ.tsv",
+        ),
     ]
     if len(result.volumetric):
         items.append(
@@ -206,6 +208,7 @@ def response_section(result: RecistResult) -> Section:
                 "Volumetric response",
                 result.volumetric.drop(columns="patient_id"),
                 "PR <= -65 %, PD >= +73 % over the nadir (sum of target volumes).",
+                source="response/volumetric.tsv",
             )
         )
     if result.notes:

@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ithkit._errors import OptionalDependencyError
-from ithkit.report._render import Figure, Item, KeyValues, Section, Table, Text
+from ithkit.report._render import (
+    Alert,
+    Figure,
+    Item,
+    KeyValues,
+    Section,
+    Table,
+    Text,
+    format_value,
+    human_header,
+)
 
 
 def _figure(title: str, draw: Callable[[], Any], caption: str = "") -> Item:
@@ -26,38 +35,98 @@ def _figure(title: str, draw: Callable[[], Any], caption: str = "") -> Item:
         return Text(f"{title}: figure not drawn ({exc}).")
 
 
-def patient_section(patient_id: str, summary: Mapping[str, Any]) -> Section:
-    """Headline facts about the patient and the data available."""
-    values = {"patient": patient_id, **{k: v for k, v in summary.items() if k != "patient_id"}}
-    return Section("patient", "Patient summary", [KeyValues("Overview", values)])
+# manifest ``attributes`` whose key contains one of these words are identifying: the report
+# leaves them out unless asked (``ithkit run --show-identifiers``); matching ignores case
+IDENTIFYING_KEY_PATTERNS = (
+    "name", "birth", "dob", "mrn", "address", "phone", "ssn", "email", "zip", "postcode",
+    "postal", "insurance", "nhs", "medicare", "passport", "accession", "record_number",
+    "hospital_id", "national_id", "social_security",
+)  # fmt: skip
 
 
-def regions_section(variants: pd.DataFrame, purity: pd.DataFrame | None = None) -> Section:
-    """Per-region sequencing summary (the variants contract) and the VAF distribution."""
+def is_identifying(key: str) -> bool:
+    """Whether a manifest attribute key names a personal identifier.
+
+    Examples
+    --------
+    >>> [is_identifying(k) for k in ("PatientName", "date_of_birth", "MRN", "age", "stage")]
+    [True, True, True, False, False]
+    """
+    low = key.lower().replace("-", "_").replace(" ", "_")
+    compact = low.replace("_", "")
+    return any(p in low or p.replace("_", "") in compact for p in IDENTIFYING_KEY_PATTERNS)
+
+
+def patient_section(
+    patient_id: str,
+    summary: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None = None,
+    *,
+    show_identifiers: bool = False,
+) -> Section:
+    """The patient's data at a glance: the counts of each input and the manifest's attributes.
+
+    Attributes whose key looks identifying (:data:`IDENTIFYING_KEY_PATTERNS`) are left out
+    unless ``show_identifiers``; the report then says how many were hidden.
+    """
+    attrs = dict(attributes or {})
+    hidden = [] if show_identifiers else [k for k in attrs if is_identifying(str(k))]
+    values: dict[str, Any] = {"Patient": patient_id}
+    values.update({human_header(str(k)): v for k, v in summary.items() if k != "patient_id"})
+    values.update({str(k): v for k, v in attrs.items() if k not in hidden and k != "patient_id"})
+    items: list[Item] = [KeyValues("Data available", values)]
+    if hidden:
+        items.append(
+            Text(
+                f"{len(hidden)} identifying attribute(s) of the manifest not shown "
+                "(ithkit run --show-identifiers shows them)."
+            )
+        )
+    return Section("patient", "Patient data", items)
+
+
+def regions_section(regions: pd.DataFrame, mutation_ccf: pd.DataFrame) -> Section:
+    """Per-region sequencing summary (``genomic/regions.tsv``) and the VAF per region.
+
+    ``regions`` holds ``sample_id, n_mutations, n_detected, mean_depth, median_vaf,
+    tumour_content`` (the purity the CCFs used) and, when the manifest has a purity table,
+    ``manifest_purity`` and ``purity_differs``; regions where the two differ get a warning.
+    """
     from ithkit.report import figures
 
-    depth = variants["ref_counts"] + variants["alt_counts"]
-    frame = variants.assign(depth=depth, vaf=variants["alt_counts"] / depth.where(depth > 0))
-    per = (
-        frame.groupby("sample_id", sort=False)
-        .agg(
-            purity=("tumour_content", "first"),
-            n_mutations=("mutation_id", "nunique"),
-            detected=("alt_counts", lambda a: int((a > 0).sum())),
-            mean_depth=("depth", "mean"),
-            median_vaf=("vaf", "median"),
+    shown = regions.drop(columns=[c for c in ("patient_id", "purity_differs") if c in regions])
+    items: list[Item] = []
+    if "purity_differs" in regions.columns and regions["purity_differs"].astype(bool).any():
+        bad = regions[regions["purity_differs"].astype(bool)]
+        pairs = ", ".join(
+            f"{r.sample_id}: {format_value(r.tumour_content)} used, "
+            f"{format_value(r.manifest_purity)} in the purity table"
+            for r in bad.itertuples(index=False)
         )
-        .reset_index()
-    )
-    if purity is not None and "purity" in purity.columns:
-        per = per.drop(columns="purity").merge(purity[["sample_id", "purity"]], on="sample_id")
-    items: list[Item] = [
-        Text(
-            f"{variants['mutation_id'].nunique()} mutations sequenced in "
-            f"{variants['sample_id'].nunique()} regions."
+        items.append(
+            Alert(
+                "Purity differs between the variants' tumour_content (used for the CCFs) and "
+                f"the manifest's purity table: {pairs}. Check which one is right."
+            )
+        )
+    items += [
+        Table(
+            "Regions",
+            shown,
+            "Detected: mutations with at least one alt read in the region. Purity used: the "
+            "variants' tumour_content, from which the cancer cell fractions were computed.",
+            source="genomic/regions.tsv",
+            headers={
+                "tumour_content": "Purity used",
+                "manifest_purity": "Purity table",
+                "n_detected": "Detected",
+                "mean_depth": "Mean depth (reads)",
+            },
         ),
-        Table("Regions", per, "detected: mutations with at least one alt read in the region"),
-        _figure("VAF per region", lambda: figures.vaf_by_region(variants)),
+        _figure(
+            "VAF per region",
+            lambda: figures.vaf_by_region(mutation_ccf, regions),
+        ),
     ]
     return Section("regions", "Regions and sequencing data", items)
 
@@ -82,7 +151,11 @@ def truth_section(
             f"inferred clones C1...; the table maps them. Newick: {newick}"
         ),
         _figure("Clone tree and CCF per region", lambda: figures.clone_tree(clones, clone_ccf)),
-        Table("True clones", clones.assign(clone_id="true " + clones["clone_id"].astype(str))),
+        Table(
+            "True clones",
+            clones.assign(clone_id="true " + clones["clone_id"].astype(str)),
+            source="data/truth/clones.tsv",
+        ),
     ]
     if mapping is not None and len(mapping):
         shown = mapping.assign(reference_clone="true " + mapping["reference_clone"].astype(str))
@@ -90,49 +163,16 @@ def truth_section(
     return Section("truth", "True clone tree (virtual patient)", items)
 
 
-def lesions_section(lesions: pd.DataFrame) -> Section:
-    """Lesion sizes over time (the lesions contract)."""
-    from ithkit.report import figures
-
-    targets = lesions[lesions["lesion_class"].astype(str) == "target"]
-    sums = targets.groupby("timepoint")["diameter_mm"].sum()
-    summary = pd.DataFrame(
-        {
-            "timepoint": sums.index,
-            "sum_target_diameters_mm": sums.to_numpy(),
-            "change_from_baseline_pct": (
-                100 * (sums.to_numpy() / sums.iloc[0] - 1) if len(sums) else np.array([])
-            ),
-        }
-    )
-    if "date" in lesions.columns:
-        dates = lesions.groupby("timepoint")["date"].first()
-        summary.insert(1, "date", summary["timepoint"].map(dates))
-    return Section(
-        "lesions",
-        "Lesions over time",
-        [
-            _figure("Lesion diameters", lambda: figures.lesion_sizes(lesions)),
-            Table("Sum of target lesion diameters", summary),
-        ],
-    )
-
-
 def ctdna_section(ctdna: pd.DataFrame) -> Section:
-    """Plasma variant allele fractions over time (the ctDNA contract)."""
+    """Plasma read counts as given (shown when the ctDNA analysis did not run)."""
     from ithkit.report import figures
 
-    frame = ctdna.assign(vaf=ctdna["alt_counts"] / ctdna["depth"])
-    per_tp = frame.groupby("timepoint").agg(
-        n_variants=("mutation_id", "nunique"),
-        mean_vaf=("vaf", "mean"),
-        median_depth=("depth", "median"),
-    )
     return Section(
         "ctdna",
-        "Circulating tumour DNA",
+        "Circulating tumour DNA (input)",
         [
+            Text("The ctDNA analysis did not run: the plasma read counts are shown as given."),
             _figure("Plasma VAF per mutation", lambda: figures.ctdna_series(ctdna)),
-            Table("Per blood draw", per_tp.reset_index()),
+            Table("Plasma read counts", ctdna, collapsed=True),
         ],
     )

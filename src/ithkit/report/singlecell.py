@@ -67,7 +67,7 @@ def arm_heatmap(arm_profile: pd.DataFrame) -> Figure:
     ax.set_xticks(range(arm_profile.shape[1]), [str(c) for c in arm_profile.columns],
                   rotation=90, fontsize=6)  # fmt: skip
     ax.set_title("Subclone consensus by chromosome arm (red gain, blue loss)", fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
+    fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01, label="mean CNV (log ratio)")
     fig.tight_layout()
     return fig
 
@@ -107,15 +107,22 @@ def subclone_tree_figure(tree: pd.DataFrame) -> Figure:
 
 
 def singlecell_section(
-    adata: Any, metrics: pd.DataFrame, *, max_cells: int = 400, seed: int = 0
+    adata: Any,
+    metrics: pd.DataFrame,
+    *,
+    tree: pd.DataFrame | None = None,
+    max_cells: int = 400,
+    seed: int = 0,
 ) -> Section:
     """Report section: CNV heatmap with subclones, subclone table, arm events, ITH scores.
 
     ``adata`` carries the results of :func:`ithkit.singlecell.infer_cnv` (``.uns['cnv']``);
-    at most ``max_cells`` cells are shown, drawn per group in proportion.
+    ``tree`` is the subclone tree the analysis wrote (``singlecell/subclone_tree.tsv``: node,
+    parent, events), drawn when given; at most ``max_cells`` cells are shown, drawn per group
+    in proportion (the display sample; every number comes from the analysis).
     """
     from ithkit.report.sections import _figure
-    from ithkit.singlecell import cnv_result, subclone_tree
+    from ithkit.singlecell import cnv_result
 
     items: list[Item] = []
     values = dict(zip(metrics["metric"], metrics["value"], strict=True))
@@ -145,12 +152,12 @@ def singlecell_section(
         "CNV heatmap", lambda: cnv_heatmap(mat, res.windows, group.iloc[rows]),
         f"{len(rows)} of {adata.n_obs} cells; rows grouped by subclone, normal cells last.",
     ))  # fmt: skip
-    if len(res.subclones):
-        tree = subclone_tree(res.subclones)
+    if tree is not None and len(tree):
         items.append(_figure("Subclone tree", lambda: subclone_tree_figure(tree)))
     if len(res.arm_profile):
         items.append(_figure("Subclone arm-level events", lambda: arm_heatmap(res.arm_profile)))
     items.append(Table("CNV subclones", res.subclones,
-                       "Consensus gains and losses per chromosome arm."))  # fmt: skip
-    items.append(Table("Single-cell ITH scores", metrics))
+                       "Consensus gains and losses per chromosome arm.",
+                       source="singlecell/subclones.tsv"))  # fmt: skip
+    items.append(Table("Single-cell ITH scores", metrics, source="singlecell/metrics.tsv"))
     return Section("singlecell", "Single-cell heterogeneity", items)

@@ -15,9 +15,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def spatial_scatter(
-    xy: np.ndarray, values: pd.Series, *, title: str, categorical: bool | None = None
+    xy: np.ndarray,
+    values: pd.Series,
+    *,
+    title: str,
+    categorical: bool | None = None,
+    unit: str = "",
 ) -> Figure:
-    """Cells at their coordinates, coloured by a label (categorical) or a score."""
+    """Cells at their coordinates, coloured by a label (categorical) or a score (``unit`` on
+    its colour bar)."""
     fig, ax = new_figure(4.6, 4.2)
     cat = categorical if categorical is not None else not pd.api.types.is_numeric_dtype(values)
     size = max(0.5, min(8.0, 4000.0 / max(1, len(xy))))
@@ -33,7 +39,7 @@ def spatial_scatter(
     else:
         sc = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=values.to_numpy(dtype=float),
                         cmap="viridis", linewidths=0)  # fmt: skip
-        fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.01)
+        fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.01, label=unit or str(values.name))
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -55,7 +61,7 @@ def enrichment_heatmap(enrichment: pd.DataFrame) -> Figure:
         for j in range(len(wide.columns)):
             ax.text(j, i, f"{wide.iat[i, j]:.1f}", ha="center", va="center", fontsize=6)
     ax.set_title("Neighbourhood enrichment (z)", fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="z-score (vs permutations)")
     fig.tight_layout()
     return fig
 
@@ -84,12 +90,13 @@ def spatial_section(result: Any, *, max_cells: int = 20_000, seed: int = 0) -> S
                                                  categorical=True)))  # fmt: skip
     items.append(_figure("Local diversity (Shannon)",
                          lambda: spatial_scatter(xy, obs["local_shannon"],
-                                                 title="local Shannon diversity")))  # fmt: skip
+                                                 title="local Shannon diversity",
+                                                 unit="Shannon diversity (nats)")))  # fmt: skip
     items.append(_figure("Niches", lambda: spatial_scatter(xy, obs["niche"], title="niche",
                                                            categorical=True)))  # fmt: skip
     items.append(_figure("Neighbourhood enrichment",
                          lambda: enrichment_heatmap(result.enrichment)))  # fmt: skip
-    items.append(Table("Spatial summary", summary.astype({"value": str})))
+    items.append(Table("Spatial summary", summary, source="spatial/summary.tsv", max_rows=30))
     if not result.regions.empty:
-        items.append(Table("Regions", result.regions))
+        items.append(Table("Regions", result.regions, source="spatial/regions.tsv"))
     return Section("spatial", "Spatial heterogeneity", items)

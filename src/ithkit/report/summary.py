@@ -8,31 +8,46 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ithkit.report._render import Findings, KeyValues, Section, Table, Text
+from ithkit.report._render import Findings, Item, KeyValues, Section, Table, Text, human_header
+
+
+def _typed(value: object) -> object:
+    """A profile value as written (text) back to a number where it is one, for display."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return ""
+    try:
+        return float(str(value))
+    except ValueError:
+        return str(value)
 
 
 def first_screen(
     patient_id: str, profile: pd.DataFrame, findings: pd.DataFrame, concordance: pd.DataFrame
 ) -> Section:
-    """The summary a tumour board reads: modalities measured or missing and the findings.
+    """The summary a tumour board reads: the patient, modalities measured or missing, the
+    findings with their caveats, then the patient ITH profile.
 
     Parameters
     ----------
     patient_id
-        The manifest's pseudonymous identifier.
+        The manifest's pseudonymous identifier (never a name: see
+        :func:`ithkit.report.sections.patient_section`).
     profile, findings, concordance
         The tables written as ``profile.tsv``, ``findings.tsv`` and ``concordance.tsv``.
     """
     status = profile[profile["score"] == "status"]
-    measured = [m for m in dict.fromkeys(profile["modality"]) if m not in set(status["modality"])]
-    missing = {str(r.modality): str(r.note) for r in status.itertuples(index=False)}
+    missing_set = set(status["modality"])
+    measured = [m for m in dict.fromkeys(profile["modality"]) if m not in missing_set]
     values: dict[str, str] = {
         "Patient": patient_id,
         "Measured": ", ".join(measured) if measured else "none",
     }
-    if missing:
-        values["Not measured"] = ", ".join(sorted(missing))
-    items: list = [KeyValues("Patient", values)]
+    if len(status):
+        values["Not measured"] = "; ".join(
+            f"{r.modality} ({r.note})" if isinstance(r.note, str) and r.note else str(r.modality)
+            for r in status.itertuples(index=False)
+        )
+    items: list[Item] = [KeyValues("Patient", values)]
     if len(findings):
         rows = [
             (str(r.finding), str(r.section), "" if pd.isna(r.caveat) else str(r.caveat))
@@ -41,6 +56,26 @@ def first_screen(
         items.append(Findings("Findings", rows))
     else:
         items.append(Text("No finding: too few modalities measured for any rule to apply."))
+    scores = profile[profile["score"] != "status"]
+    if len(scores):
+        shown = pd.DataFrame(
+            {
+                "Modality": scores["modality"].astype(str).to_numpy(),
+                "Score": [human_header(str(v)) for v in scores["score"]],
+                "Value": [_typed(v) for v in scores["value"]],
+                "Unit": scores["unit"].fillna("").astype(str).to_numpy(),
+                "Note": scores["note"].fillna("").astype(str).to_numpy(),
+            }
+        )
+        items.append(
+            Table(
+                "Patient ITH profile",
+                shown,
+                "Each value is read from the output table named in profile.tsv's source column.",
+                max_rows=40,
+                source="profile.tsv",
+            )
+        )
     return Section("summary", "Summary", items)
 
 
@@ -56,5 +91,5 @@ def concordance_section(concordance: pd.DataFrame) -> Section | None:
         "concordance",
         "Cross-modal concordance",
         [Table("What the modalities say about the same clones, lesions and dates", shown,
-               "all rows in concordance.tsv", max_rows=15)],
+               source="concordance.tsv")],
     )  # fmt: skip

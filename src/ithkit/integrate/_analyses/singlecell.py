@@ -43,13 +43,14 @@ def analyze(
     from ithkit.io import write_table
     from ithkit.io._anndata import write_h5ad
     from ithkit.report.singlecell import singlecell_section
-    from ithkit.singlecell import infer_cnv, ith_scores, read_h5ad
+    from ithkit.singlecell import infer_cnv, ith_scores, read_h5ad, subclone_tree
 
     adata = read_h5ad(path)
     out = Path(out_dir) / "singlecell"
     out.mkdir(parents=True, exist_ok=True)
     ref = reference_of(adata)
     tables = {}
+    tree = None
     if ref is not None:
         window = min(100, max(15, adata.n_vars // 80))
         infer_cnv(adata, reference_key=ref[0], reference=ref[1], window=window,
@@ -57,6 +58,9 @@ def analyze(
         subclones = adata.uns["cnv"]["subclones"]
         write_table(subclones, out / "subclones.tsv")
         tables[_names.SINGLECELL_SUBCLONES] = subclones
+        if len(subclones):  # the tree the report draws is a file of the run
+            tree = subclone_tree(subclones)
+            write_table(tree, out / "subclone_tree.tsv")
     if "malignant" in adata.obs.columns:
         metrics = ith_scores(adata, seed=seed, source=str(path))
     else:
@@ -69,7 +73,7 @@ def analyze(
     return AnalysisOutput(
         result=adata,
         tables=tables,
-        sections=[singlecell_section(adata, metrics, seed=seed)],
+        sections=[singlecell_section(adata, metrics, tree=tree, seed=seed)],
         profile=singlecell_profile(metrics),
     )
 
