@@ -137,7 +137,7 @@ def muller_plot(
     ax.set_ylim(0, 1.0)
     ax.set_xlabel("days")
     ax.set_ylabel("fraction of tumour (0-1)")
-    ax.set_title("Clonal composition (bars: therapy on)", fontsize=10, pad=14)
+    ax.set_title("Clonal composition (bars: therapy on)", fontsize=10, pad=24)
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig

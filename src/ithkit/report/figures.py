@@ -25,6 +25,28 @@ PALETTE = (
 )  # fmt: skip
 
 
+def distinct_colours(n: int) -> list[str]:
+    """``n`` colours that differ: the palette up to 10, then tab20, then a sampled colour map.
+
+    Examples
+    --------
+    >>> len(set(distinct_colours(15)))
+    15
+    """
+    if n <= len(PALETTE):
+        return list(PALETTE[:n])
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab20" if n <= 20 else "turbo")
+    if n <= 20:
+        return [_hex(cmap(i)) for i in range(n)]
+    return [_hex(cmap(i / max(1, n - 1))) for i in range(n)]
+
+
+def _hex(rgba: Any) -> str:
+    r, g, b = (round(255 * float(c)) for c in rgba[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
 def _pyplot() -> Any:
     matplotlib = import_optional("matplotlib", extra="report")
     matplotlib.use("Agg", force=False)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ithkit.report._render import Item, KeyValues, Section, Table, Text
-from ithkit.report.figures import PALETTE, new_figure
+from ithkit.report.figures import PALETTE, distinct_colours, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -38,21 +38,23 @@ def ctdna_trajectories(
     ax1.set_title("Plasma tumour fraction (95 % interval)", fontsize=10)
     var = result.variants
     groups = list(var.groupby("mutation_id", sort=False))
-    many = len(groups) > 8  # beyond 8 lines colours repeat: each line is labelled at its end
+    colours = distinct_colours(len(groups))  # one colour per variant, also beyond 10 lines
+    styles = ("-", "-.", (0, (5, 1)))  # and a line style that cycles: > 20 lines stay apart
     for i, (_, g) in enumerate(groups):
         x = g["date"] if g["date"].notna().all() else g["timepoint"]
         y = g["vaf"].fillna(g["vaf_high"])
         chip = bool(g["is_chip"].iloc[0])
-        colour = "#9aa3b2" if chip else PALETTE[i % len(PALETTE)]
+        colour = "#9aa3b2" if chip else colours[i]
         label = f"{g['gene'].iloc[0]}" + (" (CHIP)" if chip else "")
-        ax2.plot(x, y, color=colour, lw=1, ls="--" if chip else "-", label=label)
+        style = "--" if chip else styles[(i // 20) % len(styles)]
+        ax2.plot(x, y, color=colour, lw=1, ls=style, label=label)
         det = g["detected"].to_numpy(dtype=bool)
         ax2.scatter(x[det], y[det], color=colour, s=12)
         ax2.scatter(x[~det], y[~det], facecolors="none", edgecolors=colour, s=12)
-        if many and len(g):
-            ax2.annotate(label, (x.iloc[-1], y.iloc[-1]), fontsize=5, color=colour,
-                         xytext=(3, 0), textcoords="offset points", va="center")  # fmt: skip
     ax2.set_yscale("log")
+    from matplotlib.ticker import NullFormatter
+
+    ax2.yaxis.set_minor_formatter(NullFormatter())  # minor labels (2x10^-3...) collide
     ax2.set_ylabel("VAF (alt reads / depth; open: below LOD)")
     ax2.set_xlabel("date of blood draw" if tps["date"].notna().all() else "timepoint")
     ax2.set_title("Variant allele fractions", fontsize=10)

@@ -44,6 +44,8 @@ def cnv_heatmap(
     ends = [*starts[1:], len(chrom)]
     ax.set_xticks([(a + b - 1) / 2 for a, b in zip(starts, ends, strict=True)],
                   [chrom[s] for s in starts], fontsize=6)  # fmt: skip
+    for i, tick in enumerate(ax.xaxis.get_major_ticks()):  # two rows: small chromosomes
+        tick.set_pad(2.0 if i % 2 == 0 else 9.0)  # (19-22) would overlap on one
     ax.set_yticks([])
     ax.set_xlabel("genome position (chromosome)")
     ax.set_title(title or "Inferred copy number per cell", fontsize=10)
@@ -101,7 +103,8 @@ def subclone_tree_figure(tree: pd.DataFrame) -> Figure:
         ax.scatter([x], [y], s=120, color=PALETTE[i % len(PALETTE)], zorder=3)
         ax.text(x + 0.08, y - 0.12, node, fontsize=8, va="top")
     ax.set_axis_off()
-    ax.set_title("CNV subclone tree (edges: arm events gained)", fontsize=10)
+    ax.margins(x=0.12, y=0.25)  # room for the edge labels above the top branch
+    ax.set_title("CNV subclone tree (edges: arm events gained)", fontsize=10, pad=12)
     fig.tight_layout()
     return fig
 
