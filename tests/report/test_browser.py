@@ -78,7 +78,8 @@ window.addEventListener("load", () => {
   for (let a = 0; a < boxes.length; a++) for (let c = a + 1; c < boxes.length; c++) {
     const p = boxes[a], q = boxes[c];
     if (p.i === q.i) continue;
-    const w = Math.min(p.r, q.r) - Math.max(p.l, q.l), h = Math.min(p.b, q.b) - Math.max(p.top, q.top);
+    const w = Math.min(p.r, q.r) - Math.max(p.l, q.l);
+    const h = Math.min(p.b, q.b) - Math.max(p.top, q.top);
     if (w > 2 && h > 2) out.overlaps.push([p.t, q.t]);
   }
   out.n_text_boxes = boxes.length;

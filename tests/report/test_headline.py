@@ -11,6 +11,7 @@ and profile (``findings.tsv``, ``profile.tsv``).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -217,10 +218,8 @@ def test_first_screen_profile_is_profile_tsv(
     for row, expected in zip(table.rows, scores.itertuples(index=False), strict=True):
         value = expected.value
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = float(value)
-            except ValueError:
-                pass
         assert row[0] == expected.modality
         assert row[2] == ("" if pd.isna(value) else format_value(value))
     measured = report["summary"].values["Measured"].split(", ")
