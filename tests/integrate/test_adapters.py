@@ -35,7 +35,7 @@ def test_response_adapter_gives_tables_section_and_profile(tmp_path: Path) -> No
     assert out.sections[0].key == "response"
     assert (tmp_path / "response" / "timepoints.tsv").exists()
     figures = [i for i in out.sections[0].items if type(i).__name__ == "Figure"]
-    assert len(figures) == 4  # waterfall, spider, swimmer, heatmap
+    assert len(figures) == 3  # spider, swimmer, heatmap (a one-patient waterfall is one bar)
     scores = {p.score: p.value for p in out.profile}
     assert (
         scores["best_overall_response"] == out.result.best_response["best_overall_response"].iloc[0]

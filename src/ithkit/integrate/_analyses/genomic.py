@@ -104,8 +104,9 @@ def regions_table(variants: pd.DataFrame, purity: pd.DataFrame | None = None) ->
     --------
     >>> v = pd.DataFrame({"mutation_id": ["a", "b"], "sample_id": ["R1", "R1"],
     ...                   "ref_counts": [50, 90], "alt_counts": [50, 0], "tumour_content": 0.8})
-    >>> regions_table(v, pd.DataFrame({"sample_id": ["R1"], "purity": [0.3]})).iloc[0].tolist()
-    ['R1', 2, 1, 95.0, 0.25, 0.8, 0.3, True]
+    >>> r = regions_table(v, pd.DataFrame({"sample_id": ["R1"], "purity": [0.3]})).iloc[0]
+    >>> int(r.n_detected), float(r.median_vaf), float(r.tumour_content), bool(r.purity_differs)
+    (1, 0.25, 0.8, True)
     """
     depth = variants["ref_counts"] + variants["alt_counts"]
     frame = variants.assign(_depth=depth, _vaf=variants["alt_counts"] / depth.where(depth > 0))
