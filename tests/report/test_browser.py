@@ -209,3 +209,15 @@ def test_overlap_check_sees_overlapping_text(tmp_path: Path) -> None:
 def test_no_text_overlaps_in_figures(rendered: dict) -> None:
     """Tree labels, chromosome ticks, legends and titles of every figure stay apart."""
     assert rendered["check"]["svg_overlaps"] == []
+
+
+def test_print_to_pdf_starts_each_section_on_a_page(demo_dir: Path, tmp_path: Path) -> None:
+    """The print stylesheet: "Print to PDF" gives a document, one section per page at least."""
+    pdf = tmp_path / "report.pdf"
+    _run(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", (demo_dir / "report.html").as_uri()],
+         tmp_path)  # fmt: skip
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+    n_sections = (demo_dir / "report.html").read_text(encoding="utf-8").count("<section ")
+    assert pages >= n_sections >= 8
