@@ -162,5 +162,7 @@ def singlecell_section(
     items.append(Table("CNV subclones", res.subclones,
                        "Consensus gains and losses per chromosome arm.",
                        source="singlecell/subclones.tsv"))  # fmt: skip
-    items.append(Table("Single-cell ITH scores", metrics, source="singlecell/metrics.tsv"))
+    items.append(
+        Table("Single-cell ITH scores", metrics, source="singlecell/metrics.tsv", max_rows=30)
+    )
     return Section("singlecell", "Single-cell heterogeneity", items)

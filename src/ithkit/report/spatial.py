@@ -41,8 +41,9 @@ def spatial_scatter(
                         cmap="viridis", linewidths=0)  # fmt: skip
         fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.01, label=unit or str(values.name))
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("x (µm)")
+    ax.set_ylabel("y (µm)")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
