@@ -100,6 +100,6 @@ def pathology_section(scores: Any, het: Any) -> Section:
                                                                cutpoint=het.cutpoint)))  # fmt: skip
     if len(het.biopsy):
         items.append(_figure("The biopsy question", lambda: biopsy_curve_figure(het.biopsy)))
-    items.append(Table("Regions", scores.regions_table()))
-    items.append(Table("Heterogeneity", het.table.astype({"value": str})))
+    items.append(Table("Regions", scores.regions_table(), source="pathology/regions.tsv"))
+    items.append(Table("Heterogeneity", het.table, source="pathology/heterogeneity.tsv"))
     return Section("pathology", "Digital pathology", items)
