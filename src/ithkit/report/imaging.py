@@ -71,6 +71,11 @@ def habitat_overlay(image: Volume, labels: Volume) -> Figure:
     ax.imshow(np.ma.masked_equal(lab, 0), cmap=cmap, vmin=0.5, vmax=k + 0.5, alpha=0.6,
               aspect=_aspect(image))  # fmt: skip
     ax.set_title(f"{k} habitats (slice {z})", fontsize=9)
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=PALETTE[i % len(PALETTE)], alpha=0.6, label=f"habitat {i + 1}")
+                       for i in range(k)], fontsize=7, frameon=False, loc="upper left",
+              bbox_to_anchor=(1.01, 1))  # fmt: skip
     ax.axis("off")
     return fig
 
