@@ -21,6 +21,12 @@ def _typed(value: object) -> object:
         return str(value)
 
 
+def _score_name(score: str) -> str:
+    """A profile score's name in words, without the unit (the Unit column has it)."""
+    name = human_header(score)
+    return name[: name.rindex(" (")] if name.endswith(")") and " (" in name else name
+
+
 def first_screen(
     patient_id: str, profile: pd.DataFrame, findings: pd.DataFrame, concordance: pd.DataFrame
 ) -> Section:
@@ -61,7 +67,7 @@ def first_screen(
         shown = pd.DataFrame(
             {
                 "Modality": scores["modality"].astype(str).to_numpy(),
-                "Score": [human_header(str(v)) for v in scores["score"]],
+                "Score": [_score_name(str(v)) for v in scores["score"]],
                 "Value": [_typed(v) for v in scores["value"]],
                 "Unit": scores["unit"].fillna("").astype(str).to_numpy(),
                 "Note": scores["note"].fillna("").astype(str).to_numpy(),
