@@ -223,7 +223,9 @@ def feature_trajectories(result: Any, *, features: list[str] | None = None, max_
         ax.tick_params(labelsize=7)
     for k in range(len(features), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
-    if features:
-        axes[0][0].legend(fontsize=6, frameon=False)
     fig.tight_layout()
+    if features:  # one legend for all panels, outside the data
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, fontsize=6, frameon=False, loc="upper left",
+                   bbox_to_anchor=(1.0, 1.0), title="lesion", title_fontsize=6)  # fmt: skip
     return fig
