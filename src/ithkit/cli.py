@@ -219,6 +219,97 @@ def cohort_load(
     typer.echo(f"loaded {len(loaded)} patient(s) into {store}")
 
 
+# cohort statistics (ithkit.cohort): survival, prediction, the cohort report
+
+ClinicalOption = Annotated[
+    Path, typer.Option("--clinical", help="Clinical table: one row per patient (TSV/CSV).")
+]
+FeaturesOption = Annotated[
+    Path | None,
+    typer.Option("--features", help="Feature table: patient_id + numeric columns (0/1 binary)."),
+]
+CohortStoreOption = Annotated[
+    Path | None, typer.Option("--store", help="Cohort store: its profile scores are the features.")
+]
+IdColumnOption = Annotated[
+    str, typer.Option("--id-column", help="Patient identifier column of the tables.")
+]
+DropUnmatchedOption = Annotated[
+    bool,
+    typer.Option("--drop-unmatched", help="Drop patients present in one table only (reported)."),
+]
+
+
+def _names_list(value: str | None) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+@cohort_app.command("survival")
+def cohort_survival(
+    clinical: ClinicalOption,
+    time: Annotated[str, typer.Option("--time", help="Follow-up column (days).")],
+    event: Annotated[str, typer.Option("--event", help="Event column (1 = event, 0 = censored).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    features: FeaturesOption = None,
+    store: CohortStoreOption = None,
+    covariates: Annotated[
+        str | None, typer.Option("--covariates", help="Comma-separated clinical adjusters.")
+    ] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="median or a value: high/low groups of a feature.")
+    ] = "median",
+    per_sd: Annotated[
+        bool, typer.Option("--per-sd", help="Hazard ratios per SD of continuous features.")
+    ] = False,
+    id_column: IdColumnOption = "patient_id",
+    drop_unmatched: DropUnmatchedOption = False,
+) -> None:
+    """Cox, log-rank and Kaplan-Meier of ITH features vs survival (lifelines); report.html."""
+    from ithkit.cohort import survival
+    from ithkit.report.cohort import write_survival_report
+
+    result = survival(
+        clinical, time=time, event=event, features=features, store=store,
+        covariates=_names_list(covariates), split=split, per_sd=per_sd, id_column=id_column,
+        drop_unmatched=drop_unmatched,
+    )  # fmt: skip
+    files = result.write(out)
+    write_survival_report(result, out / "report.html")
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"patients  {result.n_patients} ({result.n_events} events)")
+    for r in result.cox.itertuples():
+        if r.model != "multivariable" and not pd_isna(r.hr):
+            typer.echo(f"{r.feature}\tHR {r.hr:.3g} ({r.hr_low:.3g}-{r.hr_high:.3g}) p={r.p:.3g}")
+    typer.echo(f"written   {len(files) + 1} files in {out}")
+
+
+def pd_isna(value: Any) -> bool:
+    """True for None and NaN (without importing pandas at start-up)."""
+    return value is None or value != value
+
+
+@cohort_app.command("features")
+def cohort_features(
+    maf: Annotated[Path, typer.Argument(help="Cohort MAF (one tumour sample per patient).")],
+    out: Annotated[Path, typer.Option("--out", help="Output feature table (TSV).")],
+    genes: Annotated[
+        str | None, typer.Option("--genes", help="Comma-separated genes: 0/1 mutation status.")
+    ] = None,
+    vaf_column: Annotated[
+        str | None, typer.Option(help="VAF column (fraction or percent); default: counts.")
+    ] = None,
+    min_vaf: Annotated[float, typer.Option(help="MATH: drop variants below this VAF.")] = 0.075,
+) -> None:
+    """Feature table from a MAF: MATH per sample and mutation status of genes."""
+    from ithkit.cohort import maf_features
+    from ithkit.io import write_table
+
+    table = maf_features(maf, genes=_names_list(genes), vaf_column=vaf_column, min_vaf=min_vaf)
+    write_table(table, out)
+    typer.echo(f"{len(table)} samples, {table.shape[1] - 1} features -> {out}")
+
+
 # ---------------------------------------------------------------------------------------------
 # genomic
 

@@ -1,0 +1,197 @@
+"""The cohort report: survival, prediction and the cohort's profile scores, drawn from results.
+
+Every number shown comes from a result object of :mod:`ithkit.cohort` (or the store's
+``profiles`` table read as is); nothing here computes a statistic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ithkit.report._render import Figure, KeyValues, Section, Table, Text, write_report
+from ithkit.report.figures import PALETTE, new_figure, to_svg
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ithkit.cohort import SurvivalResult
+
+_GROUP_COLOUR = {"high": "#b5262b", "1": "#b5262b", "low": "#2f6db5", "0": "#2f6db5"}
+
+
+def km_plot(result: SurvivalResult, feature: str) -> Any:
+    """Kaplan-Meier curves of one feature's groups, 95 % bands, numbers at risk under the axis."""
+    curves = result.km[result.km["feature"] == feature]
+    risk = result.at_risk[result.at_risk["feature"] == feature]
+    groups = list(dict.fromkeys(curves["group"].astype(str)))
+    fig, ax = new_figure(6.4, 4.2 + 0.22 * len(groups))
+    lr = result.logrank.set_index("feature").loc[feature]
+    for g in groups:
+        c = curves[curves["group"].astype(str) == g]
+        colour = _GROUP_COLOUR.get(g, PALETTE[groups.index(g) % len(PALETTE)])
+        t = [0.0, *c["time_days"].tolist()]
+        s = [1.0, *c["survival"].tolist()]
+        lo = [1.0, *c["survival_low"].tolist()]
+        hi = [1.0, *c["survival_high"].tolist()]
+        n = int(lr["n_high"] if g in ("high", "1") else lr["n_low"])
+        ax.step(t, s, where="post", color=colour, lw=1.6, label=f"{g} (n = {n})")
+        ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
+        cens = c[c["n_censored"] > 0]
+        ax.plot(cens["time_days"], cens["survival"], "|", color=colour, ms=6)
+    ticks = sorted(risk["time_days"].unique())
+    ax.set_xticks(ticks)
+    ax.set_xlim(0, max(ticks[-1] if ticks else 1.0, float(curves["time_days"].max())) * 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(f"{result.time_label} (days)")
+    ax.set_ylabel("survival probability")
+    p = lr["p"]
+    ptxt = "" if pd.isna(p) else f"; log-rank p = {p:.3g}"
+    versus = "1 vs 0" if feature in result.binary else f"{lr['group_high']} vs below"
+    ax.set_title(f"{feature}: {versus}{ptxt}", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower left")
+    # numbers at risk: one row per group under the axis (data x, axes y)
+    trans = ax.get_xaxis_transform()
+    ax.text(-0.09, -0.2, "at risk", transform=ax.transAxes, ha="right", fontsize=8, color="#5b6475")
+    for i, g in enumerate(groups):
+        colour = _GROUP_COLOUR.get(g, PALETTE[i % len(PALETTE)])
+        y = -0.28 - 0.08 * i
+        ax.text(-0.09, y, g, transform=ax.transAxes, ha="right", fontsize=8, color=colour)
+        for r in risk[risk["group"].astype(str) == g].itertuples():
+            ax.text(
+                r.time_days,
+                y,
+                str(r.n_at_risk),
+                transform=trans,
+                ha="center",
+                fontsize=8,
+                color=colour,
+            )
+    fig.subplots_adjust(bottom=0.22 + 0.07 * len(groups), left=0.14)
+    return fig
+
+
+def forest_plot(cox: pd.DataFrame, *, title: str = "Hazard ratios (95 % CI)") -> Any:
+    """Hazard ratios with their intervals on a log axis, one line per model term."""
+    rows = cox.dropna(subset=["hr", "hr_low", "hr_high"]).reset_index(drop=True)
+    fig, ax = new_figure(7.0, 0.9 + 0.38 * max(len(rows), 1))
+    labels = []
+    for i, r in enumerate(rows.itertuples()):
+        y = len(rows) - 1 - i
+        colour = "#b5262b" if r.p < 0.05 else "#1d2330"
+        ax.plot([r.hr_low, r.hr_high], [y, y], color=colour, lw=1.5)
+        ax.plot(r.hr, y, "s", color=colour, ms=5)
+        labels.append(f"{r.feature} [{r.model}, {r.scale}]")
+        ax.text(
+            1.02,
+            y,
+            f"{r.hr:.2f} ({r.hr_low:.2f}-{r.hr_high:.2f}), p={r.p:.2g}",
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=8,
+        )
+    ax.axvline(1.0, color="#5b6475", ls=":", lw=1)
+    ax.set_xscale("log")
+    ticker = __import__("matplotlib.ticker", fromlist=["FuncFormatter"])
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_yticks(range(len(rows)), labels[::-1], fontsize=8)
+    ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
+    ax.set_xlabel("hazard ratio (log scale); right of 1 = shorter survival")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _fmt_days(value: float) -> str:
+    if pd.isna(value):
+        return ""
+    return "not reached" if math.isinf(value) else f"{value:.0f}"
+
+
+def survival_section(result: SurvivalResult, *, max_curves: int = 12) -> Section:
+    """Report section: summary, forest plot, Cox / log-rank / PH tables, Kaplan-Meier curves."""
+    items: list[Any] = [
+        KeyValues(
+            "Survival analysis",
+            {
+                "patients": result.n_patients,
+                "events": result.n_events,
+                "time": f"{result.time_label} (days)",
+                "event": result.event_label,
+                "covariates": ", ".join(result.covariates) or "none",
+                "split of continuous features": str(result.parameters.get("split", "median")),
+            },
+        )
+    ]
+    if len(result.cox.dropna(subset=["hr"])):
+        items.append(
+            Figure(
+                "Forest plot",
+                to_svg(forest_plot(result.cox)),
+                "Cox proportional-hazards models (lifelines); red: p < 0.05.",
+            )
+        )
+    items.append(Table("Cox models (cox.tsv)", result.cox))
+    lr = result.logrank.copy()
+    lr["median_high_days"] = lr["median_high_days"].map(_fmt_days)
+    lr["median_low_days"] = lr["median_low_days"].map(_fmt_days)
+    items.append(
+        Table(
+            "Log-rank tests (logrank.tsv)",
+            lr,
+            "Median survival from the Kaplan-Meier curve of each group.",
+        )
+    )
+    if len(result.ph):
+        items.append(
+            Table(
+                "Proportional-hazards check (ph.tsv)",
+                result.ph,
+                "Grambsch-Therneau test, rank-transformed time; violated: p < 0.05.",
+            )
+        )
+    features = [f for f in result.logrank.dropna(subset=["p"])["feature"]][:max_curves]
+    for f in features:
+        items.append(
+            Figure(
+                f"Kaplan-Meier: {f}",
+                to_svg(km_plot(result, f)),
+                "Shaded: 95 % interval; ticks: censored patients; numbers at risk under the axis.",
+            )
+        )
+    if result.notes:
+        items.append(Text("Notes: " + " · ".join(result.notes)))
+    return Section("survival", "Survival", items)
+
+
+def write_survival_report(result: SurvivalResult, path: str | Path) -> Path:
+    """``report.html`` of ``ithkit cohort survival``: one self-contained page."""
+    return write_report(
+        [survival_section(result)],
+        path,
+        title="Cohort survival",
+        subtitle=f"{result.n_patients} patients, {result.n_events} events",
+    )
+
+
+def cohort_report(
+    sections: Sequence[Section],
+    path: str | Path,
+    *,
+    title: str = "Cohort report",
+    subtitle: str = "",
+) -> Path:
+    """Write the cohort report from sections built by this module."""
+    return write_report(list(sections), path, title=title, subtitle=subtitle)
+
+
+__all__ = [
+    "cohort_report",
+    "forest_plot",
+    "km_plot",
+    "survival_section",
+    "write_survival_report",
+]
