@@ -66,8 +66,31 @@ def demo(
             "the report; by default only the pseudonymous patient_id.",
         ),
     ] = False,
+    cohort: Annotated[
+        int | None,
+        typer.Option(
+            "--cohort", help="Write a virtual cohort of N patients instead (no analysis)."
+        ),
+    ] = None,
+    sites: Annotated[int, typer.Option("--sites", help="Cohort: number of sites.")] = 3,
 ) -> None:
-    """Run a virtual patient end to end: data files, cohort store and report.html."""
+    """Run a virtual patient end to end: data files, cohort store and report.html.
+
+    With --cohort N: write N virtual patients (manifests, manifests.csv, clinical.tsv,
+    truth.tsv) whose outcomes follow a documented model; run them with 'ithkit run'.
+    """
+    if cohort is not None:
+        from ithkit.cohort import virtual_cohort
+
+        if seed < 0:
+            raise InputError(f"--seed is {seed}", source="--seed", fix="give an integer >= 0")
+        vc = virtual_cohort(cohort, out, seed=seed, n_sites=sites)
+        typer.echo(f"patients  {len(vc.clinical)} at {sites} site(s)")
+        typer.echo(f"manifests {out / 'manifests.csv'}")
+        typer.echo(f"clinical  {out / 'clinical.tsv'}")
+        typer.echo(f"truth     {out / 'truth.tsv'}")
+        return
+
     from ithkit.integrate import run_demo
 
     if seed < 0:
@@ -308,6 +331,53 @@ def cohort_features(
     table = maf_features(maf, genes=_names_list(genes), vaf_column=vaf_column, min_vaf=min_vaf)
     write_table(table, out)
     typer.echo(f"{len(table)} samples, {table.shape[1] - 1} features -> {out}")
+
+
+@cohort_app.command("predict")
+def cohort_predict(
+    clinical: ClinicalOption,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    features: FeaturesOption = None,
+    store: CohortStoreOption = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="Binary outcome column (1/0).")
+    ] = None,
+    time: Annotated[str | None, typer.Option("--time", help="Survival: time (days).")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Survival: event (1/0).")] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Hold out each level of this column (site).")
+    ] = None,
+    covariates: Annotated[
+        str | None, typer.Option("--covariates", help="Comma-separated clinical predictors.")
+    ] = None,
+    model: Annotated[str, typer.Option("--model", help="linear or boosting.")] = "linear",
+    folds: Annotated[int, typer.Option("--folds", help="Outer cross-validation folds.")] = 5,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples.")] = 200,
+    horizon_days: Annotated[
+        float | None, typer.Option("--horizon-days", help="Survival: risk horizon (days).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of folds, bootstrap, permutations.")] = 0,
+    id_column: IdColumnOption = "patient_id",
+    drop_unmatched: DropUnmatchedOption = False,
+) -> None:
+    """Nested-CV and held-out-group validated prediction from ITH features; report.html."""
+    from ithkit.cohort import predict
+    from ithkit.report.cohort import write_prediction_report
+
+    result = predict(
+        clinical, features=features, store=store, outcome=outcome, time=time, event=event,
+        group=group, covariates=_names_list(covariates), model=model,  # type: ignore[arg-type]
+        n_outer=folds, n_bootstrap=bootstrap, horizon_days=horizon_days, seed=seed,
+        id_column=id_column, drop_unmatched=drop_unmatched, show_progress=True,
+    )  # fmt: skip
+    files = result.write(out)
+    write_prediction_report(result, out / "report.html")
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    for scheme in ("nested_cv", "held_out_group"):
+        for r in result.summary(scheme).itertuples():
+            typer.echo(f"{scheme}\t{r.metric}\t{r.value:.3f} ({r.low:.3f}-{r.high:.3f})")
+    typer.echo(f"written   {len(files) + 1} files in {out}")
 
 
 # ---------------------------------------------------------------------------------------------

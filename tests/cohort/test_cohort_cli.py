@@ -99,3 +99,63 @@ def test_cohort_survival_cli_bad_event(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2
     assert "line 3, column os_event: event code 'dead?' is not 0 or 1" in err
     assert len(err.splitlines()) == 1
+
+
+def test_cohort_predict_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    from ithkit.cohort import draw_outcomes
+
+    z = np.random.default_rng(0).normal(size=90)
+    clinical, _ = draw_outcomes(z, seed=2, n_sites=3)
+    clinical.to_csv(tmp_path / "clinical.tsv", sep="\t", index=False)
+    pd.DataFrame({"patient_id": clinical["patient_id"], "ith": z}).to_csv(
+        tmp_path / "features.tsv", sep="\t", index=False
+    )
+    code = _run(
+        [
+            "cohort",
+            "predict",
+            "--clinical",
+            str(tmp_path / "clinical.tsv"),
+            "--features",
+            str(tmp_path / "features.tsv"),
+            "--outcome",
+            "response",
+            "--group",
+            "site",
+            "--folds",
+            "3",
+            "--bootstrap",
+            "20",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "held_out_group\tauc" in out and "nested_cv\tbrier" in out
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Model card" in page and "<script" not in page and page.count("<svg") == 2
+
+
+def test_demo_cohort_cli(tmp_path: Path) -> None:
+    code = _run(
+        ["demo", "--cohort", "4", "--sites", "2", "--seed", "3", "--out", str(tmp_path / "vc")]
+    )
+    assert code == 0
+    clinical = pd.read_csv(tmp_path / "vc" / "clinical.tsv", sep="\t")
+    assert list(clinical.columns) == [
+        "patient_id",
+        "site",
+        "age",
+        "stage",
+        "os_days",
+        "os_event",
+        "pfs_days",
+        "pfs_event",
+        "response",
+    ]
+    assert set(clinical["site"]) == {"S1", "S2"}
+    listing = pd.read_csv(tmp_path / "vc" / "manifests.csv")
+    assert all((tmp_path / "vc" / m).exists() for m in listing["manifest"])

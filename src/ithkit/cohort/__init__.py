@@ -8,14 +8,22 @@ the statistics to lifelines and scikit-learn. Figures are drawn by :mod:`ithkit.
 from __future__ import annotations
 
 from ithkit.cohort._maf import maf_features
+from ithkit.cohort._predict import PredictionResult, predict
 from ithkit.cohort._survival import SurvivalResult, survival
 from ithkit.cohort._tables import features_from_store, read_clinical, read_features
+from ithkit.cohort._virtual import OUTCOME_MODEL, VirtualCohort, draw_outcomes, virtual_cohort
 
 __all__ = [
+    "OUTCOME_MODEL",
+    "PredictionResult",
     "SurvivalResult",
+    "VirtualCohort",
+    "draw_outcomes",
     "features_from_store",
     "maf_features",
+    "predict",
     "read_clinical",
     "read_features",
     "survival",
+    "virtual_cohort",
 ]

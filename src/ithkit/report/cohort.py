@@ -17,7 +17,7 @@ from ithkit.report._render import Figure, KeyValues, Section, Table, Text, write
 from ithkit.report.figures import PALETTE, new_figure, to_svg
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ithkit.cohort import SurvivalResult
+    from ithkit.cohort import PredictionResult, SurvivalResult
 
 _GROUP_COLOUR = {"high": "#b5262b", "1": "#b5262b", "low": "#2f6db5", "0": "#2f6db5"}
 
@@ -177,6 +177,125 @@ def write_survival_report(result: SurvivalResult, path: str | Path) -> Path:
     )
 
 
+def calibration_plot(result: PredictionResult) -> Any:
+    """Mean predicted vs observed risk per quantile bin of the held-out predictions."""
+    fig, ax = new_figure(4.8, 4.2)
+    for i, (scheme, part) in enumerate(result.calibration.groupby("scheme", sort=False)):
+        ax.plot(
+            part["mean_predicted"],
+            part["observed"],
+            "o-",
+            ms=4,
+            color=PALETTE[i],
+            label=str(scheme).replace("_", " "),
+        )
+    ax.plot([0, 1], [0, 1], ":", color="#5b6475", lw=1, label="ideal")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    what = (
+        "outcome"
+        if result.kind == "binary"
+        else (f"event by {result.model_card.get('horizon_days', 0):.0f} days")
+    )
+    ax.set_xlabel(f"predicted probability of {what}")
+    ax.set_ylabel("observed fraction")
+    ax.set_title("Calibration of held-out predictions", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def importance_plot(result: PredictionResult) -> Any:
+    """Permutation importance (drop in AUC / C-index when a feature is shuffled)."""
+    imp = result.importance.iloc[::-1]
+    fig, ax = new_figure(6.0, 0.8 + 0.32 * max(len(imp), 1))
+    ax.barh(
+        range(len(imp)),
+        imp["importance_mean"],
+        xerr=imp["importance_sd"],
+        color="#2f6db5",
+        alpha=0.8,
+    )
+    ax.set_yticks(range(len(imp)), imp["feature"].astype(str), fontsize=8)
+    ax.axvline(0, color="#5b6475", lw=1)
+    metric = imp["metric"].iloc[0] if len(imp) else "metric"
+    ax.set_xlabel(f"drop in {metric} when shuffled (held-out folds)")
+    ax.set_title("Permutation importance", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def prediction_section(result: PredictionResult) -> Section:
+    """Report section: model card, held-out metrics, calibration and importance."""
+    card = result.model_card
+    main = "auc" if result.kind == "binary" else "c_index"
+    items: list[Any] = [
+        KeyValues(
+            "Model card",
+            {
+                "outcome": f"{card['outcome']} ({card['kind']})",
+                "patients": card["patients"],
+                "events / positives": card["events_or_positives"],
+                "features": ", ".join(card["features"]),
+                "covariates": ", ".join(card["covariates"]) or "none",
+                "model": card["model"],
+                "nested cross-validation": card["validation"]["nested_cv"],
+                "held-out groups": card["validation"]["held_out_group"],
+                "intervals": card["validation"]["bootstrap"],
+                "horizon (days)": card["horizon_days"] if card["horizon_days"] is not None else "-",
+            },
+        ),
+    ]
+    missing = pd.DataFrame(
+        {
+            "feature": list(card["missing_fraction"]),
+            "missing fraction": list(card["missing_fraction"].values()),
+        }
+    )
+    items.append(Table("Missingness", missing))
+    pooled = result.metrics[result.metrics["fold"] == "pooled"]
+    items.append(
+        Table(
+            "Held-out performance (pooled)",
+            pooled,
+            f"{main}: discrimination; brier: squared error of the predicted risk; "
+            "calibration slope 1 and intercept 0 are ideal. Training-set "
+            "performance is never shown.",
+        )
+    )
+    items.append(
+        Table(
+            "Per fold and per held-out group (metrics.tsv)",
+            result.metrics[result.metrics["fold"] != "pooled"],
+            max_rows=80,
+        )
+    )
+    if len(result.calibration):
+        items.append(
+            Figure(
+                "Calibration",
+                to_svg(calibration_plot(result)),
+                "Quantile bins of the held-out predictions.",
+            )
+        )
+    if len(result.importance):
+        items.append(Figure("Permutation importance", to_svg(importance_plot(result))))
+    items.append(Text("Limits: " + " · ".join(card["limits"])))
+    if result.notes:
+        items.append(Text("Notes: " + " · ".join(result.notes)))
+    return Section("prediction", f"Prediction: {card['outcome']}", items)
+
+
+def write_prediction_report(result: PredictionResult, path: str | Path) -> Path:
+    """``report.html`` of ``ithkit cohort predict``."""
+    return write_report(
+        [prediction_section(result)],
+        path,
+        title="Cohort prediction",
+        subtitle=f"{result.model_card['patients']} patients",
+    )
+
+
 def cohort_report(
     sections: Sequence[Section],
     path: str | Path,
@@ -189,9 +308,13 @@ def cohort_report(
 
 
 __all__ = [
+    "calibration_plot",
     "cohort_report",
     "forest_plot",
+    "importance_plot",
     "km_plot",
+    "prediction_section",
     "survival_section",
+    "write_prediction_report",
     "write_survival_report",
 ]
