@@ -380,6 +380,60 @@ def cohort_predict(
     typer.echo(f"written   {len(files) + 1} files in {out}")
 
 
+@cohort_app.command("report")
+def cohort_report(
+    store: StoreOption,
+    out: Annotated[Path, typer.Option("--out", help="Output HTML file (tables beside it).")],
+    clinical: Annotated[
+        Path | None, typer.Option("--clinical", help="Clinical table: adds survival/prediction.")
+    ] = None,
+    time: Annotated[str | None, typer.Option("--time", help="Survival time column.")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Survival event column.")] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="Binary outcome column: adds prediction.")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Prediction: hold out each level (site).")
+    ] = None,
+    patients: Annotated[
+        Path | None, typer.Option("--patients", help="patients.tsv of 'ithkit run' (failures).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the prediction.")] = 0,
+) -> None:
+    """Cohort report: score distributions, cross-modal correlations, survival, prediction."""
+    from ithkit.cohort import failed_patients, overview, predict, survival
+    from ithkit.report.cohort import (
+        cohort_report as write_cohort_report,
+    )
+    from ithkit.report.cohort import (
+        overview_sections,
+        prediction_section,
+        survival_section,
+    )
+
+    view = overview(store)
+    tables = out.parent / (out.stem + "_tables")
+    view.write(tables)
+    failed = failed_patients(patients) if patients is not None else None
+    sections = overview_sections(view, failed=failed)
+    if clinical is not None and time and event:
+        surv = survival(clinical, time=time, event=event, store=store, drop_unmatched=True)
+        surv.write(tables / "survival")
+        sections.append(survival_section(surv))
+    if clinical is not None and outcome:
+        pred = predict(
+            clinical, store=store, outcome=outcome, group=group, seed=seed,
+            drop_unmatched=True, show_progress=True,
+        )  # fmt: skip
+        pred.write(tables / "prediction")
+        sections.append(prediction_section(pred))
+    write_cohort_report(sections, out, subtitle=f"{view.n_patients} patients")
+    typer.echo(f"patients  {view.n_patients}")
+    typer.echo(f"scores    {len(view.distributions)}")
+    typer.echo(f"tables    {tables}")
+    typer.echo(f"report    {out}")
+
+
 # ---------------------------------------------------------------------------------------------
 # genomic
 

@@ -8,6 +8,7 @@ the statistics to lifelines and scikit-learn. Figures are drawn by :mod:`ithkit.
 from __future__ import annotations
 
 from ithkit.cohort._maf import maf_features
+from ithkit.cohort._overview import CohortOverview, failed_patients, overview
 from ithkit.cohort._predict import PredictionResult, predict
 from ithkit.cohort._survival import SurvivalResult, survival
 from ithkit.cohort._tables import features_from_store, read_clinical, read_features
@@ -15,12 +16,15 @@ from ithkit.cohort._virtual import OUTCOME_MODEL, VirtualCohort, draw_outcomes, 
 
 __all__ = [
     "OUTCOME_MODEL",
+    "CohortOverview",
     "PredictionResult",
     "SurvivalResult",
     "VirtualCohort",
     "draw_outcomes",
+    "failed_patients",
     "features_from_store",
     "maf_features",
+    "overview",
     "predict",
     "read_clinical",
     "read_features",

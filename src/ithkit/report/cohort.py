@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ithkit.report._render import Figure, KeyValues, Section, Table, Text, write_report
 from ithkit.report.figures import PALETTE, new_figure, to_svg
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ithkit.cohort import PredictionResult, SurvivalResult
+    from ithkit.cohort import CohortOverview, PredictionResult, SurvivalResult
 
 _GROUP_COLOUR = {"high": "#b5262b", "1": "#b5262b", "low": "#2f6db5", "0": "#2f6db5"}
 
@@ -296,6 +297,104 @@ def write_prediction_report(result: PredictionResult, path: str | Path) -> Path:
     )
 
 
+def score_histograms(view: CohortOverview, *, max_panels: int = 24) -> Any:
+    """One small histogram per profile score (patients measured), coloured by modality."""
+    dist = view.distributions.head(max_panels)
+    ncols = 4
+    nrows = max(1, math.ceil(len(dist) / ncols))
+    plt_fig, axes = new_figure(11, 2.3 * nrows, ncols=ncols, squeeze=False)
+    modalities = list(dict.fromkeys(dist["modality"]))
+    for k, ax in enumerate(axes.ravel()):
+        if k >= len(dist):
+            ax.set_visible(False)
+            continue
+        r = dist.iloc[k]
+        values = view.scores[r["score"]].dropna()
+        ax.hist(
+            values,
+            bins=min(15, max(3, values.nunique())),
+            color=PALETTE[modalities.index(r["modality"]) % len(PALETTE)],
+            alpha=0.85,
+        )
+        ax.set_title(str(r["score"]), fontsize=8)
+        ax.set_xlabel(
+            f"{r['unit']} (n = {int(r['n'])})" if r["unit"] else f"n = {int(r['n'])}", fontsize=7
+        )
+        ax.tick_params(labelsize=7)
+    plt_fig.tight_layout()
+    return plt_fig
+
+
+def correlation_plot(view: CohortOverview) -> Any:
+    """Spearman correlations between scores of different modalities (heat map)."""
+    corr = view.correlations
+    names = sorted(set(corr["score_a"]) | set(corr["score_b"]))
+    matrix = pd.DataFrame(np.nan, index=names, columns=names)
+    for r in corr.itertuples():
+        matrix.loc[r.score_a, r.score_b] = r.rho
+        matrix.loc[r.score_b, r.score_a] = r.rho
+    size = 1.5 + 0.35 * len(names)
+    fig, ax = new_figure(size + 2.5, size)
+    image = ax.imshow(matrix.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.set_label("Spearman rho (scores of different modalities)", fontsize=8)
+    ax.set_title("Is ITH in one modality reflected in another?", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def overview_sections(view: CohortOverview, *, failed: pd.DataFrame | None = None) -> list[Section]:
+    """Sections: score distributions, cross-modal correlations, missing and failed analyses."""
+    items: list[Any] = [
+        KeyValues(
+            "Cohort",
+            {
+                "patients": view.n_patients,
+                "profile scores": len(view.distributions),
+                "cross-modal pairs tested": len(view.correlations),
+            },
+        ),
+        Table("Profile scores (distributions.tsv)", view.distributions),
+    ]
+    if len(view.distributions):
+        items.append(
+            Figure(
+                "Distributions",
+                to_svg(score_histograms(view)),
+                "One panel per numeric score of the patient ITH profiles.",
+            )
+        )
+    sections = [Section("scores", "Profile scores", items)]
+    corr_items: list[Any] = []
+    if len(view.correlations):
+        corr_items.append(Figure("Cross-modal correlations", to_svg(correlation_plot(view))))
+        corr_items.append(
+            Table(
+                "Correlations (correlations.tsv)",
+                view.correlations,
+                "Spearman rank correlation on patients measured on both; "
+                "no correction for multiple testing.",
+                max_rows=30,
+            )
+        )
+    else:
+        corr_items.append(Text("Too few patients measured on two modalities to correlate."))
+    sections.append(Section("correlations", "Heterogeneity across modalities", corr_items))
+    gap_items: list[Any] = []
+    if failed is not None and len(failed):
+        gap_items.append(Table("Failed runs (patients.tsv)", failed))
+    counts = view.missing.groupby("modality").size().rename("patients").reset_index()
+    if len(counts):
+        gap_items.append(Table("Modalities not measured", counts))
+        gap_items.append(Table("Per patient", view.missing, max_rows=40))
+    if not gap_items:
+        gap_items.append(Text("Every patient has every modality."))
+    sections.append(Section("missing", "Failed and missing analyses", gap_items))
+    return sections
+
+
 def cohort_report(
     sections: Sequence[Section],
     path: str | Path,
@@ -310,10 +409,13 @@ def cohort_report(
 __all__ = [
     "calibration_plot",
     "cohort_report",
+    "correlation_plot",
     "forest_plot",
     "importance_plot",
     "km_plot",
+    "overview_sections",
     "prediction_section",
+    "score_histograms",
     "survival_section",
     "write_prediction_report",
     "write_survival_report",
