@@ -128,7 +128,11 @@ def run(
         int, typer.Option(help="Cohorts: local worker processes (Dask if > 1).")
     ] = 1,
     scheduler: Annotated[
-        str | None, typer.Option(help="Cohorts: address of a running Dask scheduler.")
+        str | None,
+        typer.Option(
+            help="Cohorts: address of a running Dask scheduler (tcp://HOST:8786; start one "
+            "with 'dask scheduler' and workers with 'dask worker tcp://HOST:8786')."
+        ),
     ] = None,
     show_identifiers: Annotated[
         bool,
@@ -136,6 +140,13 @@ def run(
             "--show-identifiers",
             help="Show identifying manifest attributes (names, birth dates, record numbers) in "
             "the report; by default only the pseudonymous patient_id.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Cohorts: rerun patients whose inputs did not change since the last run.",
         ),
     ] = False,
 ) -> None:
@@ -159,10 +170,19 @@ def run(
     from ithkit.scale import run_cohort
 
     cohort = run_cohort(
-        manifest, out, store=store, workers=workers, scheduler=scheduler, seed=seed or 0
+        manifest,
+        out,
+        store=store,
+        workers=workers,
+        scheduler=scheduler,
+        seed=seed or 0,
+        force=force,
     )
     ok = cohort.patients[cohort.patients["status"] == "ok"]
+    unchanged = int((cohort.patients["status"] == "unchanged").sum())
     typer.echo(f"patients  {len(ok)} of {len(cohort.patients)} run")
+    if unchanged:
+        typer.echo(f"unchanged {unchanged} (inputs as in the last run; --force reruns them)")
     typer.echo(f"store     {cohort.store}")
     typer.echo(f"summary   {out / 'patients.tsv'}")
     if cohort.n_failed:

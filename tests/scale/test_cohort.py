@@ -92,3 +92,29 @@ def test_cli_cohort_exit_code(cohort_dir: Path, tmp_path: Path, capsys) -> None:
         main(["run", str(cohort_dir), "--out", str(tmp_path / "o")])
     assert info.value.code == 0
     assert "patients  3 of 3 run" in capsys.readouterr().out
+
+
+def test_resume_skips_unchanged_patients(cohort_dir: Path, tmp_path: Path) -> None:
+    """A second run skips patients whose inputs did not change; a changed file or --force
+    reruns them; the store is the same either way."""
+    import shutil
+
+    work = tmp_path / "cohort"
+    shutil.copytree(cohort_dir, work)
+    out = tmp_path / "out"
+    first = run_cohort(work, out, analyses=[], show_progress=False)
+    assert first.patients["status"].tolist() == ["ok", "ok", "ok"]
+    before = store_rows(first.store, "genomic_variants")
+    again = run_cohort(work, out, analyses=[], show_progress=False)
+    assert again.patients["status"].tolist() == ["unchanged"] * 3
+    pd.testing.assert_frame_equal(before, store_rows(again.store, "genomic_variants"))
+    lesions = work / "VP2" / "lesions.csv"
+    lesions.write_text(lesions.read_text().replace("target", "target", 1) + "\n")
+    changed = run_cohort(work, out, analyses=[], show_progress=False)
+    assert changed.patients["status"].tolist() == ["unchanged", "ok", "unchanged"]
+    forced = run_cohort(work, out, analyses=[], show_progress=False, force=True)
+    assert forced.patients["status"].tolist() == ["ok", "ok", "ok"]
+    pd.testing.assert_frame_equal(before, store_rows(forced.store, "genomic_variants"))
+    # a different seed is a different run
+    reseeded = run_cohort(work, out, analyses=[], show_progress=False, seed=1)
+    assert reseeded.patients["status"].tolist() == ["ok", "ok", "ok"]

@@ -276,8 +276,11 @@ def survival_from_joined(
             raw = joined.data.loc[sub.index, f]
             threshold = float(raw.median()) if split == "median" else float(split)
             high = raw >= threshold
-            labels = ("high", "low")
             desc = f"{f} >= {threshold:.4g}"
+            if split == "median" and high.all():  # most patients at the median (e.g. 0)
+                high = raw > threshold
+                desc = f"{f} > {threshold:.4g}"
+            labels = ("high", "low")
         lr: dict[str, Any] = {
             "feature": f,
             "group_high": desc,
@@ -416,7 +419,8 @@ def survival(
         Clinical columns to adjust for (text columns become 0/1 indicators).
     split
         ``"median"`` or a value: continuous features are split into ``>= split`` (high) and
-        below for the log-rank test and the curves.
+        below for the log-rank test and the curves (``> median`` when every patient is at or
+        above the median, e.g. a count that is mostly 0).
     per_sd
         Hazard ratios of continuous features per standard deviation instead of per unit.
     multivariable

@@ -29,7 +29,8 @@ class CohortRun:
     Attributes
     ----------
     patients
-        One row per manifest: ``manifest, patient_id, status`` (``ok``/``failed``),
+        One row per manifest: ``manifest, patient_id, status`` (``ok``/``failed``, or
+        ``unchanged`` when a resumed run skipped it),
         ``report``, ``error``.
     store
         The cohort store file.
@@ -151,6 +152,82 @@ def process_patient(
     return row
 
 
+RUN_STATE = "run_state.json"  # out_dir/: input checksums of the patients that finished
+
+
+def _referenced_files(manifest: Path) -> list[Path]:
+    """The manifest and every existing file it names (and the images an image table names)."""
+    import yaml
+
+    folder = manifest.parent
+    try:
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return [manifest]
+    found: list[Path] = [manifest]
+
+    def visit(value: Any) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                visit(v)
+        elif isinstance(value, list):
+            for v in value:
+                visit(v)
+        elif isinstance(value, str) and value and len(value) < 4096:
+            path = folder / value
+            try:
+                if path.is_file():
+                    found.append(path)
+            except OSError:
+                return
+
+    visit({k: v for k, v in data.items() if k not in ("patient_id", "attributes")}
+          if isinstance(data, dict) else {})  # fmt: skip
+    for path in list(found[1:]):
+        if path.suffix.lower() in (".csv", ".tsv") and path.stem.startswith("images"):
+            sep = "\t" if path.suffix.lower() == ".tsv" else ","
+            try:
+                table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+            except Exception:
+                continue
+            for col in ("image", "mask"):
+                for value in table.get(col, pd.Series(dtype=str)):
+                    candidate = path.parent / value
+                    if value and candidate.is_file():
+                        found.append(candidate)
+    return found
+
+
+def input_checksum(manifest: str | Path, *, seed: int, analyses: Sequence[str] | None) -> str:
+    """SHA-256 over a patient's input files, its seed, the analyses and the ithkit version.
+
+    Two runs with the same checksum compute the same results, so a finished patient with an
+    unchanged checksum can be skipped when a cohort run is resumed.
+    """
+    import hashlib
+
+    from ithkit._version import __version__
+
+    digest = hashlib.sha256()
+    key = {"seed": int(seed), "analyses": None if analyses is None else list(analyses),
+           "ithkit": __version__}  # fmt: skip
+    digest.update(json.dumps(key, sort_keys=True).encode())
+    manifest = Path(manifest)
+    for path in _referenced_files(manifest):
+        name = str(path.relative_to(manifest.parent)) if path != manifest else "<manifest>"
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
 def _safe(pid: str) -> str:
     """A folder name for a patient id."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in pid) or "patient"
@@ -166,6 +243,7 @@ def run_cohort(
     seed: int = 0,
     analyses: Sequence[str] | None = None,
     show_progress: bool = True,
+    force: bool = False,
 ) -> CohortRun:
     """Run every patient of a cohort and load all results into one cohort store.
 
@@ -194,6 +272,11 @@ def run_cohort(
         Analyses to run (``"module:function"``; default every registered one).
     show_progress
         Show a progress bar.
+    force
+        Rerun every patient. By default a run resumes: a patient whose input checksum
+        (:func:`input_checksum`: its files, seed, analyses and ithkit version) equals that of a
+        finished run in ``out_dir/run_state.json``, and who is still in the store with its
+        report, is skipped (status ``unchanged``).
 
     Returns
     -------
@@ -218,12 +301,40 @@ def run_cohort(
     work.mkdir()
     store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
     seeds = _patient_seeds(seed, len(manifests))
-    args = [
-        (str(m), str(out), str(work), s, analyses) for m, s in zip(manifests, seeds, strict=True)
-    ]
+    state_path = out / RUN_STATE
+    state = {} if force else _read_state(state_path)
+    stored: set[str] = set()
+    if state and store_path.exists():
+        stored = set(CohortStore(store_path, read_only=True).patients()["patient_id"].astype(str))
+    checksums = {str(m): input_checksum(m, seed=s, analyses=analyses)
+                 for m, s in zip(manifests, seeds, strict=True)}  # fmt: skip
     rows: list[dict[str, Any]] = []
-    with Progress(disable=not show_progress, transient=True) as progress:
-        task = progress.add_task("patients", total=len(args))
+    args = []
+    for m, s in zip(manifests, seeds, strict=True):
+        done = state.get(str(m))
+        unchanged = (
+            isinstance(done, dict)
+            and done.get("checksum") == checksums[str(m)]
+            and done.get("patient_id") in stored
+            and Path(str(done.get("report"))).exists()
+        )
+        if unchanged:
+            assert isinstance(done, dict)
+            rows.append(
+                {
+                    "manifest": str(m),
+                    "patient_id": done["patient_id"],
+                    "status": "unchanged",
+                    "report": done["report"],
+                    "error": None,
+                }
+            )
+        else:
+            args.append((str(m), str(out), str(work), s, analyses))
+    with Progress(disable=not show_progress, transient=False) as progress:
+        task = progress.add_task(
+            f"patients ({len(rows)} unchanged)" if rows else "patients", total=len(args)
+        )
         if workers == 1 and scheduler is None:
             for a in args:
                 rows.append(process_patient(*a))
@@ -247,7 +358,14 @@ def run_cohort(
     if (frame["status"] == "ok").any():
         CohortStore(store_path).load_parquet(work / "tables")
     shutil.rmtree(work, ignore_errors=True)
+    from ithkit._atomic import atomic_path
     from ithkit.io import write_table
+
+    finished = {r.manifest: {"checksum": checksums[r.manifest], "patient_id": r.patient_id,
+                             "report": r.report}
+                for r in frame.itertuples() if r.status in ("ok", "unchanged")}  # fmt: skip
+    with atomic_path(state_path) as tmp:
+        tmp.write_text(json.dumps(finished, indent=1), encoding="utf-8")
 
     write_table(frame, out / "patients.tsv")
     return CohortRun(frame, store_path)

@@ -1,0 +1,117 @@
+"""Cohort runs: serial vs Dask LocalCluster (1 and 2 workers) on a virtual cohort.
+
+Prints wall time, peak memory of the process tree (driver + Dask workers, sampled every
+0.2 s) and whether every store table is identical to the serial run's.
+
+    python benchmarks/cohort.py                 # 200 patients (the issue's benchmark)
+    python benchmarks/cohort.py --patients 12   # a quick check while developing
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+from ithkit.cohort import virtual_cohort
+from ithkit.scale import run_cohort
+from ithkit.store import CohortStore
+
+VOLATILE = {"runs", "patients"}  # hold timestamps
+
+
+def _peak_rss(stop: threading.Event, peak: list[float]) -> None:
+    me = psutil.Process()
+    while not stop.is_set():
+        total = 0
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                continue
+        peak[0] = max(peak[0], total / 2**20)
+        time.sleep(0.2)
+
+
+def _tables(store: Path) -> dict[str, pd.DataFrame]:
+    cohort = CohortStore(store, read_only=True)
+    out = {}
+    for name in cohort.tables():
+        if name in VOLATILE:
+            continue
+        frame = cohort.read(name)
+        frame = frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
+        out[name] = frame
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--patients", type=int, default=200)
+    parser.add_argument("--workers", default="1,2", help="LocalCluster sizes to compare")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="ithkit-bench-cohort-"))
+    t0 = time.perf_counter()
+    virtual_cohort(args.patients, root / "cohort", seed=args.seed, show_progress=False)
+    print(f"virtual cohort of {args.patients} patients written in {time.perf_counter() - t0:.1f} s")
+    runs: list[tuple[str, int, str | None]] = [("serial", 1, None)]
+    runs += [(f"LocalCluster {w} worker(s)", w, "dask") for w in map(int, args.workers.split(","))]
+    reference: dict[str, pd.DataFrame] | None = None
+    rows = []
+    for label, workers, mode in runs:
+        out = root / label.replace(" ", "_").replace("(", "").replace(")", "")
+        stop, peak = threading.Event(), [0.0]
+        watcher = threading.Thread(target=_peak_rss, args=(stop, peak), daemon=True)
+        watcher.start()
+        t0 = time.perf_counter()
+        listing = root / "cohort" / "manifests.csv"
+        if mode is None:
+            result = run_cohort(listing, out, show_progress=False)
+        elif workers == 1:
+            result = _one_worker(listing, out)
+        else:
+            result = run_cohort(listing, out, workers=workers, show_progress=False)
+        wall = time.perf_counter() - t0
+        stop.set()
+        watcher.join()
+        tables = _tables(result.store)
+        if reference is None:
+            reference, same = tables, "reference"
+        else:
+            same = "yes" if tables.keys() == reference.keys() and all(
+                tables[k].equals(reference[k]) for k in tables
+            ) else "NO"  # fmt: skip
+        rows.append({"run": label, "wall_s": round(wall, 1), "s_per_patient":
+                     round(wall / args.patients, 2), "peak_rss_mib": round(peak[0]),
+                     "failed": result.n_failed, "tables": len(tables),
+                     "identical_to_serial": same})  # fmt: skip
+    print(pd.DataFrame(rows).to_string(index=False))
+    print(f"(cores: {psutil.cpu_count()}, load average: {psutil.getloadavg()[0]:.1f})")
+
+
+def _one_worker(manifests: Path, out: Path):  # type: ignore[no-untyped-def]
+    """A LocalCluster of one worker process (run_cohort uses Dask only for workers > 1)."""
+    import dask
+    import distributed
+
+    from ithkit.scale._cohort import _THREAD_VARS
+
+    env = {var: "1" for var in _THREAD_VARS}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=40)  # fmt: skip
+        try:
+            return run_cohort(manifests, out, scheduler=cluster.scheduler_address,
+                              show_progress=False)  # fmt: skip
+        finally:
+            cluster.close()
+
+
+if __name__ == "__main__":
+    main()
