@@ -105,7 +105,7 @@ def _one_worker(manifests: Path, out: Path):  # type: ignore[no-untyped-def]
     env = {var: "1" for var in _THREAD_VARS}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
         cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=40)  # fmt: skip
+                                           dashboard_address=":0", silence_logs=40)  # fmt: skip
         try:
             return run_cohort(manifests, out, scheduler=cluster.scheduler_address,
                               show_progress=False)  # fmt: skip

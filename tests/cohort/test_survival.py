@@ -250,3 +250,14 @@ def test_write(tables: tuple[Path, Path, pd.DataFrame], tmp_path: Path) -> None:
         "p",
         "concordance",
     ]
+
+
+def test_median_split_of_a_mostly_zero_count(tables: tuple[Path, Path, pd.DataFrame]) -> None:
+    """A count that is 0 for most patients splits into > 0 vs 0, not everyone vs no one."""
+    clinical, _, frame = tables
+    counts = np.where(np.arange(80) % 5 == 0, np.arange(80) % 3 + 1, 0)
+    feats = pd.DataFrame({"patient_id": frame["patient_id"], "n_emerging": counts})
+    res = survival(clinical, time="os_days", event="os_event", features=feats)
+    row = res.logrank.iloc[0]
+    assert row["group_high"] == "n_emerging > 0"
+    assert row["n_high"] == int((counts > 0).sum()) and row["n_low"] == int((counts == 0).sum())

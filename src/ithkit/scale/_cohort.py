@@ -393,7 +393,7 @@ def _run_dask(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: 8787 may be taken by another cluster
                 silence_logs=40,
             )
             client = distributed.Client(cluster)
