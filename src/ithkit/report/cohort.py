@@ -74,27 +74,40 @@ def km_plot(result: SurvivalResult, feature: str) -> Any:
     return fig
 
 
+_HR_RANGE = (0.01, 100.0)  # the forest plot's axis; wider intervals end in an arrow
+
+
 def forest_plot(cox: pd.DataFrame, *, title: str = "Hazard ratios (95 % CI)") -> Any:
     """Hazard ratios with their intervals on a log axis, one line per model term."""
     rows = cox.dropna(subset=["hr", "hr_low", "hr_high"]).reset_index(drop=True)
-    fig, ax = new_figure(7.0, 0.9 + 0.38 * max(len(rows), 1))
+    fig, ax = new_figure(10.0, 1.0 + 0.38 * max(len(rows), 1))
     labels = []
     for i, r in enumerate(rows.itertuples()):
         y = len(rows) - 1 - i
         colour = "#b5262b" if r.p < 0.05 else "#1d2330"
-        ax.plot([r.hr_low, r.hr_high], [y, y], color=colour, lw=1.5)
-        ax.plot(r.hr, y, "s", color=colour, ms=5)
+        low, high = max(r.hr_low, _HR_RANGE[0]), min(r.hr_high, _HR_RANGE[1])
+        ax.plot([low, high], [y, y], color=colour, lw=1.5)
+        if _HR_RANGE[0] <= r.hr <= _HR_RANGE[1]:
+            ax.plot(r.hr, y, "s", color=colour, ms=5)
+        for end, edge, marker in ((r.hr_low, _HR_RANGE[0], "<"), (r.hr_high, _HR_RANGE[1], ">")):
+            if end < edge if marker == "<" else end > edge:
+                ax.plot(edge, y, marker, color=colour, ms=5)  # interval runs off the axis
         labels.append(f"{r.feature} [{r.model}, {r.scale}]")
         ax.text(
             1.02,
             y,
-            f"{r.hr:.2f} ({r.hr_low:.2f}-{r.hr_high:.2f}), p={r.p:.2g}",
+            f"{r.hr:.3g} ({r.hr_low:.3g}-{r.hr_high:.3g}), p={r.p:.2g}",
             transform=ax.get_yaxis_transform(),
             va="center",
             fontsize=8,
         )
     ax.axvline(1.0, color="#5b6475", ls=":", lw=1)
     ax.set_xscale("log")
+    shown = rows[["hr_low", "hr_high"]].clip(*_HR_RANGE)
+    ax.set_xlim(
+        min(float(shown["hr_low"].min()) if len(rows) else 0.5, 0.5) / 1.3,
+        max(float(shown["hr_high"].max()) if len(rows) else 2.0, 2.0) * 1.3,
+    )
     ticker = __import__("matplotlib.ticker", fromlist=["FuncFormatter"])
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
@@ -102,7 +115,8 @@ def forest_plot(cox: pd.DataFrame, *, title: str = "Hazard ratios (95 % CI)") ->
     ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
     ax.set_xlabel("hazard ratio (log scale); right of 1 = shorter survival")
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    # labels left of the axes, numbers right of it: fixed margins (tight_layout ignores the text)
+    fig.subplots_adjust(left=0.36, right=0.7, bottom=0.6 / (1.0 + 0.38 * max(len(rows), 1)))
     return fig
 
 
