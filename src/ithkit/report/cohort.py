@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ithkit._optional import import_optional
 from ithkit.report._render import Figure, KeyValues, Section, Table, Text, write_report
 from ithkit.report.figures import PALETTE, new_figure, to_svg
 
@@ -316,7 +317,10 @@ def score_histograms(view: CohortOverview, *, max_panels: int = 24) -> Any:
     dist = view.distributions.head(max_panels)
     ncols = 4
     nrows = max(1, math.ceil(len(dist) / ncols))
-    plt_fig, axes = new_figure(11, 2.3 * nrows, ncols=ncols, squeeze=False)
+    first, _ = new_figure(1, 1)  # applies ithkit's matplotlib defaults (Agg, text as text)
+    plt = import_optional("matplotlib.pyplot", extra="report")
+    plt.close(first)
+    plt_fig, axes = plt.subplots(nrows, ncols, figsize=(11, 2.3 * nrows), squeeze=False)
     modalities = list(dict.fromkeys(dist["modality"]))
     for k, ax in enumerate(axes.ravel()):
         if k >= len(dist):
