@@ -16,7 +16,7 @@ from ithkit.store import CohortStore
 @pytest.fixture
 def store(tmp_path: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(4)
-    n = 24
+    n = 16
     z = rng.normal(size=n)
     clinical, _ = draw_outcomes(z, seed=3, n_sites=2)
     imaging = z * 0.5 + rng.normal(0, 0.5, n)  # imaging ITH partly reflects genomic ITH
@@ -41,15 +41,15 @@ def test_overview_numbers(store: tuple[Path, pd.DataFrame, pd.DataFrame]) -> Non
 
     path, _, truth = store
     view = overview(path)
-    assert view.n_patients == 24
+    assert view.n_patients == 16
     dist = view.distributions.set_index("score")
-    assert dist.loc["imaging.habitat_shannon_mean", "n"] == 18
+    assert dist.loc["imaging.habitat_shannon_mean", "n"] == 12
     assert dist.loc["genomic.fraction_subclonal", "mean"] == pytest.approx(truth["z"].mean())
-    measured = truth[np.arange(24) % 4 != 0]
+    measured = truth[np.arange(16) % 4 != 0]
     rho, p = spearmanr(measured["z"].round(6), measured["imaging"].round(6))
     row = view.correlations.iloc[0]
-    assert row["rho"] == pytest.approx(rho) and row["p"] == pytest.approx(p) and row["n"] == 18
-    assert len(view.missing) == 6
+    assert row["rho"] == pytest.approx(rho) and row["p"] == pytest.approx(p) and row["n"] == 12
+    assert len(view.missing) == 4
     assert set(view.missing["reason"]) == {"no images in manifest"}
 
 

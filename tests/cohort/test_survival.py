@@ -198,7 +198,7 @@ def test_store_profiles(tmp_path: Path) -> None:
     """The store form reads numeric profile scores; status rows and text scores are left out."""
     from ithkit.store import CohortStore
 
-    frame = _cohort(30, seed=2)
+    frame = _cohort(20, seed=2)
     store = CohortStore(tmp_path / "cohort.duckdb")
     for i, r in enumerate(frame.itertuples()):
         rows = [
@@ -215,7 +215,7 @@ def test_store_profiles(tmp_path: Path) -> None:
     res = survival(tmp_path / "c.tsv", time="os_days", event="os_event", store=store.path)
     by = res.cox[res.cox["model"] == "univariable"].set_index("feature")
     assert set(by.index) == {"genomic.fraction_subclonal", "imaging.habitat_shannon_mean"}
-    assert by.loc["imaging.habitat_shannon_mean", "n_missing"] == 6
+    assert by.loc["imaging.habitat_shannon_mean", "n_missing"] == 4
     assert any("best_overall_response" in n for n in res.notes)
     df = frame.rename(columns={"os_days": "T", "os_event": "E"})
     cph = lifelines.CoxPHFitter().fit(df[["T", "E", "ith"]], "T", "E")
