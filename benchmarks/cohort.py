@@ -25,13 +25,16 @@ from ithkit.store import CohortStore
 VOLATILE = {"runs", "patients"}  # hold timestamps
 
 
-def _peak_rss(stop: threading.Event, peak: list[float]) -> None:
+def _watch(stop: threading.Event, peak: list[float], cpu: dict[int, float]) -> None:
+    """Peak RSS (MiB) of this process and its children; last CPU seconds seen per process."""
     me = psutil.Process()
     while not stop.is_set():
         total = 0
         for p in [me, *me.children(recursive=True)]:
             try:
                 total += p.memory_info().rss
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
             except psutil.Error:
                 continue
         peak[0] = max(peak[0], total / 2**20)
@@ -66,8 +69,10 @@ def main() -> None:
     rows = []
     for label, workers, mode in runs:
         out = root / label.replace(" ", "_").replace("(", "").replace(")", "")
-        stop, peak = threading.Event(), [0.0]
-        watcher = threading.Thread(target=_peak_rss, args=(stop, peak), daemon=True)
+        stop, peak, cpu = threading.Event(), [0.0], {}
+        me = psutil.Process()
+        before = me.cpu_times().user + me.cpu_times().system
+        watcher = threading.Thread(target=_watch, args=(stop, peak, cpu), daemon=True)
         watcher.start()
         t0 = time.perf_counter()
         listing = root / "cohort" / "manifests.csv"
@@ -80,6 +85,7 @@ def main() -> None:
         wall = time.perf_counter() - t0
         stop.set()
         watcher.join()
+        cpu[me.pid] = me.cpu_times().user + me.cpu_times().system - before
         tables = _tables(result.store)
         if reference is None:
             reference, same = tables, "reference"
@@ -87,10 +93,19 @@ def main() -> None:
             same = "yes" if tables.keys() == reference.keys() and all(
                 tables[k].equals(reference[k]) for k in tables
             ) else "NO"  # fmt: skip
-        rows.append({"run": label, "wall_s": round(wall, 1), "s_per_patient":
-                     round(wall / args.patients, 2), "peak_rss_mib": round(peak[0]),
-                     "failed": result.n_failed, "tables": len(tables),
-                     "identical_to_serial": same})  # fmt: skip
+        cpu_s = sum(cpu.values())
+        rows.append(
+            {
+                "run": label,
+                "wall_s": round(wall, 1),
+                "cpu_s": round(cpu_s, 1),
+                "cpu_s_per_patient": round(cpu_s / args.patients, 2),
+                "peak_rss_mib": round(peak[0]),
+                "failed": result.n_failed,
+                "tables": len(tables),
+                "identical_to_serial": same,
+            }
+        )
     print(pd.DataFrame(rows).to_string(index=False))
     print(f"(cores: {psutil.cpu_count()}, load average: {psutil.getloadavg()[0]:.1f})")
 
