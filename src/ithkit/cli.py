@@ -206,7 +206,8 @@ def _print_run(result: Any) -> None:
 # cohort
 
 cohort_app = typer.Typer(
-    help="The cohort store (DuckDB): list, export, load.", no_args_is_help=True
+    help="The cohort store (list, export, load) and cohort statistics (survival, predict, report).",
+    no_args_is_help=True,
 )
 app.add_typer(cohort_app, name="cohort")
 
