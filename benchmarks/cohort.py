@@ -41,6 +41,36 @@ def _watch(stop: threading.Event, peak: list[float], cpu: dict[int, float]) -> N
         time.sleep(0.2)
 
 
+def _compare(tables: dict[str, pd.DataFrame], reference: dict[str, pd.DataFrame]) -> str:
+    """'yes' (every cell equal), 'yes (float)' (numbers equal to 1e-9 relative), or the
+    tables that differ."""
+    import numpy as np
+
+    if tables.keys() != reference.keys():
+        return f"NO: tables {sorted(set(tables) ^ set(reference))}"
+    exact, differ = True, []
+    for name, frame in tables.items():
+        ref = reference[name]
+        if frame.equals(ref):
+            continue
+        exact = False
+        if frame.shape != ref.shape or list(frame.columns) != list(ref.columns):
+            differ.append(name)
+            continue
+        for col in frame.columns:
+            a = pd.to_numeric(frame[col], errors="coerce")
+            b = pd.to_numeric(ref[col], errors="coerce")
+            numeric = a.notna() & b.notna()
+            if not (frame.loc[~numeric, col] == ref.loc[~numeric, col]).all() or not np.allclose(
+                a[numeric], b[numeric], rtol=1e-9, atol=0
+            ):
+                differ.append(f"{name}.{col}")
+                break
+    if differ:
+        return "NO: " + ", ".join(differ[:4])
+    return "yes" if exact else "yes (float, 1e-9)"
+
+
 def _tables(store: Path) -> dict[str, pd.DataFrame]:
     cohort = CohortStore(store, read_only=True)
     out = {}
@@ -48,7 +78,8 @@ def _tables(store: Path) -> dict[str, pd.DataFrame]:
         if name in VOLATILE:
             continue
         frame = cohort.read(name)
-        frame = frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
+        keys = [c for c in frame.columns if frame[c].dtype == object] or list(frame.columns)
+        frame = frame.sort_values(keys, kind="stable").reset_index(drop=True).astype(str)
         out[name] = frame
     return out
 
@@ -90,9 +121,7 @@ def main() -> None:
         if reference is None:
             reference, same = tables, "reference"
         else:
-            same = "yes" if tables.keys() == reference.keys() and all(
-                tables[k].equals(reference[k]) for k in tables
-            ) else "NO"  # fmt: skip
+            same = _compare(tables, reference)
         cpu_s = sum(cpu.values())
         rows.append(
             {
