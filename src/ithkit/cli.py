@@ -275,6 +275,10 @@ FeaturesOption = Annotated[
 CohortStoreOption = Annotated[
     Path | None, typer.Option("--store", help="Cohort store: its profile scores are the features.")
 ]
+ScoresOption = Annotated[
+    str | None,
+    typer.Option("--scores", help="With --store: comma-separated scores (modality.score) to use."),
+]
 IdColumnOption = Annotated[
     str, typer.Option("--id-column", help="Patient identifier column of the tables.")
 ]
@@ -296,6 +300,7 @@ def cohort_survival(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     features: FeaturesOption = None,
     store: CohortStoreOption = None,
+    scores: ScoresOption = None,
     covariates: Annotated[
         str | None, typer.Option("--covariates", help="Comma-separated clinical adjusters.")
     ] = None,
@@ -314,8 +319,8 @@ def cohort_survival(
 
     result = survival(
         clinical, time=time, event=event, features=features, store=store,
-        covariates=_names_list(covariates), split=split, per_sd=per_sd, id_column=id_column,
-        drop_unmatched=drop_unmatched,
+        scores=_names_list(scores) or None, covariates=_names_list(covariates), split=split,
+        per_sd=per_sd, id_column=id_column, drop_unmatched=drop_unmatched,
     )  # fmt: skip
     files = result.write(out)
     write_survival_report(result, out / "report.html")
@@ -360,6 +365,7 @@ def cohort_predict(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     features: FeaturesOption = None,
     store: CohortStoreOption = None,
+    scores: ScoresOption = None,
     outcome: Annotated[
         str | None, typer.Option("--outcome", help="Binary outcome column (1/0).")
     ] = None,
@@ -386,8 +392,9 @@ def cohort_predict(
     from ithkit.report.cohort import write_prediction_report
 
     result = predict(
-        clinical, features=features, store=store, outcome=outcome, time=time, event=event,
-        group=group, covariates=_names_list(covariates), model=model,  # type: ignore[arg-type]
+        clinical, features=features, store=store, scores=_names_list(scores) or None,
+        outcome=outcome, time=time, event=event, group=group,
+        covariates=_names_list(covariates), model=model,  # type: ignore[arg-type]
         n_outer=folds, n_bootstrap=bootstrap, horizon_days=horizon_days, seed=seed,
         id_column=id_column, drop_unmatched=drop_unmatched, show_progress=True,
     )  # fmt: skip

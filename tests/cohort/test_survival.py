@@ -217,6 +217,12 @@ def test_store_profiles(tmp_path: Path) -> None:
     assert set(by.index) == {"genomic.fraction_subclonal", "imaging.habitat_shannon_mean"}
     assert by.loc["imaging.habitat_shannon_mean", "n_missing"] == 4
     assert any("best_overall_response" in n for n in res.notes)
+    chosen = survival(tmp_path / "c.tsv", time="os_days", event="os_event", store=store.path,
+                      scores=["genomic.fraction_subclonal"])  # fmt: skip
+    assert chosen.cox["feature"].tolist() == ["genomic.fraction_subclonal"]
+    with pytest.raises(InputError, match=r"no numeric profile score 'genomic\.mat'.*choose among"):
+        survival(tmp_path / "c.tsv", time="os_days", event="os_event", store=store.path,
+                 scores=["genomic.mat"])  # fmt: skip
     df = frame.rename(columns={"os_days": "T", "os_event": "E"})
     cph = lifelines.CoxPHFitter().fit(df[["T", "E", "ith"]], "T", "E")
     assert by.loc["genomic.fraction_subclonal", "hr"] == pytest.approx(

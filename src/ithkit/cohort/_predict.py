@@ -667,6 +667,7 @@ def predict(
     *,
     features: str | Path | pd.DataFrame | None = None,
     store: str | Path | None = None,
+    scores: Sequence[str] | None = None,
     outcome: str | None = None,
     time: str | None = None,
     event: str | None = None,
@@ -691,6 +692,8 @@ def predict(
         Clinical table (one row per patient).
     features, store
         Feature table or cohort store (its ``profiles`` scores); exactly one.
+    scores
+        With ``store``: use only these scores (``modality.score``).
     outcome
         Binary outcome column (1/0, e.g. ``response``) ...
     time, event
@@ -754,7 +757,7 @@ def predict(
     )
     notes: list[str] = []
     if store is not None:
-        frame, notes = features_from_store(store)
+        frame, notes = features_from_store(store, scores=scores)
         source = str(store)
     elif isinstance(features, pd.DataFrame):
         frame, source = features, "features"

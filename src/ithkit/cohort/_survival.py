@@ -389,6 +389,7 @@ def survival(
     event: str,
     features: str | Path | pd.DataFrame | None = None,
     store: str | Path | None = None,
+    scores: Sequence[str] | None = None,
     covariates: Sequence[str] = (),
     split: str | float = "median",
     per_sd: bool = False,
@@ -415,6 +416,8 @@ def survival(
     store
         Cohort store: its ``profiles`` table gives one feature per numeric score
         (``modality.score``). Exactly one of ``features`` and ``store``.
+    scores
+        With ``store``: use only these scores (``modality.score``).
     covariates
         Clinical columns to adjust for (text columns become 0/1 indicators).
     split
@@ -467,7 +470,7 @@ def survival(
     )
     notes: list[str] = []
     if store is not None:
-        frame, notes = features_from_store(store)
+        frame, notes = features_from_store(store, scores=scores)
         source = str(store)
     elif isinstance(features, pd.DataFrame):
         frame, source = features, "features"

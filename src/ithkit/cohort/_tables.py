@@ -285,11 +285,13 @@ def features_from_store(
     store: str | Path,
     *,
     modalities: Sequence[str] | None = None,
+    scores: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Wide feature table from the store's ``profiles`` table (one column per numeric score).
 
     Columns are named ``<modality>.<score>``; non-numeric scores (e.g. a best response) and
-    ``status`` rows are left out and named in the notes. A patient whose modality was not
+    ``status`` rows are left out and named in the notes. ``scores`` keeps only the named
+    columns (``modality.score``), in that order. A patient whose modality was not
     measured has a missing value there.
 
     Returns
@@ -341,6 +343,16 @@ def features_from_store(
     wide = wide.reindex(patients)
     wide.columns.name = None
     wide = wide.reset_index().rename(columns={"index": "patient_id"})
+    if scores:
+        unknown = [c for c in scores if c not in wide.columns]
+        if unknown:
+            available = ", ".join(c for c in wide.columns if c != "patient_id")
+            raise InputError(
+                f"no numeric profile score {unknown[0]!r} in the store",
+                source=store,
+                fix=f"choose among: {available}",
+            )
+        wide = wide[["patient_id", *scores]]
     if wide.shape[1] == 1:
         raise InputError(
             f"the {PROFILES!r} table has no numeric score",
