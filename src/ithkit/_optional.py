@@ -47,8 +47,8 @@ def optional_njit(*args: Any, **kwargs: Any) -> Any:
     >>> @optional_njit(cache=False)
     ... def add(a, b):
     ...     return a + b
-    >>> add(1, 2)
-    3
+    >>> callable(add)
+    True
     """
     numba: Any
     try:

@@ -374,4 +374,4 @@ def test_ithkit_run_from_caller_outputs(tmp_path: Path) -> None:
     assert "subclonal Battenberg segment" in notes
     out = results.outputs["genomic"]
     assert "genomic_conversion" in out.tables
-    assert [s.key for s in out.sections] == ["genomic", "genomic-callers"]
+    assert [s.key for s in out.sections] == ["regions", "genomic", "genomic-callers"]
