@@ -454,7 +454,6 @@ def response_recist(
 
     from ithkit import io
     from ithkit.response import RecistWarning, read_sdtm_tumor, recist, to_rs
-
     from ithkit.schema import check_diameter_units
 
     if sdtm_tu is not None:

@@ -789,9 +789,7 @@ def check_diameter_units(
     ithkit._errors.InputError: <lesions>: line 2, column diameter_mm: every baseline target ...
     """
     if units not in DIAMETER_UNITS:
-        raise InputError(
-            f"units {units!r} not known", source="--units", fix="give mm or cm"
-        )
+        raise InputError(f"units {units!r} not known", source="--units", fix="give mm or cm")
     out = frame.copy()
     if units == "cm":
         out["diameter_mm"] = out["diameter_mm"] * 10.0

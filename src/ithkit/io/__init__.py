@@ -104,6 +104,11 @@ def read_image_manifest(
 def read_patient_manifest(path: str | Path) -> dict[str, Any]:
     """Read a patient manifest (YAML); file paths become absolute and must exist.
 
+    Paths are relative to the manifest's folder. A path that leaves that folder (``../``, an
+    absolute path elsewhere) is read, and listed in the patient attribute
+    ``paths_outside_manifest_folder`` (stored and shown in the report), so that a manifest
+    from elsewhere cannot read other files unnoticed.
+
     Examples
     --------
     A manifest looks like::
@@ -135,9 +140,17 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
             fix="check indentation and 'key: value' syntax",
         ) from None
     manifest = schema.validate_manifest(data, source=str(p))
+    home = p.parent.resolve()
+    outside: list[str] = []
+
+    def note_outside(name: str, f: Path) -> None:
+        if not f.is_relative_to(home):
+            outside.append(f"{name}={f}")
+
     for key in schema.MANIFEST_FILE_KEYS:
         if key in manifest:
             f = (p.parent / manifest[key]).resolve()
+            note_outside(key, f)
             if not f.exists():
                 raise InputError(
                     f"{key} file {manifest[key]!r} not found",
@@ -155,6 +168,7 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
         for sub, v in entries.items():
             if sub == "" or "*" in paths or sub in paths:
                 f = (p.parent / str(v)).resolve()
+                note_outside(key if sub == "" else f"{key}.{sub}", f)
                 if not f.exists():
                     name = key if sub == "" else f"{key}.{sub}"
                     raise InputError(
@@ -171,6 +185,7 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
 
         def resolve(key: str, name: str) -> Path:
             f = (p.parent / name).resolve()
+            note_outside(key, f)
             if not f.exists():
                 raise InputError(
                     f"{key} file {name!r} not found",
@@ -184,7 +199,18 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
         vcf["paths"] = [resolve("vcf", name) for name in vcf["paths"]]
         for entry in (*manifest["copy_number"]["files"], *manifest["copy_number"]["purity"]):
             entry["path"] = resolve("copy_number", entry["path"])
+    if outside:
+        # read as written (absolute paths and ../ are legitimate), but said in the outputs:
+        # the attribute reaches the store's patients table and the report's patient section
+        manifest["attributes"] = {
+            **dict(manifest.get("attributes") or {}),
+            OUTSIDE_ATTRIBUTE: "; ".join(outside),
+        }
     return manifest
+
+
+#: patient attribute listing manifest paths outside the manifest's folder (``key=path; ...``)
+OUTSIDE_ATTRIBUTE = "paths_outside_manifest_folder"
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -16,7 +16,6 @@ import pandas as pd
 from ithkit import schema
 from ithkit._errors import InputError
 
-
 DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
 
 
