@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from tests.robustness._util import lesions_csv, one_error_line, run_cli
 
 VARIANT_HEADER = "mutation_id\tsample_id\tref_counts\talt_counts\tmajor_cn\tminor_cn\tnormal_cn"
@@ -34,9 +33,7 @@ def test_lesions_in_cm_refused_with_the_fix(tmp_path: Path, capsys) -> None:
 def test_lesions_units_cm_reads_them_and_records_it(tmp_path: Path, capsys) -> None:
     f = lesions_csv(tmp_path / "les.csv", CM)
     out = tmp_path / "o"
-    code, stdout, _ = run_cli(
-        ["response", "recist", f, "--out", out, "--units", "cm"], capsys
-    )
+    code, stdout, _ = run_cli(["response", "recist", f, "--out", out, "--units", "cm"], capsys)
     assert code == 0
     # 75 mm -> 103 mm sum: +37 %, and +28 mm: PD (RECIST 1.1: >= 20 % and >= 5 mm)
     assert "P1\tPD" in stdout
@@ -135,17 +132,17 @@ def test_voxel_maps_refused_up_front_with_estimate(
 
 
 # -- cohort load ------------------------------------------------------------------------------
-def test_cohort_load_of_a_run_folder_is_refused(demo_dir: Path, tmp_path: Path, capsys) -> None:
+def test_cohort_load_of_a_run_folder_is_refused(script_run, tmp_path: Path, capsys) -> None:
     store = tmp_path / "s.duckdb"
-    code, _, err = run_cli(["cohort", "load", demo_dir, "--store", store], capsys)
+    code, _, err = run_cli(["cohort", "load", script_run[0], "--store", store], capsys)
     line = one_error_line(err)
     assert code == 2 and "holds no ithkit results" in line
 
 
-def test_cohort_export_then_load_round_trip(demo_dir: Path, tmp_path: Path, capsys) -> None:
+def test_cohort_export_then_load_round_trip(script_run, tmp_path: Path, capsys) -> None:
     from ithkit.store import CohortStore
 
-    src = demo_dir / "ithkit.duckdb"
+    src = script_run[0] / "ithkit.duckdb"
     code, _, _ = run_cli(["cohort", "export", "--store", src, "--out", tmp_path / "x"], capsys)
     assert code == 0
     store = tmp_path / "copy.duckdb"
