@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from ithkit.evolution import VirtualPatient, virtual_patient
+
 # property-based tests (tests/robustness): a fixed, small, reproducible run in the suite;
 # benchmarks/robustness.py loads "long" (HYPOTHESIS_PROFILE=long pytest tests/robustness)
 settings.register_profile(
@@ -27,8 +29,6 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-from ithkit.evolution import VirtualPatient, virtual_patient
 
 
 @pytest.fixture(scope="session")
