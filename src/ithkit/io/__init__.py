@@ -131,7 +131,7 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
     text = read_text(p)
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # bad timestamps raise ValueError
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
             f"not valid YAML ({getattr(exc, 'problem', exc)})",
