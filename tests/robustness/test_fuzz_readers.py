@@ -63,7 +63,7 @@ def mutated(draw: st.DrawFn, seed_text: str) -> tuple[str, bool]:
         elif op == "dup_row" and len(rows) > 1:
             rows.append(list(rows[draw(st.integers(1, len(rows) - 1))]))
         elif op == "add_col":
-            rows = [row + [draw(CELL)] for row in rows]
+            rows = [[*row, draw(CELL)] for row in rows]
         elif op == "blank_lines":
             rows.insert(draw(st.integers(0, len(rows))), [])
         elif op == "gzip":
