@@ -50,7 +50,7 @@ def mutated(draw: st.DrawFn, seed_text: str) -> tuple[str, bool]:
         elif op == "drop_col" and len(rows[0]) > 1:
             c = draw(st.integers(0, len(rows[0]) - 1))
             rows = [row[:c] + row[c + 1 :] for row in rows]
-        elif op == "rename":
+        elif op == "rename" and rows[0]:
             c = draw(st.integers(0, len(rows[0]) - 1))
             rows[0][c] = draw(st.sampled_from(
                 [rows[0][c].upper(), rows[0][c][:-1], rows[0][c] + " ", "", rows[0][c] + "x"]

@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import warnings
 import zlib
 from collections.abc import Sequence
@@ -164,8 +165,11 @@ def read_table(
     """
     p = Path(path)
     text = read_text(p)
-    lines_of_text = text.splitlines()
-    header_idx = next(i for i, line in enumerate(lines_of_text) if line.strip())
+    # the line breaks pandas knows (str.splitlines also splits on \x1c, \x85, U+2028...)
+    lines_of_text = re.split(r"\r\n|\r|\n", text)
+    header_idx = next((i for i, line in enumerate(lines_of_text) if line.strip()), None)
+    if header_idx is None:
+        raise InputError("file is empty", source=p, fix="the file needs a header row and data rows")
     delimiter = sep or _delimiter(p, lines_of_text[header_idx])
     try:
         with warnings.catch_warnings():
@@ -181,7 +185,7 @@ def read_table(
                 skiprows=header_idx,
                 index_col=False,
             )
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError) as exc:
         raise InputError(
             f"cannot parse the table ({' '.join(str(exc).split())})",
             source=p,
