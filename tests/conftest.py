@@ -14,7 +14,7 @@ from ithkit.evolution import VirtualPatient, virtual_patient
 # benchmarks/robustness.py loads "long" (HYPOTHESIS_PROFILE=long pytest tests/robustness)
 settings.register_profile(
     "ci",
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     database=None,

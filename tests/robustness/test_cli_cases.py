@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.robustness._util import lesions_csv, one_error_line, run_cli
+
+from ._util import lesions_csv, one_error_line, run_cli
 
 VARIANT_HEADER = "mutation_id\tsample_id\tref_counts\talt_counts\tmajor_cn\tminor_cn\tnormal_cn"
 VARIANT_HEADER += "\ttumour_content"

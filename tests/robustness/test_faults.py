@@ -104,7 +104,7 @@ def test_kill9_mid_transaction_leaves_store_intact(tmp_path: Path) -> None:
 
 
 def test_locked_store_is_found_before_the_analysis(tmp_path: Path, capsys) -> None:
-    from tests.robustness._util import lesions_csv, one_error_line, run_cli
+    from ._util import lesions_csv, one_error_line, run_cli
 
     store, ready = tmp_path / "s.duckdb", tmp_path / "ready"
     CohortStore(store).write("P0", {"genomic_metrics": pd.DataFrame({"v": [1.0]})})

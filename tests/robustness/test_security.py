@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.robustness.conftest import SCRIPT
-
 import ithkit
+
+from .conftest import SCRIPT
 
 
 def test_run_uses_no_network(script_run: tuple[Path, list[str]]) -> None:
