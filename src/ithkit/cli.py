@@ -448,6 +448,10 @@ def response_recist(
     units: Annotated[
         str, typer.Option(help="Units of the diameters: mm (checked) or cm (x 10).")
     ] = "mm",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Skip the cm check (recorded in options.json)."),
+    ] = False,
 ) -> None:
     """RECIST 1.1 / iRECIST timepoint and best responses, per-lesion and mixed response."""
     import warnings
@@ -458,10 +462,11 @@ def response_recist(
 
     if sdtm_tu is not None:
         frame = check_diameter_units(
-            read_sdtm_tumor(sdtm_tu, measurements), source=str(measurements), units=units
-        )
+            read_sdtm_tumor(sdtm_tu, measurements), source=str(measurements), units=units,
+            force=force,
+        )  # fmt: skip
     else:
-        frame = io.read_lesions(measurements, units=units)
+        frame = io.read_lesions(measurements, units=units, force=force)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("ignore", RecistWarning)
         result = recist(
@@ -472,7 +477,7 @@ def response_recist(
         files = list(result.write(tmp))
         if rs:
             io.write_table(to_rs(result), tmp / "rs.csv")
-        _record_options(tmp, "response recist", units=units)
+        _record_options(tmp, "response recist", units=units, force=force)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     for r in result.best_response.itertuples():

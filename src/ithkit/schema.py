@@ -756,7 +756,7 @@ DIAMETER_UNITS = ("mm", "cm")
 
 
 def check_diameter_units(
-    frame: pd.DataFrame, *, source: str = "<lesions>", units: str = "mm"
+    frame: pd.DataFrame, *, source: str = "<lesions>", units: str = "mm", force: bool = False
 ) -> pd.DataFrame:
     """Convert lesion diameters to mm, refusing baselines that look like centimetres.
 
@@ -771,6 +771,8 @@ def check_diameter_units(
         File name for messages.
     units
         ``"mm"`` (the contract; checked) or ``"cm"`` (multiplied by 10, not checked).
+    force
+        Skip the check (small targets really measured in mm); callers record it in outputs.
 
     Returns
     -------
@@ -795,7 +797,7 @@ def check_diameter_units(
         out["diameter_mm"] = out["diameter_mm"] * 10.0
         return out
     need = {"patient_id", "timepoint", "lesion_class", "diameter_mm"}
-    if not need <= set(out.columns):
+    if force or not need <= set(out.columns):
         return out
     base = out[(out["timepoint"] == 0) & (out["lesion_class"] == "target")]
     base = base[base["diameter_mm"].notna()]
@@ -809,7 +811,8 @@ def check_diameter_units(
                 source=source,
                 row=int(first) + 2,
                 column="diameter_mm",
-                fix="multiply by 10, or pass --units cm (RECIST targets are >= 10 mm)",
+                fix="multiply by 10, or pass --units cm (RECIST targets are >= 10 mm; "
+                "--force keeps them as mm)",
             )
     return out
 

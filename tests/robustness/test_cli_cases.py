@@ -43,6 +43,14 @@ def test_lesions_units_cm_reads_them_and_records_it(tmp_path: Path, capsys) -> N
     assert json.loads((out / "options.json").read_text())["units"] == "cm"
 
 
+def test_lesions_force_keeps_mm_and_records_it(tmp_path: Path, capsys) -> None:
+    f = lesions_csv(tmp_path / "les.csv", CM)
+    out = tmp_path / "o"
+    code, _, _ = run_cli(["response", "recist", f, "--out", out, "--force"], capsys)
+    assert code == 0
+    assert json.loads((out / "options.json").read_text())["force"] is True
+
+
 def test_lesion_dates_out_of_order(tmp_path: Path, capsys) -> None:
     f = lesions_csv(tmp_path / "les.csv", [(32.0, 25.0), (30.0, 20.0)])
     text = f.read_text().replace("2024-02-12", "2023-12-01")

@@ -57,15 +57,17 @@ def read_purity(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
     return read_table(path, schema.PURITY, strict=strict)
 
 
-def read_lesions(path: str | Path, *, strict: bool = False, units: str = "mm") -> pd.DataFrame:
+def read_lesions(
+    path: str | Path, *, strict: bool = False, units: str = "mm", force: bool = False
+) -> pd.DataFrame:
     """Read lesion measurements (:data:`schema.LESIONS`): diameters in mm, volumes in ml.
 
     ``units="cm"`` reads ``diameter_mm`` as centimetres (multiplied by 10). In mm, a patient
     whose baseline targets are all below 10 mm is refused as probably cm
-    (:func:`ithkit.schema.check_diameter_units`).
+    (:func:`ithkit.schema.check_diameter_units`) unless ``force``.
     """
     frame = read_table(path, schema.LESIONS, strict=strict)
-    return schema.check_diameter_units(frame, source=str(path), units=units)
+    return schema.check_diameter_units(frame, source=str(path), units=units, force=force)
 
 
 def read_ctdna(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
