@@ -1530,7 +1530,9 @@ def epigenetic_regions(
 @epigenetic_app.command("simulate")
 def epigenetic_simulate(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the virtual patient and the reads.")] = 1,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the virtual patient and the reads.")
+    ] = 1,
     regions: Annotated[int, typer.Option(help="Number of regions (1-10).")] = 4,
     n_loci: Annotated[int, typer.Option(help="Loci of 4 CpGs.")] = 300,
     depth: Annotated[float, typer.Option(help="Mean reads per locus and region.")] = 30.0,
