@@ -47,6 +47,13 @@ def _echo(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def _seed(value: int | None) -> int | None:
+    """--seed of every command: an integer >= 0 (one line and exit 2 otherwise)."""
+    if value is not None and value < 0:
+        raise InputError(f"--seed is {value}", source="--seed", fix="give an integer >= 0")
+    return value
+
+
 def _record_options(folder: Path, command: str, **options: Any) -> Path:
     """Write ``folder/options.json``: the command and the options that change how input is read
     (``--units``, ``--force``...), so that the outputs say how they were made."""
@@ -65,7 +72,7 @@ def _record_options(folder: Path, command: str, **options: Any) -> Path:
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo_out"),
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the virtual patient.")] = 7,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the virtual patient.")] = 7,
     regions: Annotated[int, typer.Option(help="Number of sequenced regions (1-10).")] = 4,
     store: Annotated[
         Path | None, typer.Option(help="Cohort store file (default OUT/ithkit.duckdb).")
@@ -247,7 +254,7 @@ def genomic_analyze(
         Path, typer.Argument(help="PyClone-VI-format TSV (one row per mutation x sample).")
     ],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the clustering restarts.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the clustering restarts.")] = 0,
     segments: Annotated[
         Path | None, typer.Option(help="Copy-number segments with ccf (subclonal genome).")
     ] = None,
@@ -575,7 +582,7 @@ def singlecell_cnv(
     window: Annotated[int, typer.Option(help="Genes per smoothing window.")] = 100,
     step: Annotated[int, typer.Option(help="Genes between window starts.")] = 10,
     n_subclones: Annotated[int | None, typer.Option(help="Fixed number of CNV clusters.")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the clustering.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the clustering.")] = 0,
 ) -> None:
     """CNV profiles, malignant calls and CNV subclones (.obsm['X_cnv'], .obs)."""
     from ithkit.io._anndata import write_h5ad
@@ -607,7 +614,7 @@ def singlecell_ith(
     malignant_key: Annotated[str, typer.Option(help=".obs malignant column.")] = "malignant",
     subclone_key: Annotated[str, typer.Option(help=".obs subclone column.")] = "subclone",
     n_sample: Annotated[int, typer.Option(help="Malignant cells subsampled.")] = 2000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the subsample.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the subsample.")] = 0,
 ) -> None:
     """Single-cell ITH scores of one tumour (subclone diversity, ITH score, states)."""
     from ithkit.io import write_table
@@ -628,7 +635,7 @@ def singlecell_scdna(
     fp: Annotated[float, typer.Option(help="False-positive rate.")] = 0.01,
     fn: Annotated[float, typer.Option(help="False-negative (dropout) rate.")] = 0.2,
     iterations: Annotated[int, typer.Option(help="MCMC steps per chain.")] = 5000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the search.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the search.")] = 0,
 ) -> None:
     """Mutation tree, cell genotypes and clone sizes from single-cell DNA genotypes."""
     from ithkit.singlecell import mutation_tree
@@ -654,7 +661,7 @@ def spatial_heterogeneity(
     region_key: Annotated[str | None, typer.Option(help=".obs region column.")] = None,
     perms: Annotated[int, typer.Option(help="Enrichment permutations.")] = 500,
     jobs: Annotated[int, typer.Option(help="Threads for permutations.")] = 1,
-    seed: Annotated[int, typer.Option(min=0, help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """Local diversity, enrichment, autocorrelation, infiltration and niches of a section."""
     from ithkit.singlecell import read_h5ad
@@ -704,7 +711,7 @@ def evolve_simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see docs/evolution.md).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     replicates: Annotated[int, typer.Option(help="Stochastic replicates.")] = 1,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the stochastic engine.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the stochastic engine.")] = 0,
     engine: Annotated[str | None, typer.Option(help="Override the engine: ode|stochastic.")] = None,
 ) -> None:
     """Simulate a scenario: trajectory.tsv, summary.json, replicates.tsv."""
@@ -733,7 +740,7 @@ def evolve_compare(
         str, typer.Option(help="Comma-separated: continuous,adaptive,intermittent,...")
     ] = "continuous,adaptive",
     replicates: Annotated[int, typer.Option(help="Stochastic replicates.")] = 1,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the stochastic engine.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the stochastic engine.")] = 0,
     engine: Annotated[str | None, typer.Option(help="Override the engine: ode|stochastic.")] = None,
 ) -> None:
     """Run one scenario under several policies: comparison.tsv plus one folder per policy."""
@@ -763,7 +770,7 @@ def evolve_fit(
         str | None, typer.Option(help="Then compare these policies for the fitted patient.")
     ] = None,
     starts: Annotated[int, typer.Option(help="Optimiser starts.")] = 3,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the random starts.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the random starts.")] = 0,
 ) -> None:
     """Fit free parameters to a biomarker series: fit.tsv, params.json [, comparison]."""
     from ithkit.evolution import fit_series_file
@@ -794,7 +801,7 @@ def imaging_features(
     out: Annotated[Path, typer.Option("--out", help="Output TSV (long feature table).")],
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
     filters: Annotated[
         Path | None,
         typer.Option(help="YAML list of IBSI-2 filters: statistics of each response map."),
@@ -846,7 +853,7 @@ def imaging_habitats(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
     k: Annotated[int | None, typer.Option(help="Habitats (default: best silhouette).")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """Cluster lesion voxels on their map values into habitats."""
     from ithkit.imaging._commands import habitats_to_files
@@ -867,7 +874,7 @@ def imaging_phenotypes(
     batch: Annotated[str | None, typer.Option(help="Manifest column for ComBat.")] = None,
     timepoint: Annotated[int, typer.Option(help="Timepoint whose lesions are used.")] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 50,
-    seed: Annotated[int, typer.Option(min=0, help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """Lesion phenotypes, their stability and per-patient interlesional heterogeneity."""
     from ithkit.imaging._commands import phenotypes_to_files
@@ -1076,7 +1083,7 @@ def pathology_biomarker(
     ] = "percent_positive",
     core_um: Annotated[float, typer.Option(help="Biopsy core diameter, µm (TMA 600).")] = 1000.0,
     hotspot_min_cells: Annotated[int, typer.Option(help="Cells a hot-spot tile needs.")] = 500,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the random cores.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the random cores.")] = 0,
 ) -> None:
     """Percent positive, H-score, Allred per region/tile/slide; heterogeneity; biopsy question."""
     from ithkit.pathology._commands import biomarker_to_files
@@ -1151,7 +1158,7 @@ def pathology_patterns(
 def pathology_simulate(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     cells: Annotated[int, typer.Option(help="Number of cells.")] = 20000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """A synthetic QuPath export with planted regional heterogeneity (+ truth.tsv)."""
     from ithkit.pathology import simulate_detections
@@ -1206,7 +1213,7 @@ app.add_typer(functional_app, name="functional")
 @functional_app.command("example")
 def functional_example(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the simulated counts.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the simulated counts.")] = 0,
 ) -> None:
     """Write example inputs with known truth: responses.tsv, derivatives.tsv, landscapes.tsv."""
     from ithkit.functional import write_example
@@ -1230,7 +1237,7 @@ def functional_fit(
         str, typer.Option(help="Collateral metric: ic50 (absolute), gr50 or aac.")
     ] = "ic50",
     bootstrap: Annotated[int, typer.Option(help="Bootstrap refits for 95 % intervals.")] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the bootstrap.")] = 0,
     top: Annotated[float | None, typer.Option(help="Fix the top asymptote (e.g. 1).")] = None,
     bottom: Annotated[float | None, typer.Option(help="Fix the bottom asymptote.")] = None,
     figures: Annotated[bool, typer.Option(help="Write one SVG per drug.")] = True,
@@ -1283,7 +1290,7 @@ def functional_monitor(
     tumour_fraction: Annotated[
         float, typer.Option(help="Plasma tumour fraction at the start (0..1).")
     ] = 0.1,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the read counts.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the read counts.")] = 0,
 ) -> None:
     """Simulate the monitored double bind per draw interval and depth: monitoring.tsv, figure."""
     from ithkit.functional import simulate_monitoring
@@ -1531,7 +1538,7 @@ def epigenetic_regions(
 def epigenetic_simulate(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     seed: Annotated[
-        int, typer.Option(min=0, help="Seed of the virtual patient and the reads.")
+        int, typer.Option(callback=_seed, help="Seed of the virtual patient and the reads.")
     ] = 1,
     regions: Annotated[int, typer.Option(help="Number of regions (1-10).")] = 4,
     n_loci: Annotated[int, typer.Option(help="Loci of 4 CpGs.")] = 300,
