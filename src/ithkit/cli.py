@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ithkit._atomic import atomic_dir
 from ithkit._errors import InputError, OptionalDependencyError, StoreBusyError
 from ithkit._version import __version__
 
@@ -46,6 +47,24 @@ def _echo(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def _seed(value: int | None) -> int | None:
+    """--seed of every command: an integer >= 0 (one line and exit 2 otherwise)."""
+    if value is not None and value < 0:
+        raise InputError(f"--seed is {value}", source="--seed", fix="give an integer >= 0")
+    return value
+
+
+def _record_options(folder: Path, command: str, **options: Any) -> Path:
+    """Write ``folder/options.json``: the command and the options that change how input is read
+    (``--units``, ``--force``...), so that the outputs say how they were made."""
+    import json
+
+    path = folder / "options.json"
+    payload = {"command": f"ithkit {command}", "ithkit_version": __version__, **options}
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return path
+
+
 # ---------------------------------------------------------------------------------------------
 # demo and run
 
@@ -53,7 +72,7 @@ def _echo(message: str) -> None:
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo_out"),
-    seed: Annotated[int, typer.Option(help="Seed of the virtual patient.")] = 7,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the virtual patient.")] = 7,
     regions: Annotated[int, typer.Option(help="Number of sequenced regions (1-10).")] = 4,
     store: Annotated[
         Path | None, typer.Option(help="Cohort store file (default OUT/ithkit.duckdb).")
@@ -478,7 +497,7 @@ def genomic_analyze(
         Path, typer.Argument(help="PyClone-VI-format TSV (one row per mutation x sample).")
     ],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    seed: Annotated[int, typer.Option(help="Seed of the clustering restarts.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the clustering restarts.")] = 0,
     segments: Annotated[
         Path | None, typer.Option(help="Copy-number segments with ccf (subclonal genome).")
     ] = None,
@@ -504,7 +523,8 @@ def genomic_analyze(
             frame, segments=seg, seed=seed, max_clones=max_clones, n_restarts=restarts,
             precision=precision, math_min_vaf=math_min_vaf,
         )  # fmt: skip
-    files = result.write(out)
+    with atomic_dir(out) as tmp:
+        files = result.write(tmp)
     typer.echo(f"clones    {result.clones['clone_id'].nunique()}")
     typer.echo(f"trees     {result.tree.n_consistent} consistent; best {result.tree.newick()}")
     typer.echo(f"sampling  {result.adequacy.summary()}")
@@ -675,26 +695,39 @@ def response_recist(
         Path | None, typer.Option(help="SDTM TU domain (CSV/XPT); MEASUREMENTS is then TR.")
     ] = None,
     rs: Annotated[bool, typer.Option("--rs", help="Also write SDTM RS records (rs.csv).")] = False,
+    units: Annotated[
+        str, typer.Option(help="Units of the diameters: mm (checked) or cm (x 10).")
+    ] = "mm",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Skip the cm check (recorded in options.json)."),
+    ] = False,
 ) -> None:
     """RECIST 1.1 / iRECIST timepoint and best responses, per-lesion and mixed response."""
     import warnings
 
     from ithkit import io
     from ithkit.response import RecistWarning, read_sdtm_tumor, recist, to_rs
+    from ithkit.schema import check_diameter_units
 
     if sdtm_tu is not None:
-        frame = read_sdtm_tumor(sdtm_tu, measurements)
+        frame = check_diameter_units(
+            read_sdtm_tumor(sdtm_tu, measurements), source=str(measurements), units=units,
+            force=force,
+        )  # fmt: skip
     else:
-        frame = io.read_lesions(measurements)
+        frame = io.read_lesions(measurements, units=units, force=force)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("ignore", RecistWarning)
         result = recist(
             frame, criteria=criteria, confirm=confirm, sd_min_days=sd_min_days,  # type: ignore[arg-type]
             after_cr=after_cr, on_violation="ignore", source=str(measurements),  # type: ignore[arg-type]
         )  # fmt: skip
-    files = result.write(out)
-    if rs:
-        io.write_table(to_rs(result), out / "rs.csv")
+    with atomic_dir(out) as tmp:
+        files = list(result.write(tmp))
+        if rs:
+            io.write_table(to_rs(result), tmp / "rs.csv")
+        _record_options(tmp, "response recist", units=units, force=force)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     for r in result.best_response.itertuples():
@@ -744,16 +777,19 @@ def liquid_track(
         series, error_rate=rates, alpha=alpha, interval=interval, clones=clone_map,  # type: ignore[arg-type]
         source=str(ctdna),
     )  # fmt: skip
-    files = result.write(out)
+    with atomic_dir(out) as tmp:
+        files = result.write(tmp)
+        if lesions is not None:
+            from ithkit.response import recist
+
+            lesion_frame = io.read_lesions(lesions)
+            lead = lead_time(result, recist(lesion_frame, on_violation="ignore").timepoints)
+            io.write_table(lead, tmp / "lead_time.tsv")
     for r in result.progression.itertuples():
         date = r.molecular_progression_date
         when = "none" if date is None or str(date) in ("NaT", "<NA>") else str(date)[:10]
         typer.echo(f"{r.patient_id}\tmolecular progression: {when}")
     if lesions is not None:
-        from ithkit.response import recist
-
-        lead = lead_time(result, recist(io.read_lesions(lesions), on_violation="ignore").timepoints)
-        io.write_table(lead, out / "lead_time.tsv")
         for r in lead.itertuples():
             typer.echo(f"{r.patient_id}\tlead time (days): {r.lead_time_days}")
     typer.echo(f"written   {len(files) + int(lesions is not None)} files in {out}")
@@ -789,7 +825,7 @@ def singlecell_cnv(
     window: Annotated[int, typer.Option(help="Genes per smoothing window.")] = 100,
     step: Annotated[int, typer.Option(help="Genes between window starts.")] = 10,
     n_subclones: Annotated[int | None, typer.Option(help="Fixed number of CNV clusters.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the clustering.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the clustering.")] = 0,
 ) -> None:
     """CNV profiles, malignant calls and CNV subclones (.obsm['X_cnv'], .obs)."""
     from ithkit.io._anndata import write_h5ad
@@ -821,7 +857,7 @@ def singlecell_ith(
     malignant_key: Annotated[str, typer.Option(help=".obs malignant column.")] = "malignant",
     subclone_key: Annotated[str, typer.Option(help=".obs subclone column.")] = "subclone",
     n_sample: Annotated[int, typer.Option(help="Malignant cells subsampled.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Seed of the subsample.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the subsample.")] = 0,
 ) -> None:
     """Single-cell ITH scores of one tumour (subclone diversity, ITH score, states)."""
     from ithkit.io import write_table
@@ -842,7 +878,7 @@ def singlecell_scdna(
     fp: Annotated[float, typer.Option(help="False-positive rate.")] = 0.01,
     fn: Annotated[float, typer.Option(help="False-negative (dropout) rate.")] = 0.2,
     iterations: Annotated[int, typer.Option(help="MCMC steps per chain.")] = 5000,
-    seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the search.")] = 0,
 ) -> None:
     """Mutation tree, cell genotypes and clone sizes from single-cell DNA genotypes."""
     from ithkit.singlecell import mutation_tree
@@ -868,7 +904,7 @@ def spatial_heterogeneity(
     region_key: Annotated[str | None, typer.Option(help=".obs region column.")] = None,
     perms: Annotated[int, typer.Option(help="Enrichment permutations.")] = 500,
     jobs: Annotated[int, typer.Option(help="Threads for permutations.")] = 1,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """Local diversity, enrichment, autocorrelation, infiltration and niches of a section."""
     from ithkit.singlecell import read_h5ad
@@ -918,7 +954,7 @@ def evolve_simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see docs/evolution.md).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     replicates: Annotated[int, typer.Option(help="Stochastic replicates.")] = 1,
-    seed: Annotated[int, typer.Option(help="Seed of the stochastic engine.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the stochastic engine.")] = 0,
     engine: Annotated[str | None, typer.Option(help="Override the engine: ode|stochastic.")] = None,
 ) -> None:
     """Simulate a scenario: trajectory.tsv, summary.json, replicates.tsv."""
@@ -928,7 +964,8 @@ def evolve_simulate(
         scenario, seed=seed, replicates=replicates, engine=engine,  # type: ignore[arg-type]
         show_progress=True,
     )  # fmt: skip
-    files = sim.write(out)
+    with atomic_dir(out) as tmp:
+        files = sim.write(tmp)
     s = sim.summary
     ttp = s["time_to_progression_days"]
     typer.echo(f"policy    {s['policy']} ({s['engine']}, {s['replicates']} run(s))")
@@ -946,7 +983,7 @@ def evolve_compare(
         str, typer.Option(help="Comma-separated: continuous,adaptive,intermittent,...")
     ] = "continuous,adaptive",
     replicates: Annotated[int, typer.Option(help="Stochastic replicates.")] = 1,
-    seed: Annotated[int, typer.Option(help="Seed of the stochastic engine.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the stochastic engine.")] = 0,
     engine: Annotated[str | None, typer.Option(help="Override the engine: ode|stochastic.")] = None,
 ) -> None:
     """Run one scenario under several policies: comparison.tsv plus one folder per policy."""
@@ -976,7 +1013,7 @@ def evolve_fit(
         str | None, typer.Option(help="Then compare these policies for the fitted patient.")
     ] = None,
     starts: Annotated[int, typer.Option(help="Optimiser starts.")] = 3,
-    seed: Annotated[int, typer.Option(help="Seed of the random starts.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the random starts.")] = 0,
 ) -> None:
     """Fit free parameters to a biomarker series: fit.tsv, params.json [, comparison]."""
     from ithkit.evolution import fit_series_file
@@ -1007,7 +1044,7 @@ def imaging_features(
     out: Annotated[Path, typer.Option("--out", help="Output TSV (long feature table).")],
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
     filters: Annotated[
         Path | None,
         typer.Option(help="YAML list of IBSI-2 filters: statistics of each response map."),
@@ -1059,7 +1096,7 @@ def imaging_habitats(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
     k: Annotated[int | None, typer.Option(help="Habitats (default: best silhouette).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """Cluster lesion voxels on their map values into habitats."""
     from ithkit.imaging._commands import habitats_to_files
@@ -1080,7 +1117,7 @@ def imaging_phenotypes(
     batch: Annotated[str | None, typer.Option(help="Manifest column for ComBat.")] = None,
     timepoint: Annotated[int, typer.Option(help="Timepoint whose lesions are used.")] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 50,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """Lesion phenotypes, their stability and per-patient interlesional heterogeneity."""
     from ithkit.imaging._commands import phenotypes_to_files
@@ -1289,7 +1326,7 @@ def pathology_biomarker(
     ] = "percent_positive",
     core_um: Annotated[float, typer.Option(help="Biopsy core diameter, µm (TMA 600).")] = 1000.0,
     hotspot_min_cells: Annotated[int, typer.Option(help="Cells a hot-spot tile needs.")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed of the random cores.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the random cores.")] = 0,
 ) -> None:
     """Percent positive, H-score, Allred per region/tile/slide; heterogeneity; biopsy question."""
     from ithkit.pathology._commands import biomarker_to_files
@@ -1364,7 +1401,7 @@ def pathology_patterns(
 def pathology_simulate(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     cells: Annotated[int, typer.Option(help="Number of cells.")] = 20000,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """A synthetic QuPath export with planted regional heterogeneity (+ truth.tsv)."""
     from ithkit.pathology import simulate_detections
@@ -1419,7 +1456,7 @@ app.add_typer(functional_app, name="functional")
 @functional_app.command("example")
 def functional_example(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    seed: Annotated[int, typer.Option(help="Seed of the simulated counts.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the simulated counts.")] = 0,
 ) -> None:
     """Write example inputs with known truth: responses.tsv, derivatives.tsv, landscapes.tsv."""
     from ithkit.functional import write_example
@@ -1443,7 +1480,7 @@ def functional_fit(
         str, typer.Option(help="Collateral metric: ic50 (absolute), gr50 or aac.")
     ] = "ic50",
     bootstrap: Annotated[int, typer.Option(help="Bootstrap refits for 95 % intervals.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the bootstrap.")] = 0,
     top: Annotated[float | None, typer.Option(help="Fix the top asymptote (e.g. 1).")] = None,
     bottom: Annotated[float | None, typer.Option(help="Fix the bottom asymptote.")] = None,
     figures: Annotated[bool, typer.Option(help="Write one SVG per drug.")] = True,
@@ -1496,7 +1533,7 @@ def functional_monitor(
     tumour_fraction: Annotated[
         float, typer.Option(help="Plasma tumour fraction at the start (0..1).")
     ] = 0.1,
-    seed: Annotated[int, typer.Option(help="Seed of the read counts.")] = 0,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the read counts.")] = 0,
 ) -> None:
     """Simulate the monitored double bind per draw interval and depth: monitoring.tsv, figure."""
     from ithkit.functional import simulate_monitoring
@@ -1743,7 +1780,9 @@ def epigenetic_regions(
 @epigenetic_app.command("simulate")
 def epigenetic_simulate(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    seed: Annotated[int, typer.Option(help="Seed of the virtual patient and the reads.")] = 1,
+    seed: Annotated[
+        int, typer.Option(callback=_seed, help="Seed of the virtual patient and the reads.")
+    ] = 1,
     regions: Annotated[int, typer.Option(help="Number of regions (1-10).")] = 4,
     n_loci: Annotated[int, typer.Option(help="Loci of 4 CpGs.")] = 300,
     depth: Annotated[float, typer.Option(help="Mean reads per locus and region.")] = 30.0,

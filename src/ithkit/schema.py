@@ -181,15 +181,51 @@ def validate(
     if lines is None:
         lines = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
     out: dict[str, Any] = {}
+    problems: list[InputError] = []
     for col in contract.columns:
         if col.name in frame.columns:
-            out[col.name] = _convert(frame[col.name], col, source=source, lines=lines)
+            try:
+                out[col.name] = _convert(frame[col.name], col, source=source, lines=lines)
+            except InputError as exc:
+                # every wrong column is reported in one message, not one per run
+                problems.append(exc)
+    if problems:
+        raise _combined(problems, source=source)
     typed = pd.DataFrame(out, index=frame.index)
     if contract.key:
         _check_unique(typed, contract.key, source=source, lines=lines)
     for check in contract.checks:
         check(typed, source, lines)
     return typed.reset_index(drop=True)
+
+
+MAX_PROBLEMS = 5
+
+
+def _combined(problems: list[InputError], *, source: str) -> InputError:
+    """One error for several problems of a table (the first :data:`MAX_PROBLEMS` spelt out)."""
+    if len(problems) == 1:
+        return problems[0]
+    parts = []
+    for exc in problems[:MAX_PROBLEMS]:
+        loc = []
+        if exc.row is not None:
+            loc.append(f"line {exc.row}")
+        if exc.column is not None:
+            loc.append(f"column {exc.column}")
+        where = ", ".join(loc)
+        text = exc.problem + (f" ({exc.fix})" if exc.fix else "")
+        parts.append(f"[{where}] {text}" if where else text)
+    more = len(problems) - MAX_PROBLEMS
+    tail = f" | and {more} more problem(s)" if more > 0 else ""
+    first = problems[0]
+    err = InputError(
+        f"{len(problems)} problems: " + " | ".join(parts) + tail,
+        source=source,
+        fix="fix them all, then run again",
+    )
+    err.row, err.column = first.row, first.column
+    return err
 
 
 def _check_columns(frame: pd.DataFrame, contract: Contract, *, source: str, strict: bool) -> None:
@@ -283,7 +319,13 @@ def _convert(values: pd.Series, col: Column, *, source: str, lines: pd.Series) -
                 lines=lines,
                 problem=lambda v: f"value {v!r} is not a number",
                 fix=f"{col.name} must be {'a whole number' if col.kind == 'int' else 'numeric'}"
-                + (f" ({col.unit})" if col.unit else ""),
+                + (f" ({col.unit})" if col.unit else "")
+                + (
+                    "; decimal commas? write 0.5, not 0,5 (or save the table as a ';'-separated "
+                    "CSV, which ithkit reads with decimal commas)"
+                    if text[not_number].str.fullmatch(r"[-+]?\d*,\d+").any()
+                    else ""
+                ),
             )
     else:
         numbers = None
@@ -356,7 +398,7 @@ def _convert(values: pd.Series, col: Column, *, source: str, lines: pd.Series) -
                     source=source,
                     lines=lines,
                     problem=lambda v: f"value is {v:g}{unit}, above the maximum {col.maximum:g}",
-                    fix=_range_fix(col),
+                    fix=_range_fix(col, numbers),
                 )
         if col.kind == "int":
             return numbers.astype("Int64") if col.nullable else numbers.astype("int64")
@@ -412,12 +454,22 @@ def _convert(values: pd.Series, col: Column, *, source: str, lines: pd.Series) -
     return result_text.mask(blank)
 
 
-def _range_fix(col: Column) -> str:
+def _range_fix(col: Column, values: pd.Series | None = None) -> str:
     low = "" if col.minimum is None else f"{'>' if col.minimum_exclusive else '>='} {col.minimum:g}"
     high = "" if col.maximum is None else f"<= {col.maximum:g}"
     rng = " and ".join(p for p in (low, high) if p)
     unit = f" ({col.unit})" if col.unit else ""
-    return f"{col.name} must be {rng}{unit}"
+    fix = f"{col.name} must be {rng}{unit}"
+    if (
+        values is not None
+        and col.unit.startswith("fraction")
+        and col.maximum == 1
+        and bool(((values > 1) & (values <= 100)).any())
+        and bool((values.dropna() <= 100).all())
+    ):
+        # 80 for 0.8: a percentage where a fraction is expected
+        fix += "; these look like percentages: divide by 100"
+    return fix
 
 
 def _check_unique(
@@ -696,6 +748,74 @@ CONTRACTS: Mapping[str, Contract] = {
     "ctdna": CTDNA,
     "images": IMAGES,
 }
+
+# ---------------------------------------------------------------------------------------------
+# plausibility beyond one cell
+
+DIAMETER_UNITS = ("mm", "cm")
+
+
+def check_diameter_units(
+    frame: pd.DataFrame, *, source: str = "<lesions>", units: str = "mm", force: bool = False
+) -> pd.DataFrame:
+    """Convert lesion diameters to mm, refusing baselines that look like centimetres.
+
+    RECIST 1.1 measures target lesions of at least 10 mm (15 mm short axis for nodes), so a
+    patient whose baseline target diameters are all below 10 mm almost surely wrote cm.
+
+    Parameters
+    ----------
+    frame
+        A typed lesion table (:data:`LESIONS`).
+    source
+        File name for messages.
+    units
+        ``"mm"`` (the contract; checked) or ``"cm"`` (multiplied by 10, not checked).
+    force
+        Skip the check (small targets really measured in mm); callers record it in outputs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with ``diameter_mm`` in mm.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"patient_id": ["P1"], "lesion_id": ["L1"], "timepoint": [0],
+    ...                   "lesion_class": ["target"], "diameter_mm": [3.2]})
+    >>> check_diameter_units(f, units="cm")["diameter_mm"].tolist()
+    [32.0]
+    >>> check_diameter_units(f)
+    Traceback (most recent call last):
+    ...
+    ithkit._errors.InputError: <lesions>: line 2, column diameter_mm: every baseline target ...
+    """
+    if units not in DIAMETER_UNITS:
+        raise InputError(f"units {units!r} not known", source="--units", fix="give mm or cm")
+    out = frame.copy()
+    if units == "cm":
+        out["diameter_mm"] = out["diameter_mm"] * 10.0
+        return out
+    need = {"patient_id", "timepoint", "lesion_class", "diameter_mm"}
+    if force or not need <= set(out.columns):
+        return out
+    base = out[(out["timepoint"] == 0) & (out["lesion_class"] == "target")]
+    base = base[base["diameter_mm"].notna()]
+    for pid, part in base.groupby("patient_id", sort=True):
+        if len(part) and bool((part["diameter_mm"] < 10).all()):
+            first = part.index[0]
+            values = ", ".join(f"{v:g}" for v in part["diameter_mm"].head(4))
+            raise InputError(
+                f"every baseline target diameter of patient {pid} is below 10 mm ({values}): "
+                "are these cm?",
+                source=source,
+                row=int(first) + 2,
+                column="diameter_mm",
+                fix="multiply by 10, or pass --units cm (RECIST targets are >= 10 mm; "
+                "--force keeps them as mm)",
+            )
+    return out
+
 
 # ---------------------------------------------------------------------------------------------
 # patient manifest (YAML)

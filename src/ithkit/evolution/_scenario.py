@@ -332,7 +332,7 @@ def _read_raw(scenario: str | Path | Mapping[str, Any], source: str | None) -> t
         src = source or "scenario"
     try:
         raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # bad timestamps raise ValueError
         mark = getattr(exc, "problem_mark", None)
         row = None if mark is None else mark.line + 1
         raise InputError(

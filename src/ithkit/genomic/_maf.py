@@ -28,9 +28,20 @@ def read_maf(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     text = read_text(p)
     lines = [line for line in text.splitlines() if not line.startswith("#")]
-    frame = pd.read_csv(
-        _io.StringIO("\n".join(lines)), sep="\t", dtype=str, keep_default_na=False, quoting=3
-    )
+    if not any(line.strip() for line in lines):
+        raise InputError(
+            "the MAF has no header line", source=p, fix="a MAF is a tab-separated table"
+        )
+    try:
+        frame = pd.read_csv(
+            _io.StringIO("\n".join(lines)), sep="\t", dtype=str, keep_default_na=False, quoting=3
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(
+            f"cannot parse the MAF ({' '.join(str(exc).split())[:160]})",
+            source=p,
+            fix="every row needs the same number of tabs as the header",
+        ) from None
     missing = [c for c in MAF_REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(

@@ -50,6 +50,29 @@ def features_to_file(
     return table, cfg_path
 
 
+def check_map_memory(
+    shape: tuple[int, ...], n_features: int, roi_voxels: int, kernel_voxels: int
+) -> float:
+    """Refuse voxel maps whose memory would exceed half the available memory (before any work).
+
+    Estimate: the float64 image, one float32 map per feature on the image grid, and the
+    per-voxel feature matrix of the ROI (float64), times an overhead of 2 for temporaries.
+    Returns the estimate in bytes.
+    """
+    from ithkit._resources import check_memory
+
+    voxels = float(np.prod(shape))
+    estimate = 2.0 * (voxels * 8 + voxels * n_features * 4 + roi_voxels * n_features * 8)
+    check_memory(
+        estimate,
+        what=f"{n_features} feature maps of a {'x'.join(map(str, shape))} image "
+        f"({roi_voxels:,} ROI voxels, kernel {kernel_voxels})",
+        fix="pass fewer --features (e.g. --features mean,entropy), crop the image to the lesion, "
+        "or resample to coarser voxels in --config",
+    )
+    return estimate
+
+
 def maps_to_files(
     image: str | Path,
     mask: str | Path,
@@ -64,6 +87,7 @@ def maps_to_files(
     """Compute feature maps and write one NIfTI per feature (``map_<feature>.nii.gz``)."""
     cfg = load_config(config)
     img, msk = prepare(read_image(image), read_mask(mask), label=label, config=cfg)
+    check_map_memory(img.array.shape, len(features), int((msk.array > 0).sum()), kernel_voxels)
     maps = feature_maps(
         img, msk, features=features, kernel_voxels=kernel_voxels, config=cfg,
         show_progress=show_progress,

@@ -180,7 +180,46 @@ def read_mask(
         if modality == "SEG":
             return _read_seg(p, reference, roi)
         return _read_rtstruct(p, reference, roi)
-    return read_image(p)
+    vol = read_image(p)
+    check_labels(vol.array, source=str(p))
+    return vol
+
+
+#: a label image holds at most this many distinct labels (TotalSegmentator has 117)
+MAX_MASK_LABELS = 1000
+
+
+def check_labels(array: NDArray[Any], *, source: str) -> None:
+    """Refuse a "mask" that is an image: negative, fractional or too many distinct values.
+
+    Examples
+    --------
+    >>> check_labels(np.array([0, 1, 1, 2]), source="m.nii.gz")
+    >>> check_labels(np.array([-1000.0, 40.5, 12.0]), source="ct.nii.gz")
+    Traceback (most recent call last):
+    ...
+    ithkit._errors.InputError: ct.nii.gz: this is not a mask: ...
+    """
+    a = np.asarray(array)
+    finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
+    why = ""
+    if finite.size != a.size:
+        why = "it holds NaN or infinite values"
+    elif finite.size and float(finite.min()) < 0:
+        why = f"it holds negative values (min {float(finite.min()):g})"
+    elif a.dtype.kind == "f" and bool((finite % 1 != 0).any()):
+        why = "it holds fractional values"
+    else:
+        n = np.unique(finite).size
+        if n > MAX_MASK_LABELS + 1:
+            why = f"it holds {n:,} distinct values"
+    if why:
+        raise InputError(
+            f"this is not a mask: {why}; a mask is a few integer labels (0 = background)",
+            source=source,
+            fix="did you swap image and mask? the image comes first: "
+            "ithkit imaging features IMAGE MASK",
+        )
 
 
 def _read_seg(path: Path, ref: Volume, roi: str | int | None) -> Volume:

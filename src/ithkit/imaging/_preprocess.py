@@ -155,7 +155,7 @@ class FeatureConfig:
         p = Path(path)
         try:
             data = yaml.safe_load(p.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, ValueError, yaml.YAMLError) as exc:  # bad timestamps: ValueError
             raise InputError(f"cannot read config: {exc}", source=p) from exc
         if not isinstance(data, dict):
             raise InputError("config is not a mapping", source=p, fix="write key: value lines")

@@ -57,9 +57,17 @@ def read_purity(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
     return read_table(path, schema.PURITY, strict=strict)
 
 
-def read_lesions(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
-    """Read lesion measurements (:data:`schema.LESIONS`): diameters in mm, volumes in ml."""
-    return read_table(path, schema.LESIONS, strict=strict)
+def read_lesions(
+    path: str | Path, *, strict: bool = False, units: str = "mm", force: bool = False
+) -> pd.DataFrame:
+    """Read lesion measurements (:data:`schema.LESIONS`): diameters in mm, volumes in ml.
+
+    ``units="cm"`` reads ``diameter_mm`` as centimetres (multiplied by 10). In mm, a patient
+    whose baseline targets are all below 10 mm is refused as probably cm
+    (:func:`ithkit.schema.check_diameter_units`) unless ``force``.
+    """
+    frame = read_table(path, schema.LESIONS, strict=strict)
+    return schema.check_diameter_units(frame, source=str(path), units=units, force=force)
 
 
 def read_ctdna(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
@@ -98,6 +106,11 @@ def read_image_manifest(
 def read_patient_manifest(path: str | Path) -> dict[str, Any]:
     """Read a patient manifest (YAML); file paths become absolute and must exist.
 
+    Paths are relative to the manifest's folder. A path that leaves that folder (``../``, an
+    absolute path elsewhere) is read, and listed in the patient attribute
+    ``paths_outside_manifest_folder`` (stored and shown in the report), so that a manifest
+    from elsewhere cannot read other files unnoticed.
+
     Examples
     --------
     A manifest looks like::
@@ -120,7 +133,7 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
     text = read_text(p)
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # bad timestamps raise ValueError
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
             f"not valid YAML ({getattr(exc, 'problem', exc)})",
@@ -129,9 +142,17 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
             fix="check indentation and 'key: value' syntax",
         ) from None
     manifest = schema.validate_manifest(data, source=str(p))
+    home = p.parent.resolve()
+    outside: list[str] = []
+
+    def note_outside(name: str, f: Path) -> None:
+        if not f.is_relative_to(home):
+            outside.append(f"{name}={f}")
+
     for key in schema.MANIFEST_FILE_KEYS:
         if key in manifest:
             f = (p.parent / manifest[key]).resolve()
+            note_outside(key, f)
             if not f.exists():
                 raise InputError(
                     f"{key} file {manifest[key]!r} not found",
@@ -149,6 +170,7 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
         for sub, v in entries.items():
             if sub == "" or "*" in paths or sub in paths:
                 f = (p.parent / str(v)).resolve()
+                note_outside(key if sub == "" else f"{key}.{sub}", f)
                 if not f.exists():
                     name = key if sub == "" else f"{key}.{sub}"
                     raise InputError(
@@ -165,6 +187,7 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
 
         def resolve(key: str, name: str) -> Path:
             f = (p.parent / name).resolve()
+            note_outside(key, f)
             if not f.exists():
                 raise InputError(
                     f"{key} file {name!r} not found",
@@ -178,7 +201,18 @@ def read_patient_manifest(path: str | Path) -> dict[str, Any]:
         vcf["paths"] = [resolve("vcf", name) for name in vcf["paths"]]
         for entry in (*manifest["copy_number"]["files"], *manifest["copy_number"]["purity"]):
             entry["path"] = resolve("copy_number", entry["path"])
+    if outside:
+        # read as written (absolute paths and ../ are legitimate), but said in the outputs:
+        # the attribute reaches the store's patients table and the report's patient section
+        manifest["attributes"] = {
+            **dict(manifest.get("attributes") or {}),
+            OUTSIDE_ATTRIBUTE: "; ".join(outside),
+        }
     return manifest
+
+
+#: patient attribute listing manifest paths outside the manifest's folder (``key=path; ...``)
+OUTSIDE_ATTRIBUTE = "paths_outside_manifest_folder"
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:

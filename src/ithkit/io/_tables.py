@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
+import re
 import warnings
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +16,55 @@ import pandas as pd
 
 from ithkit import schema
 from ithkit._errors import InputError
+
+DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
+
+
+def max_decompressed_bytes(compressed: int) -> int:
+    """The most bytes a ``.gz`` input may decompress to.
+
+    ``ITHKIT_MAX_DECOMPRESSED_BYTES`` (bytes) when set, else the smaller of 20 GiB and 100x
+    the compressed size (with a 64 MiB floor, so small files are never refused).
+
+    Examples
+    --------
+    >>> max_decompressed_bytes(1024) == 64 * 1024**2
+    True
+    """
+    env = os.environ.get("ITHKIT_MAX_DECOMPRESSED_BYTES", "").strip()
+    if env:
+        try:
+            return max(0, int(env))
+        except ValueError:
+            raise InputError(
+                f"ITHKIT_MAX_DECOMPRESSED_BYTES is {env!r}",
+                source="ITHKIT_MAX_DECOMPRESSED_BYTES",
+                fix="give a number of bytes, e.g. 21474836480",
+            ) from None
+    return min(DEFAULT_MAX_DECOMPRESSED_BYTES, max(64 * 1024**2, 100 * compressed))
+
+
+def _gunzip(data: bytes, p: Path) -> bytes:
+    """Decompress in chunks, refusing output beyond :func:`max_decompressed_bytes` (zip bombs)."""
+    limit = max_decompressed_bytes(len(data))
+    out = io.BytesIO()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            while chunk := fh.read(1 << 20):
+                out.write(chunk)
+                if out.tell() > limit:
+                    raise InputError(
+                        f"decompresses to more than {limit:,} bytes "
+                        f"({len(data):,} bytes compressed)",
+                        source=p,
+                        fix="check the file (a zip bomb?), or raise the limit with "
+                        "ITHKIT_MAX_DECOMPRESSED_BYTES=<bytes>",
+                    )
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(
+            f"not a valid gzip file ({exc})", source=p, fix="re-compress it or pass it unzipped"
+        ) from None
+    return out.getvalue()
 
 
 def read_text(path: str | Path) -> str:
@@ -35,12 +87,7 @@ def read_text(path: str | Path) -> str:
         raise InputError("is a folder, not a file", source=p, fix="give the path of a table file")
     data = p.read_bytes()
     if p.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputError(
-                f"not a valid gzip file ({exc})", source=p, fix="re-compress it or pass it unzipped"
-            ) from None
+        data = _gunzip(data, p)
     if not data.strip():
         raise InputError("file is empty", source=p, fix="the file needs a header row and data rows")
     try:
@@ -56,12 +103,35 @@ def read_text(path: str | Path) -> str:
 
 
 def _delimiter(path: Path, header: str) -> str:
+    """The delimiter: the one the file name promises when the header holds it, else sniffed.
+
+    A ``.csv`` saved by a spreadsheet in a decimal-comma locale is ``;``-separated; a ``.tsv``
+    without a tab in its header is sniffed, so that its columns are found (or named).
+    """
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    expected = None
     if suffixes and suffixes[-1] in (".tsv", ".tab", ".txt", ".maf"):
-        return "\t"
-    if suffixes and suffixes[-1] == ".csv":
-        return ","
-    return "\t" if "\t" in header else ","
+        expected = "\t"
+    elif suffixes and suffixes[-1] == ".csv":
+        expected = ","
+    counts = {d: header.count(d) for d in ("\t", ";", ",")}
+    if expected is not None and counts[expected] >= max(counts.values()):
+        return expected
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0:
+        return expected or ","
+    return best
+
+
+_DECIMAL_COMMA = r"^\s*([-+]?\d*),(\d+)\s*$"
+
+
+def _decimal_commas(frame: pd.DataFrame, contract: schema.Contract) -> pd.DataFrame:
+    """``0,5`` -> ``0.5`` in the numeric columns of a ``;``-separated table."""
+    for col in contract.columns:
+        if col.kind in ("int", "float") and col.name in frame.columns:
+            frame[col.name] = frame[col.name].str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
+    return frame
 
 
 def read_table(
@@ -95,8 +165,11 @@ def read_table(
     """
     p = Path(path)
     text = read_text(p)
-    lines_of_text = text.splitlines()
-    header_idx = next(i for i, line in enumerate(lines_of_text) if line.strip())
+    # the line breaks pandas knows (str.splitlines also splits on \x1c, \x85, U+2028...)
+    lines_of_text = re.split(r"\r\n|\r|\n", text)
+    header_idx = next((i for i, line in enumerate(lines_of_text) if line.strip()), None)
+    if header_idx is None:
+        raise InputError("file is empty", source=p, fix="the file needs a header row and data rows")
     delimiter = sep or _delimiter(p, lines_of_text[header_idx])
     try:
         with warnings.catch_warnings():
@@ -112,13 +185,16 @@ def read_table(
                 skiprows=header_idx,
                 index_col=False,
             )
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError) as exc:
         raise InputError(
             f"cannot parse the table ({' '.join(str(exc).split())})",
             source=p,
-            fix=f"every row needs the same number of {'tabs' if delimiter == chr(9) else 'commas'}"
-            " as the header",
+            fix="every row needs the same number of "
+            + {"\t": "tabs", ";": "semicolons"}.get(delimiter, "commas")
+            + " as the header",
         ) from None
+    if delimiter == ";":
+        frame = _decimal_commas(frame, contract)
     lines = pd.Series(frame.index.to_numpy() + header_idx + 2, index=frame.index)
     if len(frame.columns):
         arrow = pd.StringDtype("pyarrow")

@@ -41,7 +41,15 @@ def _header(p: Path) -> tuple[list[str], str, str]:
     except UnicodeDecodeError:
         # QuPath on Windows wrote µ as a single cp1252 byte in old versions
         encoding = "cp1252"
-        line = first.decode("cp1252")
+        try:
+            line = first.decode("cp1252")
+        except UnicodeDecodeError:
+            raise InputError(
+                "the header is neither UTF-8 nor Windows-1252 text",
+                source=p,
+                row=1,
+                fix="export the table again as text (UTF-8)",
+            ) from None
     line = line.rstrip("\r\n")
     suffixes = [s.lower() for s in p.suffixes if s.lower() != ".gz"]
     if suffixes and suffixes[-1] in (".tsv", ".txt", ".tab"):
@@ -244,6 +252,13 @@ def _read_arrow(p: Path, columns: Sequence[str], numeric: Sequence[str], sep: st
                 strings_can_be_null=True, quoted_strings_can_be_null=True,
             ),
         )  # fmt: skip
+    except pa.ArrowKeyError as exc:
+        raise InputError(
+            f"a column is not in the file as named ({' '.join(str(exc).split())[:160]})",
+            source=p,
+            row=1,
+            fix="remove spaces or quotes around the header names",
+        ) from None
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         msg = " ".join(str(exc).split())
         m = re.search(r"column #(\d+):.*invalid value '([^']*)'", msg)

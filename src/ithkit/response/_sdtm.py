@@ -31,9 +31,29 @@ def _read_any(path: str | Path, name: str) -> pd.DataFrame:
     if not p.exists():
         raise InputError("file not found", source=p, fix=f"give the SDTM {name} domain file")
     if p.suffix.lower() == ".xpt":
-        frame = pd.read_sas(p, format="xport", encoding="utf-8")
+        try:
+            frame = pd.read_sas(p, format="xport", encoding="utf-8")
+        except Exception as exc:  # pandas' XPT reader raises several types on a damaged file
+            raise InputError(
+                f"cannot read SAS XPT ({' '.join(str(exc).split())[:120]})",
+                source=p,
+                fix=f"give the SDTM {name} domain as XPT v5 or CSV",
+            ) from None
     else:
-        frame = pd.read_csv(p, dtype=str, keep_default_na=False)
+        import io as _io
+
+        from ithkit.io import read_text
+
+        try:
+            frame = pd.read_csv(
+                _io.StringIO(read_text(p)), dtype=str, keep_default_na=False, index_col=False
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(
+                f"cannot parse the CSV ({' '.join(str(exc).split())[:120]})",
+                source=p,
+                fix="every row needs the same number of commas as the header",
+            ) from None
     frame.columns = [str(c).strip().upper() for c in frame.columns]
     for col in frame.columns:
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype):
@@ -94,9 +114,20 @@ def read_sdtm_tumor(tu: str | Path, tr: str | Path) -> pd.DataFrame:
             "is_lymph_node": "LYMPH" in r["TULOC"].upper(),
         }
     result_col = "TRSTRESN" if "TRSTRESN" in tr_f.columns else "TRORRES"
+    _need(tr_f, (result_col,), str(tr))
     unit_col = next((c for c in ("TRSTRESU", "TRORRESU") if c in tr_f.columns), None)
     visits = tr_f[["USUBJID", "VISITNUM"]].copy()
     visits["v"] = pd.to_numeric(visits["VISITNUM"], errors="coerce")
+    bad = visits["v"].isna() | ~np.isfinite(visits["v"].to_numpy(dtype=float))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"VISITNUM {tr_f['VISITNUM'].iloc[i]!r} is not a number",
+            source=str(tr),
+            row=i + 2,
+            column="VISITNUM",
+            fix="VISITNUM orders the visits: 1, 2, 3...",
+        )
     rank = {
         (u, v): i
         for u, part in visits.groupby("USUBJID")
@@ -132,8 +163,20 @@ def read_sdtm_tumor(tu: str | Path, tr: str | Path) -> pd.DataFrame:
             if value == "":
                 continue
             unit = (r[unit_col].upper() if unit_col else "MM") or "MM"
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = float("nan")
+            if not np.isfinite(number):
+                raise InputError(
+                    f"{test} result {value!r} is not a number",
+                    source=str(tr),
+                    row=int(i) + 2,
+                    column=result_col,
+                    fix="write the measurement as a number (unit in TRSTRESU/TRORRESU)",
+                )
             if test == "VOLUME":
-                rec["volume_ml"] = float(value) * (1000.0 if unit in ("L",) else 1.0)
+                rec["volume_ml"] = number * (1000.0 if unit in ("L",) else 1.0)
                 continue
             if unit not in _UNIT_MM:
                 raise InputError(
@@ -143,7 +186,7 @@ def read_sdtm_tumor(tu: str | Path, tr: str | Path) -> pd.DataFrame:
                     column=unit_col,
                     fix="diameters in mm or cm",
                 )
-            rec["diameter_mm"] = float(value) * _UNIT_MM[unit]
+            rec["diameter_mm"] = number * _UNIT_MM[unit]
             if test == "SAXIS":
                 rec["is_lymph_node"] = True
         elif test == "TUMSTATE":
@@ -159,6 +202,10 @@ def read_sdtm_tumor(tu: str | Path, tr: str | Path) -> pd.DataFrame:
             rec["status"] = _STATE[state]
             if state == "TOO SMALL TO MEASURE" and rec["lesion_class"] == "target":
                 rec["diameter_mm"] = rec["diameter_mm"] or 5.0
+    if not records:
+        raise InputError(
+            "no tumour results", source=str(tr), fix="the TR domain needs one row per result"
+        )
     frame = pd.DataFrame(list(records.values()))
     frame["is_lymph_node"] = frame["is_lymph_node"].map(lambda b: "true" if b else "false")
     frame = frame.astype(object).where(frame.notna(), "")

@@ -311,19 +311,44 @@ class CohortStore:
         if not root.is_dir():
             raise InputError("not a folder", source=root, fix="give the folder workers wrote to")
         loaded = []
-        batches: list[tuple[str, dict[str, pd.DataFrame], dict[str, Any]]] = []
-        for patient_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-            tables = {f.stem: pd.read_parquet(f) for f in sorted(patient_dir.glob("*.parquet"))}
-            meta_file = patient_dir / "patient.json"
-            attrs = json.loads(meta_file.read_text()) if meta_file.exists() else {}
-            pid = str(attrs.pop("patient_id", patient_dir.name))
-            batches.append((pid, tables, attrs))
+        if (root / f"{_names.PATIENTS}.parquet").is_file():
+            # what export_parquet wrote: one file per table, all patients in each
+            batches = _export_batches(root)
+        else:
+            batches = []
+            for patient_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+                files = sorted(patient_dir.glob("*.parquet"))
+                if not files:
+                    continue  # not a patient's results (e.g. data/, a module's folder)
+                tables = {f.stem: _read_parquet(f) for f in files}
+                meta_file = patient_dir / "patient.json"
+                attrs = _read_json(meta_file) if meta_file.exists() else {}
+                pid = str(attrs.pop("patient_id", patient_dir.name))
+                batches.append((pid, tables, attrs))
+        if not batches:
+            raise InputError(
+                "holds no ithkit results (no <patient>/<table>.parquet files and no "
+                "patients.parquet)",
+                source=root,
+                fix="give the folder that 'ithkit cohort export' or the parallel workers wrote; "
+                "an 'ithkit run' output folder is already in its store (OUT/ithkit.duckdb)",
+            )
         with self._transaction() as con:
             for pid, tables, attrs in batches:
                 self._upsert_patient(con, pid, attrs)
                 samples = tables.pop(_names.SAMPLES, None)
                 if samples is not None:
                     self._replace_samples(con, pid, samples)
+                runs = tables.pop(_names.RUNS, None)
+                if runs is not None and len(runs):
+                    con.register("_ithkit_runs", runs)
+                    try:
+                        con.execute(
+                            "INSERT OR REPLACE INTO runs SELECT run_id, patient_id, module, "
+                            "tables, ithkit_version, parameters, finished_at FROM _ithkit_runs"
+                        )
+                    finally:
+                        con.unregister("_ithkit_runs")
                 for name, frame in tables.items():
                     self._replace_rows(
                         con, _check_table_name(name), pid, self._with_patient(frame, pid, name)
@@ -407,6 +432,65 @@ class CohortStore:
                     con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{tmp}' (FORMAT parquet)")
                 written.append(target)
         return written
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise InputError(
+            f"cannot read Parquet ({' '.join(str(exc).split())[:200]})",
+            source=path,
+            fix="re-export the file; a partial copy?",
+        ) from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid JSON ({exc})", source=path, fix="re-write it") from None
+    if not isinstance(value, dict):
+        raise InputError("is not a JSON object", source=path, fix='write {"patient_id": ...}')
+    return value
+
+
+def _export_batches(root: Path) -> list[tuple[str, dict[str, pd.DataFrame], dict[str, Any]]]:
+    """Split the tables of an export (``<table>.parquet``, all patients) by patient."""
+    patients = _read_parquet(root / f"{_names.PATIENTS}.parquet")
+    if "patient_id" not in patients.columns:
+        raise InputError(
+            "no patient_id column", source=root / f"{_names.PATIENTS}.parquet",
+            fix="give a folder written by 'ithkit cohort export'",
+        )  # fmt: skip
+    tables: dict[str, pd.DataFrame] = {}
+    for f in sorted(root.glob("*.parquet")):
+        if f.stem == _names.PATIENTS:
+            continue
+        frame = _read_parquet(f)
+        if "patient_id" not in frame.columns:
+            raise InputError(
+                "no patient_id column", source=f,
+                fix="every exported table carries patient_id; remove other files from the folder",
+            )  # fmt: skip
+        if f.stem == _names.SAMPLES and "attributes" in frame.columns:
+            extra = pd.DataFrame(
+                [json.loads(a) if isinstance(a, str) and a else {} for a in frame["attributes"]],
+                index=frame.index,
+            )
+            frame = pd.concat([frame.drop(columns="attributes"), extra], axis=1)
+        tables[f.stem] = frame
+    batches = []
+    for row in patients.to_dict("records"):
+        pid = str(row["patient_id"])
+        raw = row.get("attributes")
+        attrs = json.loads(raw) if isinstance(raw, str) and raw else {}
+        own = {
+            name: frame[frame["patient_id"].astype(str) == pid].reset_index(drop=True)
+            for name, frame in tables.items()
+        }
+        batches.append((pid, {k: v for k, v in own.items() if len(v)}, attrs))
+    return batches
 
 
 def _plain(value: Any) -> Any:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ithkit import _names
+from ithkit._errors import InputError
 from ithkit.integrate._types import AnalysisOutput, PatientData, PatientResults, ProfileScore
 
 _CELL_TYPE_KEYS = ("cell_type", "celltype", "cell_types", "CellType", "annotation")
@@ -49,6 +50,19 @@ def analyze(
     out = Path(out_dir) / "singlecell"
     out.mkdir(parents=True, exist_ok=True)
     ref = reference_of(adata)
+    if ref is None:
+        # no silent skip of the CNV step: say which keys were looked for and which exist
+        present = [str(c) for c in adata.obs.columns]
+        raise InputError(
+            "no reference cells for CNV inference: no obs column "
+            f"{'/'.join(_CELL_TYPE_KEYS)} with immune categories, and no "
+            f".uns['{_names.UNS_ITHKIT}']['{_names.UNS_REFERENCE_KEY}']",
+            source=str(path),
+            column="obs",
+            fix=f"obs columns present: {', '.join(present[:12]) or 'none'}; name the cell-type "
+            f"column (e.g. adata.uns['ithkit'] = {{'reference_key': 'my_types', "
+            "'reference': ['T cell', 'B cell']}) or rename it cell_type",
+        )
     tables = {}
     tree = None
     if ref is not None:
