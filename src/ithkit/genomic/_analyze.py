@@ -177,10 +177,11 @@ def analyze(
         raise InputError(
             "fewer than two mutations", source="variants", fix="clone inference needs more data"
         )
-    ccf = cancer_cell_fraction(complete)
     clusters = cluster_mutations(
         complete, max_clones=max_clones, n_restarts=n_restarts, precision=precision, seed=seed
     )
+    # per-mutation intervals under the read model the clones were inferred with
+    ccf = cancer_cell_fraction(complete, precision=clusters.precision)
     classes = mutation_classes(ccf, assignments=clusters.assignments, clones=clusters.clones)
     tree = infer_tree(clusters.clones, tolerance=tree_tolerance)
     fish = fish_table(tree.tree, clusters.clones)

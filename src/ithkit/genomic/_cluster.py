@@ -159,9 +159,6 @@ def _betabinom_logpmf(
 PRECISION_GRID: tuple[float | None, ...] = (
     None, 1000.0, 600.0, 400.0, 250.0, 150.0, 100.0, 60.0, 40.0, 25.0, 15.0
 )  # fmt: skip
-# restarts per candidate precision before the chosen one gets the rest
-_SELECT_RESTARTS = 2
-
 _Search: TypeAlias = tuple[float, np.ndarray, np.ndarray, np.ndarray, float]
 
 
@@ -514,11 +511,12 @@ def cluster_mutations(
     n_restarts
         Independent initialisations.
     precision
-        Read model. ``"auto"`` (default): chosen from the data. Each candidate of
-        :data:`PRECISION_GRID` (binomial, then beta-binomial precisions 1000 down to 15) is
-        fitted on the search subset from the first two restarts (every other candidate, then
-        the two neighbours of the best) and scored by the model-choice criterion below plus
-        the BIC penalty of one more parameter; the best gets the remaining restarts. The value
+        Read model. ``"auto"`` (default): chosen from the data. The candidates of
+        :data:`PRECISION_GRID` (binomial, then beta-binomial precisions 1000 down to 15) are
+        fitted in turn on the search subset, the first from a fresh start and each next one
+        from the clones of the one before, and scored by the model-choice criterion below
+        plus the BIC penalty of one more parameter; the best then gets ``n_restarts`` fresh
+        restarts (about 1.5-2x the time of a given precision). The value
         used is ``result.precision``. A number (e.g. 60) forces that beta-binomial precision
         (:math:`a + b`; smaller = more overdispersed; real exome data are typically 50-500);
         None or ``"binomial"`` forces the binomial.
@@ -587,14 +585,16 @@ def cluster_mutations(
         prec: float | None,
         seeds: list[np.random.SeedSequence],
         grid: tuple[np.ndarray, np.ndarray] | None = None,
+        starts: list[np.ndarray] | None = None,
     ) -> _Search:
         if grid is None:
             grid = _model_grid(sub_arrays, options, copy_number_model, n_mult, prec)
         pairs = _Pairs.build(*grid)
         found = None
-        for ss in seeds:
-            rng = np.random.default_rng(ss)
-            init = _kmeanspp(sub_points, min(max_clones, n_sub), rng)
+        inits = [
+            _kmeanspp(sub_points, min(max_clones, n_sub), np.random.default_rng(ss)) for ss in seeds
+        ] + (starts or [])
+        for init in inits:
             gi, w, resp, ll = _fit_and_merge(pairs, init, max_iter=max_iter, tol=tol)
             # the precision is one more parameter when it is estimated
             score = _criterion(ll, resp, n_sub, s) + (
@@ -610,32 +610,29 @@ def cluster_mutations(
         if fixed == "auto":
             # the read model is chosen by the same penalised likelihood as the clones: each
             # candidate precision is searched from the first restarts, the best one from all
-            first = restarts[: min(len(restarts), _SELECT_RESTARTS)]
+            first = restarts[:1]
             results: dict[float | None, _Search] = {}
-
-            def score_at(index: int) -> float:
-                prec = PRECISION_GRID[index]
-                if prec not in results:
+            # a path from the binomial to the most overdispersed candidate: the first is
+            # searched from a fresh start, each next one starts from the clones of the one
+            # before (fewer merges to do, so the whole path costs about two restarts)
+            previous: np.ndarray | None = None
+            for prec in PRECISION_GRID:
+                if previous is None:
                     results[prec] = search(prec, first)
-                return results[prec][0]
-
-            # every other candidate, then the neighbours of the best (the score is smooth in
-            # the log precision: measured on virtual patients, see docs/genomic.md)
-            coarse = list(range(0, len(PRECISION_GRID), 2))
-            top = min(coarse, key=score_at)
-            for index in (top - 1, top + 1):
-                if 0 <= index < len(PRECISION_GRID):
-                    score_at(index)
+                else:
+                    results[prec] = search(prec, [], starts=[previous])
+                previous = results[prec][1] / (CCF_GRID.size - 1)
             scores.extend(
                 {"precision": p, "score": float(r[0]), "n_clones": int(r[1].shape[0])}
-                for p, r in sorted(
-                    results.items(), key=lambda kv: -np.inf if kv[0] is None else -kv[0]
-                )
+                for p, r in results.items()
             )
             chosen = min(results, key=lambda p: results[p][0])
             best = results[chosen]
-            if len(restarts) > len(first):
-                more = search(chosen, restarts[len(first) :])
+            # the chosen model gets fresh restarts (the path's fit stays a candidate; the
+            # binomial's first restart was the path's start)
+            rest = restarts[1:] if chosen is None else restarts
+            if rest:
+                more = search(chosen, rest)
                 best = more if more[0] < best[0] else best
             loglik, log_prior_m = _model_grid(arrays, options, copy_number_model, n_mult, chosen)
         else:
