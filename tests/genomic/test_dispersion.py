@@ -86,3 +86,26 @@ def test_precision_is_reported(tmp_path: Path, small_patient, capsys) -> None:  
         main(["genomic", "analyze", str(files["variants"]), "--out", str(tmp_path / "i"),
               "--precision", "-3"])  # fmt: skip
     assert info.value.code == 2
+
+
+def test_large_inputs_fit_on_a_subset_and_assign_everyone() -> None:
+    # above `refine` mutations the final EM runs on a subset and every mutation is assigned
+    # in chunks (the 100,000-mutation path, here at 1,500 with refine=400, subsample=300)
+    vp = virtual_patient(seed=3, n_regions=4, n_mutations=1000, depth=200)
+    full = cluster_mutations(vp.variants, seed=0, n_restarts=2, refine=None, subsample=300)
+    part = cluster_mutations(vp.variants, seed=0, n_restarts=2, refine=400, subsample=300)
+    assert len(part.assignments) == 1000
+    assert ari(vp, part) >= ari(vp, full) - 0.02
+    counts = part.clones.drop_duplicates("clone_id")["n_mutations"]
+    assert counts.sum() == 1000
+    inside = (part.clones["ccf_low"] <= part.clones["ccf"]) & (
+        part.clones["ccf"] <= part.clones["ccf_high"]
+    )
+    assert inside.all()
+
+
+def test_duplicated_rows_are_refused(small_patient) -> None:  # type: ignore[no-untyped-def]
+    variants = small_patient.variants.copy()
+    variants.loc[1, ["mutation_id", "sample_id"]] = variants.loc[0, ["mutation_id", "sample_id"]]
+    with pytest.raises(InputError, match="not a complete mutation x sample grid"):
+        cluster_mutations(variants)

@@ -48,24 +48,30 @@ class ClusterResult:
 
 
 def _arrays(variants: pd.DataFrame) -> tuple[list[str], list[str], dict[str, np.ndarray]]:
-    mutations = list(dict.fromkeys(variants["mutation_id"]))
-    samples = list(dict.fromkeys(variants["sample_id"]))
-    if len(variants) != len(mutations) * len(samples):
+    # codes in order of first appearance; a vectorised scatter instead of a MultiIndex
+    # reindex (1,000,000 rows: 0.3 s instead of 30 s)
+    m_code, m_uniques = pd.factorize(variants["mutation_id"])
+    s_code, s_uniques = pd.factorize(variants["sample_id"])
+    mutations = [str(x) for x in np.asarray(m_uniques, dtype=object)]
+    samples = [str(x) for x in np.asarray(s_uniques, dtype=object)]
+    shape = (len(mutations), len(samples))
+    cell = m_code * shape[1] + s_code
+    if (
+        len(variants) != shape[0] * shape[1]
+        or (np.bincount(cell, minlength=shape[0] * shape[1]) != 1).any()
+    ):
         raise InputError(
             "the variant table is not a complete mutation x sample grid",
             source="variants",
             fix="fill missing rows first (ithkit.genomic.fill_missing does it)",
         )
-    wide = variants.set_index(["mutation_id", "sample_id"])
-    idx = pd.MultiIndex.from_product([mutations, samples])
-    wide = wide.reindex(idx)
-    shape = (len(mutations), len(samples))
+    order = np.argsort(cell, kind="stable")
 
     def grid(col: str, default: float | None = None) -> np.ndarray:
-        if col not in wide.columns:
+        if col not in variants.columns:
             assert default is not None
             return np.full(shape, default)
-        values = wide[col].to_numpy(dtype=float)
+        values = variants[col].to_numpy(dtype=float, na_value=np.nan)[order]
         if default is not None:
             values = np.where(np.isnan(values), default, values)
         return values.reshape(shape)
@@ -98,7 +104,7 @@ def _log_likelihood_grid(
     prior is zero, so they are never used).
     """
     n, s = arrays["alt"].shape
-    out = np.zeros((n, s, len(options), grid.size))
+    out = np.zeros((n, s, len(options), grid.shape[-1]))
     # the binomial coefficient does not depend on the CCF: compute it once per (mutation, sample)
     alt_all, depth_all = arrays["alt"], arrays["depth"]
     log_choose_all = (
@@ -106,7 +112,8 @@ def _log_likelihood_grid(
         - special.gammaln(alt_all + 1)
         - special.gammaln(depth_all - alt_all + 1)
     )
-    phi = grid[None, None, :]
+    # one CCF grid for all samples (G,) or one per sample (S, G)
+    phi = grid[None, None, :] if grid.ndim == 1 else grid[None, :, :]
     for o, (scenario, m) in enumerate(options):
         rows = slice(None) if valid is None else np.flatnonzero(valid[:, o])
 
@@ -201,6 +208,7 @@ def _model_grid(
     copy_number_model: str,
     n_mult: int,
     precision: float | None,
+    grid: np.ndarray = CCF_GRID,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The (N, S, O, G) log-likelihood grid and the (N, O) log prior of the options.
 
@@ -210,7 +218,7 @@ def _model_grid(
     s = arrays["alt"].shape[1]
     log_prior_m = _option_prior(arrays, options, copy_number_model, n_mult)
     valid = np.isfinite(log_prior_m)
-    loglik = _log_likelihood_grid(arrays, CCF_GRID, options, precision, valid)
+    loglik = _log_likelihood_grid(arrays, grid, options, precision, valid)
     varies = (arrays["major"] != arrays["major"][:, :1]).any(axis=1) | (
         arrays["total"] != arrays["total"][:, :1]
     ).any(axis=1)
@@ -338,6 +346,20 @@ class _Pairs:
         return full
 
 
+def _e_step(
+    pairs: _Pairs, grid_idx: np.ndarray, weights: np.ndarray, sample_ix: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Responsibilities (K, P) of every valid (mutation, option) pair and the log-likelihood."""
+    # log P(data_i, clone k, option o) for every valid pair (K, P)
+    per_clone = pairs.by_grid[sample_ix[None, :], grid_idx].sum(axis=1)
+    log_joint = np.log(weights)[:, None] + per_clone + pairs.log_prior[None, :]
+    top = np.maximum.reduceat(log_joint.max(axis=0), pairs.starts)  # (N,)
+    unnorm = np.exp(log_joint - top[pairs.mutation][None, :])
+    total = np.add.reduceat(unnorm.sum(axis=0), pairs.starts)  # (N,)
+    ll_total = float((top + np.log(total)).sum())
+    return unnorm / total[pairs.mutation][None, :], ll_total
+
+
 def _fit(
     pairs: _Pairs,
     init: np.ndarray,
@@ -360,14 +382,7 @@ def _fit(
     ll_total = -np.inf
     resp = np.zeros((k, len(pairs.mutation)))
     for _ in range(max_iter):
-        # E-step: log P(data_i, clone k, option o) for every valid pair (K, P)
-        per_clone = pairs.by_grid[sample_ix[None, :], grid_idx].sum(axis=1)
-        log_joint = np.log(weights)[:, None] + per_clone + pairs.log_prior[None, :]
-        top = np.maximum.reduceat(log_joint.max(axis=0), pairs.starts)  # (N,)
-        unnorm = np.exp(log_joint - top[pairs.mutation][None, :])
-        total = np.add.reduceat(unnorm.sum(axis=0), pairs.starts)  # (N,)
-        ll_total = float((top + np.log(total)).sum())
-        resp = unnorm / total[pairs.mutation][None, :]
+        resp, ll_total = _e_step(pairs, grid_idx, weights, sample_ix)
         # M-step: weights with annihilation of components too small to pay for their params
         counts = resp.sum(axis=1)
         keep = counts - min_size > 0
@@ -389,6 +404,40 @@ def _fit(
             break
         prev = ll_total
     return grid_idx, weights, pairs.expand(resp), ll_total
+
+
+def _assign(
+    arrays: dict[str, np.ndarray],
+    options: list[tuple[str, int]],
+    copy_number_model: str,
+    n_mult: int,
+    precision: float | None,
+    grid_idx: np.ndarray,
+    weights: np.ndarray,
+    chunk: int = 20_000,
+) -> tuple[np.ndarray, float]:
+    """Responsibilities (N, K, M) of every mutation for fixed clones, and the log-likelihood.
+
+    One E-step, ``chunk`` mutations at a time, with each sample's likelihood evaluated only
+    at the clones' CCFs there (K points instead of 101).
+    """
+    n, s = arrays["alt"].shape
+    # each sample's likelihood at its own K clone CCFs: grid (S, K), clone k at position k
+    per_sample = CCF_GRID[grid_idx.T]
+    local = np.repeat(np.arange(grid_idx.shape[0])[:, None], s, axis=1)
+    sample_ix = np.arange(s)
+    resp = np.zeros((n, len(weights), len(options)))
+    total = 0.0
+    for start in range(0, n, chunk):
+        rows = slice(start, min(start + chunk, n))
+        part = {key: a[rows] for key, a in arrays.items()}
+        pairs = _Pairs.build(
+            *_model_grid(part, options, copy_number_model, n_mult, precision, per_sample)
+        )
+        r, ll = _e_step(pairs, local, weights, sample_ix)
+        resp[rows] = pairs.expand(r)
+        total += ll
+    return resp, total
 
 
 def _merge_candidates(centres: np.ndarray, limit: int) -> list[tuple[int, int]]:
@@ -485,6 +534,7 @@ def cluster_mutations(
     max_iter: int = 200,
     tol: float = 1e-6,
     subsample: int | None = 500,
+    refine: int | None = 10_000,
     seed: int | None = 0,
 ) -> ClusterResult:
     """Group mutations into clones from their read counts in all samples jointly.
@@ -534,6 +584,11 @@ def cluster_mutations(
         Above this many mutations the search for the number of clones (restarts, merges) runs
         on a seeded random subset of this size, then a single EM fits every mutation from the
         clones found (None: always search on all mutations).
+    refine
+        Above this many mutations the final EM (and each clone's CCF interval) uses a seeded
+        random subset of this size, and every mutation is then assigned to the clones found,
+        in chunks of 20,000: 100,000 mutations x 10 regions fit in ~1 GB (None: the final
+        EM on all mutations).
     seed
         Seed of the initialisations.
 
@@ -574,8 +629,15 @@ def cluster_mutations(
     # model search (restarts, annihilation, merges) on at most `subsample` mutations, then one
     # EM on all of them from the chosen clones: the search cost stops growing with N
     pick = np.arange(n)
+    subset_rng = np.random.default_rng(rng_seeds[-1])
     if subsample is not None and n > subsample:
-        pick = np.sort(np.random.default_rng(rng_seeds[-1]).choice(n, subsample, replace=False))
+        pick = np.sort(subset_rng.choice(n, subsample, replace=False))
+    # the final EM on all mutations, or on a seeded subset of `refine` above that; every
+    # mutation is then assigned from the clones found (in chunks: memory stays bounded)
+    fit_rows = np.arange(n)
+    if refine is not None and n > refine:
+        fit_rows = np.sort(subset_rng.choice(n, refine, replace=False))
+    fit_arrays = arrays if len(fit_rows) == n else {k: a[fit_rows] for k, a in arrays.items()}
     sub_arrays = {key: a[pick] for key, a in arrays.items()}
     sub_points = points[pick]
     n_sub = len(pick)
@@ -634,19 +696,30 @@ def cluster_mutations(
             if rest:
                 more = search(chosen, rest)
                 best = more if more[0] < best[0] else best
-            loglik, log_prior_m = _model_grid(arrays, options, copy_number_model, n_mult, chosen)
+            loglik, log_prior_m = _model_grid(
+                fit_arrays, options, copy_number_model, n_mult, chosen
+            )
         else:
             chosen = fixed
-            loglik, log_prior_m = _model_grid(arrays, options, copy_number_model, n_mult, chosen)
-            best = search(chosen, restarts, (loglik[pick], log_prior_m[pick]))
-        _, grid_idx, _, resp, ll = best
+            loglik, log_prior_m = _model_grid(
+                fit_arrays, options, copy_number_model, n_mult, chosen
+            )
+            sub_grid = (loglik[pick], log_prior_m[pick]) if len(fit_rows) == n else None
+            best = search(chosen, restarts, sub_grid)
+        _, grid_idx, weights, resp, ll = best
         if n_sub < n:
-            all_pairs = _Pairs.build(loglik, log_prior_m)
+            fit_pairs = _Pairs.build(loglik, log_prior_m)
             init = grid_idx / (CCF_GRID.size - 1)
-            grid_idx, _, resp, ll = _fit(all_pairs, init, max_iter=max_iter, tol=tol)
+            grid_idx, weights, resp, ll = _fit(fit_pairs, init, max_iter=max_iter, tol=tol)
+            del fit_pairs
+        fit_resp = resp
+        if len(fit_rows) < n:
+            resp, ll = _assign(
+                arrays, options, copy_number_model, n_mult, chosen, grid_idx, weights
+            )
     # order clones by decreasing mean CCF
     order = np.argsort(-grid_idx.mean(axis=1), kind="stable")
-    grid_idx, resp = grid_idx[order], resp[:, order, :]
+    grid_idx, resp, fit_resp = grid_idx[order], resp[:, order, :], fit_resp[:, order, :]
     post_clone = resp.sum(axis=2)  # (N, K)
     label = post_clone.argmax(axis=1)
     used = np.unique(label)
@@ -660,13 +733,23 @@ def cluster_mutations(
         }
     )
     rows = []
+    fit_label = label[fit_rows]
     for k in used:
         members = label == k
+        # the interval pools the members in the final fit (all of them up to `refine`)
+        in_fit = np.flatnonzero(fit_label == k)
+        k_loglik, k_resp = loglik[in_fit], fit_resp[in_fit, k, :]
+        if in_fit.size == 0:  # a clone with no member in the fit's subset: its own grid
+            own = np.flatnonzero(members)[:1000]
+            k_loglik = _model_grid(
+                {key: a[own] for key, a in arrays.items()}, options, copy_number_model,
+                n_mult, chosen,
+            )[0]  # fmt: skip
+            k_resp = resp[own, k, :]
         for j, sample in enumerate(samples):
             # posterior of the clone's CCF given its members (uniform prior on the grid)
-            w_m = resp[members, k, :]  # (n_k, M)
-            w_m = w_m / np.maximum(w_m.sum(axis=1, keepdims=True), 1e-300)
-            score = np.einsum("nm,nmg->g", w_m, loglik[members, j])
+            w_m = k_resp / np.maximum(k_resp.sum(axis=1, keepdims=True), 1e-300)  # (n_k, M)
+            score = np.einsum("nm,nmg->g", w_m, k_loglik[:, j])
             low, high = hpd_interval(score[None, :], level)
             rows.append(
                 {
