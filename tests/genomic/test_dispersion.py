@@ -14,7 +14,7 @@ from ithkit import InputError
 from ithkit.cli import main
 from ithkit.evolution import virtual_patient
 from ithkit.genomic import analyze, cluster_mutations
-from ithkit.genomic._cluster import _betabinom_logpmf
+from ithkit.genomic._ccf import _betabinom_logpmf
 
 
 def ari(vp, result) -> float:  # type: ignore[no-untyped-def]
@@ -90,7 +90,7 @@ def test_precision_is_reported(tmp_path: Path, small_patient, capsys) -> None:  
 
 def test_large_inputs_fit_on_a_subset_and_assign_everyone() -> None:
     # above `refine` mutations the final EM runs on a subset and every mutation is assigned
-    # in chunks (the 100,000-mutation path, here at 1,500 with refine=400, subsample=300)
+    # in chunks (the 100,000-mutation path, here at 1,000 with refine=400, subsample=300)
     vp = virtual_patient(seed=3, n_regions=4, n_mutations=1000, depth=200)
     full = cluster_mutations(vp.variants, seed=0, n_restarts=2, refine=None, subsample=300)
     part = cluster_mutations(vp.variants, seed=0, n_restarts=2, refine=400, subsample=300)

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import special
 
 from ithkit._errors import InputError
-from ithkit.genomic._ccf import CCF_GRID, expected_vaf, hpd_interval
+from ithkit.genomic._ccf import CCF_GRID, _betabinom_logpmf, expected_vaf, hpd_interval
 
 
 @dataclass(frozen=True)
@@ -139,26 +139,6 @@ def _log_likelihood_grid(
             value = _betabinom_logpmf(alt, depth, f, precision, log_choose_all[rows][..., None])
         out[rows, :, o, :] = value
     return out
-
-
-def _betabinom_logpmf(
-    alt: np.ndarray, depth: np.ndarray, f: np.ndarray, precision: float, log_choose: np.ndarray
-) -> np.ndarray:
-    """Beta-binomial log-pmf with mean ``f`` and precision ``a + b`` (broadcast).
-
-    Written with four ``gammaln`` per value instead of scipy's ``betabinom.logpmf`` (which
-    also validates and broadcasts its arguments): 3-4x faster on the likelihood grid.
-    """
-    a = f * precision
-    b = precision - a
-    return (
-        log_choose
-        + special.gammaln(alt + a)
-        + special.gammaln(depth - alt + b)
-        - special.gammaln(a)
-        - special.gammaln(b)
-        + (special.gammaln(precision) - special.gammaln(depth + precision))
-    )
 
 
 # Candidate read models when the precision is chosen from the data: binomial (None) and
