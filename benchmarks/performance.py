@@ -101,6 +101,9 @@ def run_child(task: str, n: int, timeout: float) -> dict[str, float]:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"wall_s": float("nan"), "note": f"timeout > {timeout:.0f} s"}  # type: ignore[dict-item]
+    except subprocess.CalledProcessError as error:
+        last = (error.stderr or "").strip().splitlines()[-1:] or ["failed"]
+        return {"wall_s": float("nan"), "note": last[0]}  # type: ignore[dict-item]
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
