@@ -116,10 +116,12 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
     labels = {"genomic": "clone inference (mutations x 10 regions)",
               "spatial": "spatial graph + enrichment + Moran's I (cells)"}  # fmt: skip
+    colours = {"genomic": "tab:blue", "spatial": "tab:orange"}
     for (task, kind), part in table.groupby(["task", "kind"], sort=False):
         style = "-o" if kind == "wall" else "--s"
         col = "wall_s" if kind == "wall" else "cpu_s"
-        ax.plot(part["n"], part[col], style, label=f"{labels[task]}, {kind}", markersize=4)
+        ax.plot(part["n"], part[col], style, color=colours[task], markersize=4,
+                label=f"{labels[task]}, {kind}")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("size (mutations or cells)")
@@ -138,11 +140,21 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--plot", type=Path, default=PLOT)
+    parser.add_argument("--save", type=Path, help="also write the table here (TSV)")
+    parser.add_argument(
+        "--replot", type=Path, nargs="+", help="only draw the plot from saved tables (TSV)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(CHILDREN[args.child](args.n)))
+        return
+    if args.replot:
+        saved = pd.concat([pd.read_csv(p, sep="\t") for p in args.replot], ignore_index=True)
+        saved = saved.sort_values(["task", "n"], kind="stable")
+        plot(pd.concat([saved.assign(kind="wall"), saved.assign(kind="CPU")]), args.plot)
+        print(f"plot: {args.plot}")
         return
     rows = []
     for task, sizes in (("genomic", args.mutations), ("spatial", args.cells)):
@@ -155,6 +167,8 @@ def main() -> None:
     table = pd.DataFrame(rows)
     print(f"\n{os.cpu_count()} cores; load = 1-minute load average before each run")
     print(table.round(3).to_string(index=False))
+    if args.save:
+        table.to_csv(args.save, sep="\t", index=False)
     if not args.no_plot:
         long = pd.concat([table.assign(kind="wall"), table.assign(kind="CPU")], ignore_index=True)
         plot(long, args.plot)
