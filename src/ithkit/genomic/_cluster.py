@@ -146,6 +146,11 @@ def _log_likelihood_grid(
 PRECISION_GRID: tuple[float | None, ...] = (
     None, 1000.0, 600.0, 400.0, 250.0, 150.0, 100.0, 60.0, 40.0, 25.0, 15.0
 )  # fmt: skip
+# The path stops once this many candidates in a row score worse than the best so far (the
+# score is unimodal along the path on virtual patients, with at most one bump from a local
+# optimum)
+_PATH_PATIENCE = 2
+
 _Search: TypeAlias = tuple[float, np.ndarray, np.ndarray, np.ndarray, float]
 
 
@@ -545,8 +550,9 @@ def cluster_mutations(
         :data:`PRECISION_GRID` (binomial, then beta-binomial precisions 1000 down to 15) are
         fitted in turn on the search subset, the first from a fresh start and each next one
         from the clones of the one before, and scored by the model-choice criterion below
-        plus the BIC penalty of one more parameter; the best then gets ``n_restarts`` fresh
-        restarts (about 1.5-2x the time of a given precision). The value
+        plus the BIC penalty of one more parameter, until two in a row score worse than the
+        best; the best then gets ``n_restarts`` fresh restarts (about 1.3-2x the time of a
+        given precision). The value
         used is ``result.precision``. A number (e.g. 60) forces that beta-binomial precision
         (:math:`a + b`; smaller = more overdispersed; real exome data are typically 50-500);
         None or ``"binomial"`` forces the binomial.
@@ -658,12 +664,17 @@ def cluster_mutations(
             # searched from a fresh start, each next one starts from the clones of the one
             # before (fewer merges to do, so the whole path costs about two restarts)
             previous: np.ndarray | None = None
+            worse = 0  # candidates in a row that did not beat the best so far
             for prec in PRECISION_GRID:
                 if previous is None:
                     results[prec] = search(prec, first)
                 else:
                     results[prec] = search(prec, [], starts=[previous])
                 previous = results[prec][1] / (CCF_GRID.size - 1)
+                best_score = min(r[0] for r in results.values())
+                worse = 0 if results[prec][0] <= best_score else worse + 1
+                if worse == _PATH_PATIENCE:
+                    break  # the score rose twice running: past its minimum
             scores.extend(
                 {"precision": p, "score": float(r[0]), "n_clones": int(r[1].shape[0])}
                 for p, r in results.items()
