@@ -359,9 +359,16 @@ def _perm_counts(
         assert indptr is not None
         counts = np.zeros(k * k, dtype=np.int64)
         ip = indptr.astype(np.int64)
+        # copy + shuffle is what ``permutation`` does, and the same draws give the same
+        # order for any dtype: numpy shuffles 8-byte items faster than 1-byte ones, and the
+        # kernel reads 1-byte labels faster (2.4-2.8 ms per permutation instead of 3.0 at
+        # 100,000 cells x 6 neighbours)
+        wide = codes.astype(np.int64)
+        perm = np.empty_like(wide)
         for _ in range(n_perms):
-            perm = rng.permutation(labels)
-            kernel(perm, ip, c32, k, counts, total, total_sq)
+            np.copyto(perm, wide)
+            rng.shuffle(perm)
+            kernel(perm.astype(small), ip, c32, k, counts, total, total_sq)
         return total, total_sq
     for _ in range(n_perms):
         perm = rng.permutation(labels)
