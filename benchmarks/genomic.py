@@ -25,7 +25,14 @@ Pairtree (Wintersinger et al. 2022) runs the same way from ``/tmp/bench_pairtree
 virtual patients of at most ``--pairtree-max`` mutations (1,000 by default: its clustering and
 pairwise tensors grow with the square of the mutations): ``pairtree_*`` columns are its own
 clusters (``clustervars``) with the tree ``pairtree`` builds on them, seconds for both;
-``pt_truecl_tree`` is ``pairtree`` on the true clusters. ``*_tree`` is 1 when the best tree is
+``pt_truecl_tree`` is ``pairtree`` on the true clusters.
+
+``--dispersions binomial,200,60,30`` adds the read-model axis (issue 16): virtual patients of
+``--disp-size`` mutations x ``--disp-regions`` regions at ``--disp-depth`` whose reads are
+binomial or beta-binomial with that precision; ithkit with its default (the precision
+estimated from the data) and with the true precision given (``--precision``, the oracle),
+PyClone-VI with ``-d binomial`` and ``-d beta-binomial``. ``--dispersions`` alone skips the
+size table. ``*_tree`` is 1 when the best tree is
 exactly the true clone tree (each inferred clone mapped to the true clone most of its mutations
 come from; ithkit's tree is :func:`ithkit.genomic.analyze`'s). Without Pairtree those columns
 are empty, with a note. ``--cache`` keeps Pairtree runs next to PyClone-VI's
@@ -35,6 +42,7 @@ are empty, with a note. ``--cache`` keeps Pairtree runs next to PyClone-VI's
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -75,25 +83,37 @@ MAFTOOLS_MATH = {
 }
 
 
-def run_ithkit(variants: pd.DataFrame, seed: int) -> tuple[pd.Series | None, float, int]:
+def run_ithkit(
+    variants: pd.DataFrame, seed: int, precision: float | str | None = "auto"
+) -> tuple[pd.Series | None, float, int]:
+    labels, elapsed, k, _ = run_ithkit_model(variants, seed, precision)
+    return labels, elapsed, k
+
+
+def run_ithkit_model(
+    variants: pd.DataFrame, seed: int, precision: float | str | None = "auto"
+) -> tuple[pd.Series, float, int, float | None]:
+    """Labels, seconds, clones found and the precision used."""
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = genomic.cluster_mutations(variants[COLUMNS], seed=seed)
+        result = genomic.cluster_mutations(variants[COLUMNS], seed=seed, precision=precision)
     elapsed = time.perf_counter() - start
     labels = result.assignments.set_index("mutation_id")["clone_id"]
-    return labels, elapsed, int(labels.nunique())
+    return labels, elapsed, int(labels.nunique()), result.precision
 
 
 def run_pyclone_cached(
-    name: str, variants: pd.DataFrame, args: argparse.Namespace
+    name: str, variants: pd.DataFrame, args: argparse.Namespace, density: str = "binomial"
 ) -> tuple[pd.Series | None, float, str]:
     """PyClone-VI's labels and time, reused from ``--cache`` when that run was done before."""
     if args.cache is None:
-        return run_pyclone(variants, args.seed, args.timeout, args.clusters, args.restarts)
+        return run_pyclone(variants, args.seed, args.timeout, args.clusters, args.restarts, density)
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     stem = f"{name.replace(' ', '_')}_s{args.seed}_c{args.clusters}_r{args.restarts}"
+    if density != "binomial":
+        stem += f"_{density}"
     labels_file, meta_file = cache / f"{stem}.tsv", cache / f"{stem}.meta"
     if meta_file.exists():
         elapsed_text, _, note = meta_file.read_text().partition("\t")
@@ -103,7 +123,7 @@ def run_pyclone_cached(
             labels = frame.set_index("mutation_id")["cluster_id"]
         return labels, float(elapsed_text), note.strip()
     labels, elapsed, note = run_pyclone(
-        variants, args.seed, args.timeout, args.clusters, args.restarts
+        variants, args.seed, args.timeout, args.clusters, args.restarts, density
     )
     if labels is not None:
         labels.rename("cluster_id").reset_index().to_csv(labels_file, sep="\t", index=False)
@@ -112,7 +132,12 @@ def run_pyclone_cached(
 
 
 def run_pyclone(
-    variants: pd.DataFrame, seed: int, timeout: float, clusters: int, restarts: int
+    variants: pd.DataFrame,
+    seed: int,
+    timeout: float,
+    clusters: int,
+    restarts: int,
+    density: str = "binomial",
 ) -> tuple[pd.Series | None, float, str]:
     if not PYCLONE.exists():
         return None, float("nan"), "not installed"
@@ -122,7 +147,7 @@ def run_pyclone(
         table.to_csv(tmp / "in.tsv", sep="\t", index=False)
         start = time.perf_counter()
         fit = [str(PYCLONE), "fit", "-i", str(tmp / "in.tsv"), "-o", str(tmp / "fit.h5")]
-        fit += ["-c", str(clusters), "-d", "binomial", "-r", str(restarts), "--seed", str(seed)]
+        fit += ["-c", str(clusters), "-d", density, "-r", str(restarts), "--seed", str(seed)]
         write = [str(PYCLONE), "write-results-file", "-i", str(tmp / "fit.h5")]
         write += ["-o", str(tmp / "out.tsv")]
         try:
@@ -149,7 +174,11 @@ def cases(sizes: list[int], regions: list[int], seed: int, patients: int = 1):  
     for n_mut in sizes:
         for n_reg in regions:
             for vp_seed in range(seed, seed + patients):
-                vp = virtual_patient(seed=vp_seed, n_regions=n_reg, n_mutations=n_mut, depth=200)
+                # binomial reads, as in the published table; --dispersions covers the others
+                vp = virtual_patient(
+                    seed=vp_seed, n_regions=n_reg, n_mutations=n_mut, depth=200,
+                    overdispersion=None,
+                )  # fmt: skip
                 truth = vp.mutations.set_index("mutation_id")["clone_id"].astype(str)
                 name = f"VP {n_mut} x {n_reg}" + (f" #{vp_seed}" if patients > 1 else "")
                 yield name, vp.variants, truth, vp.clones
@@ -195,6 +224,43 @@ def pairtree_columns(
     return out
 
 
+def dispersion_table(args: argparse.Namespace) -> pd.DataFrame:
+    """ithkit (estimated and given precision) vs PyClone-VI (binomial, beta-binomial)."""
+    rows = []
+    for text in args.dispersions.split(","):
+        precision = None if text.strip() == "binomial" else float(text)
+        for vp_seed in range(args.seed, args.seed + args.patients):
+            vp = virtual_patient(
+                seed=vp_seed, n_regions=args.disp_regions, n_mutations=args.disp_size,
+                depth=args.disp_depth, overdispersion=precision,
+            )  # fmt: skip
+            truth = vp.mutations.set_index("mutation_id")["clone_id"].astype(str)
+            name = f"VP{vp_seed} {args.disp_size} x {args.disp_regions} {text}"
+            labels, t_auto, k_auto, used = run_ithkit_model(vp.variants, args.seed)
+            given, t_given, k_given, _ = run_ithkit_model(vp.variants, args.seed, precision)
+            row = {
+                "reads": text, "vp": vp_seed, "true_clones": len(vp.clones),
+                "ithkit_precision": "binomial" if used is None else f"{used:g}",
+                "ithkit_clones": k_auto, "ithkit_ari": round(ari(truth, labels), 3),
+                "ithkit_s": round(t_auto, 2),
+                "given_clones": k_given, "given_ari": round(ari(truth, given), 3),
+                "given_s": round(t_given, 2),
+            }  # fmt: skip
+            for density, tag in (("binomial", "pc_bin"), ("beta-binomial", "pc_bb")):
+                if args.no_pyclone:
+                    pc, t_pc, note = None, float("nan"), "skipped"
+                else:
+                    pc, t_pc, note = run_pyclone_cached(name, vp.variants, args, density)
+                row[f"{tag}_clones"] = np.nan if pc is None else int(pc.nunique())
+                row[f"{tag}_ari"] = round(ari(truth, pc), 3)
+                row[f"{tag}_s"] = round(t_pc, 1)
+                if note:
+                    row["note"] = note
+            rows.append(row)
+            print(" | ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    return pd.DataFrame(rows)
+
+
 def math_check() -> pd.DataFrame | None:
     path = REFERENCE / "tcga_laml.maf.gz"
     if not path.exists():
@@ -227,7 +293,25 @@ def main() -> None:
     parser.add_argument("--no-trees", action="store_true", help="skip ithkit's tree column")
     parser.add_argument("--pairtree-max", type=int, default=1000, help="most mutations")
     parser.add_argument("--cache", default=None, help="folder reusing PyClone-VI/Pairtree runs")
+    parser.add_argument(
+        "--dispersions", default="",
+        help="read models of the dispersion axis, e.g. binomial,200,60,30 (alone: only that)",
+    )  # fmt: skip
+    parser.add_argument("--disp-size", type=int, default=2000)
+    parser.add_argument("--disp-regions", type=int, default=5)
+    parser.add_argument("--disp-depth", type=float, default=150.0)
     args = parser.parse_args()
+    if args.dispersions:
+        print(f"load: {os.getloadavg()[0]:.1f} (1-min average, {os.cpu_count()} cores)")
+        table = dispersion_table(args)
+        print()
+        print(table.to_string(index=False))
+        means = table.groupby("reads", sort=False)[
+            [c for c in table.columns if c.endswith("_ari") or c.endswith("_s")]
+        ].mean()
+        print(f"\nMeans over {args.patients} virtual patient(s) per read model")
+        print(means.round(3).to_string())
+        return
     sizes = [int(x) for x in args.sizes.split(",") if x]
     regions = [int(x) for x in args.regions.split(",") if x]
     rows = []

@@ -504,8 +504,12 @@ def genomic_analyze(
     max_clones: Annotated[int, typer.Option(help="Upper bound on the clones.")] = 20,
     restarts: Annotated[int, typer.Option(help="Clustering restarts.")] = 5,
     precision: Annotated[
-        float | None, typer.Option(help="Beta-binomial precision for overdispersed reads.")
-    ] = None,
+        str,
+        typer.Option(
+            help="Read model: auto (estimate the overdispersion from the data), binomial, or "
+            "a beta-binomial precision such as 60 (smaller = more overdispersed)."
+        ),
+    ] = "auto",
     math_min_vaf: Annotated[
         float, typer.Option(help="VAF floor of MATH (maftools' rule, as 'genomic math').")
     ] = 0.075,
@@ -526,6 +530,11 @@ def genomic_analyze(
     with atomic_dir(out) as tmp:
         files = result.write(tmp)
     typer.echo(f"clones    {result.clones['clone_id'].nunique()}")
+    how = "estimated" if result.precision_estimated else "given"
+    model = (
+        "binomial" if result.precision is None else f"beta-binomial, precision {result.precision:g}"
+    )
+    typer.echo(f"reads     {model} ({how})")
     typer.echo(f"trees     {result.tree.n_consistent} consistent; best {result.tree.newick()}")
     typer.echo(f"sampling  {result.adequacy.summary()}")
     typer.echo(f"written   {len(files)} files in {out}")

@@ -10,6 +10,7 @@ import pytest
 
 from ithkit import InputError, io, schema
 from ithkit.evolution import VirtualPatient, virtual_patient
+from ithkit.evolution.virtual_patient import DEFAULT_PRECISION
 
 
 def test_same_seed_same_patient() -> None:
@@ -100,7 +101,9 @@ def standardised_residuals(vp: VirtualPatient) -> np.ndarray:
 
 @pytest.mark.parametrize(("seed", "depth", "purity"), [(1, 500, 0.9), (3, 300, 0.3), (8, 400, 0.6)])
 def test_reads_are_binomial_around_the_expected_vaf(seed: int, depth: int, purity: float) -> None:
-    vp = virtual_patient(seed=seed, n_mutations=300, depth=depth, purity=purity, n_regions=3)
+    vp = virtual_patient(
+        seed=seed, n_mutations=300, depth=depth, purity=purity, n_regions=3, overdispersion=None
+    )
     z = standardised_residuals(vp)
     assert z.size > 300
     assert abs(z.mean()) < 0.15
@@ -108,6 +111,29 @@ def test_reads_are_binomial_around_the_expected_vaf(seed: int, depth: int, purit
     mean_depth = (vp.variants["ref_counts"] + vp.variants["alt_counts"]).mean()
     assert mean_depth == pytest.approx(depth, rel=0.1)
     assert np.allclose(vp.purity["purity"], purity)
+
+
+@pytest.mark.parametrize(("seed", "depth"), [(1, 500), (3, 150)])
+def test_default_reads_are_beta_binomial(seed: int, depth: int) -> None:
+    # beta-binomial variance = binomial x (1 + (d - 1) / (precision + 1)), precision 200
+    vp = virtual_patient(seed=seed, n_mutations=300, depth=depth, n_regions=3)
+    assert vp.params["overdispersion"] == DEFAULT_PRECISION == 200.0
+    inflation = 1 + (depth - 1) / (DEFAULT_PRECISION + 1)
+    z = standardised_residuals(vp) / np.sqrt(inflation)
+    assert abs(z.mean()) < 0.15
+    assert 0.85 < z.std() < 1.15
+
+
+def test_read_model_leaves_the_rest_of_the_patient_alone() -> None:
+    # the beta draws have their own stream: tree, purity, depths, lesions and plasma are equal
+    a = virtual_patient(seed=4, n_regions=3, overdispersion=None)
+    b = virtual_patient(seed=4, n_regions=3)
+    pd.testing.assert_frame_equal(a.clones, b.clones)
+    pd.testing.assert_frame_equal(a.lesions, b.lesions)
+    pd.testing.assert_frame_equal(a.ctdna, b.ctdna)
+    depth = a.variants["ref_counts"] + a.variants["alt_counts"]
+    assert depth.equals(b.variants["ref_counts"] + b.variants["alt_counts"])
+    assert not a.variants["alt_counts"].equals(b.variants["alt_counts"])
 
 
 def test_overdispersion_widens_the_read_distribution() -> None:

@@ -27,8 +27,9 @@ A virtual patient is generated from a seed in four steps.
    with :math:`\\pi_{ks}` the clone prevalences, :math:`m_{ik}` the mutant copies and
    :math:`t_{ik}` the total copy number in clone k's cells, :math:`n_i = 2` the normal copy
    number. Sequencing error e turns it into :math:`v(1-e) + (1-v)e`. Depth per site is negative
-   binomial (mean ``depth``, coefficient of variation ≈ 0.25), alt reads binomial (or
-   beta-binomial with ``overdispersion``). The copy number reported in the variant table is
+   binomial (mean ``depth``, coefficient of variation ≈ 0.25), alt reads beta-binomial with
+   precision ``overdispersion`` (200 by default, twice the binomial variance at 200x; None
+   gives binomial reads). The copy number reported in the variant table is
    the state carried by the majority of the sample's cancer cells (what a bulk caller reports);
    the segment table reports each event with its CCF.
 
@@ -83,6 +84,11 @@ RESISTANCE_DRIVERS = ("EGFR", "ESR1", "AR", "MET", "BRAF")
 CHIP_GENE = "DNMT3A"
 
 # (major, minor, name, probability)
+# Beta-binomial precision of the virtual sequencing reads (a + b; binomial as it grows):
+# 200 doubles the binomial variance at 200x depth (intra-class correlation 0.005), a moderate
+# overdispersion; formalin-fixed samples are worse (issue 16's example used 60).
+DEFAULT_PRECISION = 200.0
+
 CN_STATES = (
     (2, 1, "gain", 0.35),
     (2, 0, "cn_loh", 0.20),
@@ -390,7 +396,7 @@ def virtual_patient(
     depth: float = 200.0,
     purity: float | Sequence[float] | None = None,
     error_rate: float = 1e-3,
-    overdispersion: float | None = None,
+    overdispersion: float | None = DEFAULT_PRECISION,
     n_cn_events: int = 6,
     subclonal_cn_fraction: float = 0.4,
     min_ccf: float = 0.1,
@@ -426,8 +432,12 @@ def virtual_patient(
     error_rate
         Per-base sequencing error rate (fraction).
     overdispersion
-        Precision of a beta-binomial read model (smaller = more overdispersed, e.g. 100);
-        None for plain binomial sampling.
+        Precision :math:`a + b` of the beta-binomial read model (smaller = more overdispersed;
+        the variance is the binomial's times :math:`1 + (d - 1) / (a + b + 1)` at depth d).
+        200 by default (:data:`DEFAULT_PRECISION`: twice the binomial variance at 200x, a
+        moderate overdispersion; formalin-fixed samples are worse, e.g. 30-60). None for
+        plain binomial sampling. The beta draws come from their own random stream, so the tree,
+        regions, lesions and plasma series of a seed do not depend on this setting.
     n_cn_events
         Number of allele-specific copy-number events (0–22).
     subclonal_cn_fraction
@@ -612,11 +622,14 @@ def virtual_patient(
     p_obs = expected_vaf * (1 - error_rate) + (1 - expected_vaf) * error_rate
     shape = 16.0  # gamma shape of the depth distribution: CV ~ sqrt(1/16 + 1/depth)
     depths = rng.poisson(rng.gamma(shape, depth / shape, size=p_obs.shape))
+    # binomial draws from the main stream always (its state after them seeds the lesions and
+    # plasma); beta-binomial reads come from their own stream derived from the seed, so the
+    # read model changes the alt counts and nothing else
+    alts = rng.binomial(depths, p_obs)
     if overdispersion is not None:
-        p_draw = rng.beta(p_obs * overdispersion, (1 - p_obs) * overdispersion)
-    else:
-        p_draw = p_obs
-    alts = rng.binomial(depths, p_draw)
+        read_rng = np.random.default_rng([seed, 0x0D15])
+        p_draw = read_rng.beta(p_obs * overdispersion, (1 - p_obs) * overdispersion)
+        alts = read_rng.binomial(depths, p_draw)
 
     # reported (majority) copy number per mutation and sample
     rep_major = np.ones((n_mutations, n_regions), dtype=int)

@@ -22,7 +22,7 @@ from ithkit.genomic._ccf import (
     is_present,
     mutation_classes,
 )
-from ithkit.genomic._cluster import ClusterResult, cluster_mutations
+from ithkit.genomic._cluster import PRECISION_GRID, ClusterResult, cluster_mutations
 from ithkit.genomic._cn_callers import (
     CallerFile,
     locate,
@@ -52,6 +52,7 @@ from ithkit.genomic._phylogeny import TreeResult, fish_table, infer_tree, tree_t
 from ithkit.genomic._vcf import parse_samples, read_vcf
 
 __all__ = [
+    "PRECISION_GRID",
     "AdequacyResult",
     "CallerFile",
     "ClusterResult",

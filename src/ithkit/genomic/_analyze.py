@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +50,14 @@ class GenomicResult:
         Rarefaction over region subsets.
     filled
         Mutation x sample rows that were missing and filled with 0 alt reads.
+    precision
+        Beta-binomial precision of the read model the clones were inferred with (None:
+        binomial).
+    precision_estimated
+        Whether that precision was chosen from the data (the default) or given.
+    precision_scores
+        ``precision, score, n_clones`` of the candidate read models when it was chosen from
+        the data (precision NaN = binomial; the lowest score was used).
     """
 
     mutations: pd.DataFrame
@@ -60,6 +68,9 @@ class GenomicResult:
     metrics: pd.DataFrame
     adequacy: AdequacyResult
     filled: pd.DataFrame
+    precision: float | None = None
+    precision_estimated: bool = False
+    precision_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``mutations.tsv, mutation_ccf.tsv, clones.tsv, tree.json, tree.nwk,
@@ -92,6 +103,11 @@ class GenomicResult:
             "tree": self.tree.newick(),
             "sampling": self.adequacy.summary(),
             "n_filled_rows": len(self.filled),
+            "read_model": {
+                "model": "binomial" if self.precision is None else "beta-binomial",
+                "precision": self.precision,
+                "estimated": self.precision_estimated,
+            },
         }
         with atomic_path(out / "summary.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -106,7 +122,7 @@ def analyze(
     seed: int | None = 0,
     max_clones: int = 20,
     n_restarts: int = 5,
-    precision: float | None = None,
+    precision: float | str | None = "auto",
     tree_tolerance: float = 0.05,
     math_min_vaf: float = MATH_MIN_VAF,
 ) -> GenomicResult:
@@ -126,8 +142,13 @@ def analyze(
         fraction of the genome with subclonal copy number.
     seed
         Seed of the clustering restarts and the subset sampling.
-    max_clones, n_restarts, precision
+    max_clones, n_restarts
         Passed to :func:`cluster_mutations`.
+    precision
+        Read model of the clone inference: ``"auto"`` (default) chooses binomial or a
+        beta-binomial precision from the data by penalised likelihood; a number (e.g. 60)
+        forces that beta-binomial precision; None or ``"binomial"`` forces the binomial.
+        The value used is ``result.precision`` and ``read_model`` in ``summary.json``.
     tree_tolerance
         Sum-rule tolerance of :func:`infer_tree` (CCF units).
     math_min_vaf
@@ -156,10 +177,11 @@ def analyze(
         raise InputError(
             "fewer than two mutations", source="variants", fix="clone inference needs more data"
         )
-    ccf = cancer_cell_fraction(complete)
     clusters = cluster_mutations(
         complete, max_clones=max_clones, n_restarts=n_restarts, precision=precision, seed=seed
     )
+    # per-mutation intervals under the read model the clones were inferred with
+    ccf = cancer_cell_fraction(complete, precision=clusters.precision)
     classes = mutation_classes(ccf, assignments=clusters.assignments, clones=clusters.clones)
     tree = infer_tree(clusters.clones, tolerance=tree_tolerance)
     fish = fish_table(tree.tree, clusters.clones)
@@ -184,4 +206,7 @@ def analyze(
         metrics=metrics,
         adequacy=adequacy,
         filled=filled,
+        precision=clusters.precision,
+        precision_estimated=clusters.precision_estimated,
+        precision_scores=clusters.precision_scores,
     )

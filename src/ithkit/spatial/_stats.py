@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -332,8 +332,21 @@ _PERM_CHUNK = 50
 
 
 def _perm_counts(
-    rows: np.ndarray, cols: np.ndarray, codes: np.ndarray, k: int, n_perms: int, seed_seq
+    rows: np.ndarray,
+    cols: np.ndarray,
+    codes: np.ndarray,
+    k: int,
+    n_perms: int,
+    seed_seq: np.random.SeedSequence,
+    indptr: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Sums and sums of squares of the label-pair counts over ``n_perms`` permutations.
+
+    The permutations are numpy's (``rng.permutation``), so the numba kernel and the numpy
+    path give the same numbers. With numba and the graph's CSR ``indptr`` (rows sorted),
+    one compiled pass counts each permutation: cells x neighbours label lookups, each
+    label read once per cell.
+    """
     rng = np.random.default_rng(seed_seq)
     total = np.zeros(k * k)
     total_sq = np.zeros(k * k)
@@ -341,6 +354,22 @@ def _perm_counts(
     small = np.uint8 if k * k <= 256 else np.uint16 if k * k <= 65536 else np.int64
     labels = codes.astype(small)
     r32, c32 = rows.astype(np.int32), cols.astype(np.int32)
+    kernel = _count_kernel() if indptr is not None else None
+    if kernel is not None:
+        assert indptr is not None
+        counts = np.zeros(k * k, dtype=np.int64)
+        ip = indptr.astype(np.int64)
+        # copy + shuffle is what ``permutation`` does, and the same draws give the same
+        # order for any dtype: numpy shuffles 8-byte items faster than 1-byte ones, and the
+        # kernel reads 1-byte labels faster (2.4-2.8 ms per permutation instead of 3.0 at
+        # 100,000 cells x 6 neighbours)
+        wide = codes.astype(np.int64)
+        perm = np.empty_like(wide)
+        for _ in range(n_perms):
+            np.copyto(perm, wide)
+            rng.shuffle(perm)
+            kernel(perm.astype(small), ip, c32, k, counts, total, total_sq)
+        return total, total_sq
     for _ in range(n_perms):
         perm = rng.permutation(labels)
         pair = perm[r32]
@@ -350,6 +379,43 @@ def _perm_counts(
         total += c
         total_sq += c * c
     return total, total_sq
+
+
+def _count_pairs(
+    perm: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    k: int,
+    counts: np.ndarray,
+    total: np.ndarray,
+    total_sq: np.ndarray,
+) -> None:  # pragma: no cover - compiled by numba; the numpy path is tested against it
+    counts[:] = 0
+    for i in range(indptr.shape[0] - 1):
+        a = np.int64(perm[i]) * k
+        for j in range(indptr[i], indptr[i + 1]):
+            counts[a + np.int64(perm[indices[j]])] += 1
+    for c in range(counts.shape[0]):
+        value = float(counts[c])
+        total[c] += value
+        total_sq[c] += value * value
+
+
+_KERNEL: list[Callable[..., None] | None] = []
+
+
+def _count_kernel() -> Callable[..., None] | None:
+    """The compiled counting kernel, or None without numba (numpy path)."""
+    if not _KERNEL:
+        import importlib.util
+
+        if importlib.util.find_spec("numba") is None:
+            _KERNEL.append(None)
+        else:
+            from ithkit._optional import optional_njit
+
+            _KERNEL.append(optional_njit(nogil=True, cache=True)(_count_pairs))
+    return _KERNEL[0]
 
 
 def nhood_enrichment(
@@ -386,8 +452,11 @@ def nhood_enrichment(
     if n_perms < 2:
         raise InputError(f"n_perms is {n_perms}", source="n_perms", fix="use at least 2")
     k = len(cats.categories)
-    g = graph(adata, source=source).tocoo()
+    csr = graph(adata, source=source).tocsr()
+    csr.sort_indices()
+    g = csr.tocoo()
     rows, cols = g.row.astype(np.int64), g.col.astype(np.int64)
+    indptr = csr.indptr
     codes = np.asarray(cats.codes, dtype=np.int64)
     observed = np.bincount(codes[rows] * k + codes[cols], minlength=k * k).astype(float)
     sizes = [_PERM_CHUNK] * (n_perms // _PERM_CHUNK)
@@ -402,7 +471,7 @@ def nhood_enrichment(
         if n_jobs > 1:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 futures = [
-                    pool.submit(_perm_counts, rows, cols, codes, k, m, s)
+                    pool.submit(_perm_counts, rows, cols, codes, k, m, s, indptr)
                     for m, s in zip(sizes, seeds, strict=True)
                 ]
                 for f in futures:
@@ -412,7 +481,7 @@ def nhood_enrichment(
                     advance()
         else:
             for m, s in zip(sizes, seeds, strict=True):
-                t, t2 = _perm_counts(rows, cols, codes, k, m, s)
+                t, t2 = _perm_counts(rows, cols, codes, k, m, s, indptr)
                 total += t
                 total_sq += t2
                 advance()
