@@ -738,32 +738,17 @@ def predict(
     >>> bool(res.summary().set_index("metric").loc["auc", "value"] > 0.6)
     True
     """
-    from ithkit.cohort._tables import features_from_store, read_clinical, read_features
+    from ithkit.cohort._tables import load_inputs
 
-    if (features is None) == (store is None):
-        raise InputError(
-            "give exactly one of features and store",
-            source="features",
-            fix="--features TABLE or --store COHORT.duckdb",
-        )
     if (outcome is None) == (time is None or event is None):
         raise InputError(
             "give an outcome, or a time and an event",
             source="outcome",
             fix="--outcome response, or --time os_days --event os_event",
         )
-    table = (
-        clinical if isinstance(clinical, Table) else read_clinical(clinical, id_column=id_column)
+    table, frame, source, notes = load_inputs(
+        clinical, features=features, store=store, scores=scores, id_column=id_column
     )
-    notes: list[str] = []
-    if store is not None:
-        frame, notes = features_from_store(store, scores=scores)
-        source = str(store)
-    elif isinstance(features, pd.DataFrame):
-        frame, source = features, "features"
-    else:
-        assert features is not None
-        frame, source = read_features(features, id_column=id_column), str(features)
     joined = join(
         table,
         frame,

@@ -457,26 +457,11 @@ def survival(
     >>> bool(res.cox.loc[0, "hr"] > 1)
     True
     """
-    from ithkit.cohort._tables import features_from_store, read_clinical, read_features
+    from ithkit.cohort._tables import load_inputs
 
-    if (features is None) == (store is None):
-        raise InputError(
-            "give exactly one of features and store",
-            source="features",
-            fix="--features TABLE or --store COHORT.duckdb",
-        )
-    table = (
-        clinical if isinstance(clinical, Table) else read_clinical(clinical, id_column=id_column)
+    table, frame, source, notes = load_inputs(
+        clinical, features=features, store=store, scores=scores, id_column=id_column
     )
-    notes: list[str] = []
-    if store is not None:
-        frame, notes = features_from_store(store, scores=scores)
-        source = str(store)
-    elif isinstance(features, pd.DataFrame):
-        frame, source = features, "features"
-    else:
-        assert features is not None
-        frame, source = read_features(features, id_column=id_column), str(features)
     joined = join(
         table,
         frame,

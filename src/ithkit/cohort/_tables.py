@@ -373,6 +373,44 @@ class Joined:
     notes: list[str] = field(default_factory=list)
 
 
+def load_inputs(
+    clinical: str | Path | Table,
+    *,
+    features: str | Path | pd.DataFrame | None,
+    store: str | Path | None,
+    scores: Sequence[str] | None = None,
+    id_column: str = "patient_id",
+) -> tuple[Table, pd.DataFrame, str, list[str]]:
+    """The clinical table and the features (a table, a frame or a store's profile scores).
+
+    Shared by survival and prediction: exactly one of ``features`` and ``store``.
+
+    Returns
+    -------
+    tuple
+        ``(clinical table, features frame, where the features came from, notes)``.
+    """
+    if (features is None) == (store is None):
+        raise InputError(
+            "give exactly one of features and store",
+            source="features",
+            fix="--features TABLE or --store COHORT.duckdb",
+        )
+    table = (
+        clinical if isinstance(clinical, Table) else read_clinical(clinical, id_column=id_column)
+    )
+    notes: list[str] = []
+    if store is not None:
+        frame, notes = features_from_store(store, scores=scores)
+        source = str(store)
+    elif isinstance(features, pd.DataFrame):
+        frame, source = features, "features"
+    else:
+        assert features is not None
+        frame, source = read_features(features, id_column=id_column), str(features)
+    return table, frame, source, notes
+
+
 def covariate_frame(table: Table, covariates: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
     """Covariates as numbers; a text covariate becomes 0/1 columns ``name=level`` (first level
     is the reference)."""
