@@ -160,3 +160,28 @@ def test_manifest_lesion_regions_must_be_a_mapping() -> None:
     assert ok["lesion_regions"] == {"R1": "L1"}
     with pytest.raises(InputError, match="lesion_regions must be a mapping"):
         validate_manifest({"patient_id": "P", "variants": "v.tsv", "lesion_regions": "x.tsv"})
+
+
+def test_load_patient_checks_lesion_regions(tmp_path: Path) -> None:
+    from ithkit.evolution import virtual_patient
+    from ithkit.imaging import clone_lesions
+    from ithkit.integrate import load_patient
+
+    vp = virtual_patient(seed=7, n_regions=2, n_mutations=30, n_clones=3)
+    vp.variants.to_csv(tmp_path / "variants.tsv", sep="\t", index=False)
+    clone_lesions(tmp_path, {"L1": 0.2, "L2": 0.8})
+    cases = (
+        ({"R1": "L1", "R2": "L2"}, None),
+        ({"R1": "L1", "R9": "L2"}, "region 'R9', not in the variants"),
+        ({"R1": "L1", "R2": "L7"}, "lesion 'L7', not in the images"),
+    )
+    for regions, error in cases:
+        manifest = tmp_path / "patient.yaml"
+        lines = "".join(f"  {r}: {lid}\n" for r, lid in regions.items())
+        manifest.write_text("patient_id: P01\nvariants: variants.tsv\nimages: images.csv\n"
+                            f"lesion_regions:\n{lines}")  # fmt: skip
+        if error is None:
+            assert load_patient(manifest).extra["lesion_regions"] == regions
+        else:
+            with pytest.raises(InputError, match=error):
+                load_patient(manifest)
