@@ -840,6 +840,9 @@ MANIFEST_SECTION_KEYS: dict[str, tuple[str, ...]] = {
     # one file per region (region id -> CpG-context calls, Bismark BAM, .cov or bedGraph), or
     # one path: a beta matrix with the regions as columns
     "methylation": ("*",),
+    # region sample_id (variants) -> lesion_id (images): lesions both imaged and sequenced, for
+    # the radiogenomics of ``ithkit run`` (a mapping with no paths)
+    "lesion_regions": (),
 }
 # caller outputs that ``ithkit run`` converts to the variants table (ithkit.genomic.convert_vcf)
 MANIFEST_CALLER_KEYS = ("vcf", "copy_number")
@@ -895,7 +898,7 @@ def validate_manifest(data: Any, *, source: str = "<manifest>") -> dict[str, Any
                 column=key,
                 fix=f"write '{key}: path/to/file' relative to the manifest",
             )
-    data_keys = (*MANIFEST_FILE_KEYS, *MANIFEST_SECTION_KEYS, "vcf")
+    data_keys = (*MANIFEST_FILE_KEYS, *(k for k, v in MANIFEST_SECTION_KEYS.items() if v), "vcf")
     if not any(k in out for k in data_keys):
         raise InputError(
             "the manifest names no data file",
@@ -904,8 +907,15 @@ def validate_manifest(data: Any, *, source: str = "<manifest>") -> dict[str, Any
         )
     for key, paths in MANIFEST_SECTION_KEYS.items():
         value = out.get(key)
-        if value is None or isinstance(value, str):
+        if value is None or (paths and isinstance(value, str)):
             continue
+        if not paths and not isinstance(value, dict):
+            raise InputError(
+                f"{key} must be a mapping, got {type(value).__name__}",
+                source=source,
+                column=key,
+                fix=f"write '{key}:' with indented 'REGION: LESION' lines",
+            )
         if not isinstance(value, dict):
             raise InputError(
                 f"{key} must be a file path or a mapping, got {type(value).__name__}",
@@ -1128,12 +1138,20 @@ def contracts_markdown() -> str:
         "`seed` (integer >= 0, the seed `ithkit run` uses unless `--seed` is given; "
         "`ithkit demo` writes it)"
         + "".join(
-            f"; `{k}` (a path or a mapping whose "
-            + ("entries are paths" if "*" in v else f"{', '.join(v)} are paths")
-            + ")"
+            (
+                f"; `{k}` (a path or a mapping whose "
+                + ("entries are paths" if "*" in v else f"{', '.join(v)} are paths")
+                + ")"
+                if v
+                else f"; `{k}` (a mapping, no paths)"
+            )
             for k, v in MANIFEST_SECTION_KEYS.items()
         )
         + ".\n"
+        "\n`lesion_regions` maps each sequenced region (the variants' `sample_id`) to the imaged "
+        "lesion it was taken from (the images' `lesion_id`), e.g. `{R1: L1, R2: L1, R3: L2}`; "
+        "`ithkit run` then tests the lesions' imaging features against their clones' cancer cell "
+        "fractions (`imaging/radiogenomics.tsv`).\n"
         "\nInstead of `variants`, the callers' outputs, converted by `ithkit.genomic` as "
         "`ithkit genomic convert` does: `vcf` (a path, or `{path, normal, samples: {VCFNAME: "
         "REGION}, all_filters}`) and `copy_number` (`CALLER:[SAMPLE=]PATH`, or "

@@ -39,7 +39,12 @@ from ithkit.imaging._mri import (
 from ithkit.imaging._phenotypes import PhenotypeResult, combat, lesion_phenotypes, manifest_features
 from ithkit.imaging._preprocess import AGGREGATIONS, FeatureConfig, discretise
 from ithkit.imaging._radiogenomics import radiogenomics
-from ithkit.imaging._synthetic import SyntheticLesion, synthetic_cohort, synthetic_ct
+from ithkit.imaging._synthetic import (
+    SyntheticLesion,
+    clone_lesions,
+    synthetic_cohort,
+    synthetic_ct,
+)
 
 __all__ = [
     "AGGREGATIONS",
@@ -58,6 +63,7 @@ __all__ = [
     "adc_map",
     "cellularity_map",
     "check_geometry",
+    "clone_lesions",
     "combat",
     "delta_radiomics",
     "dice",

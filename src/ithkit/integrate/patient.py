@@ -122,6 +122,10 @@ def load_patient(manifest: str | Path) -> PatientData:
     data.extra = {k: info[k] for k in schema.MANIFEST_SECTION_KEYS if k in info}
     if "vcf" in info:
         _variants_from_callers(data, info)
+    if "lesion_regions" in data.extra:
+        from ithkit.integrate._analyses.imaging import check_lesion_regions
+
+        check_lesion_regions(data)
     if data.scenario is not None:  # validated now: a bad scenario stops the run before any output
         from ithkit.evolution import load_scenario
 

@@ -130,6 +130,7 @@ def imaging_section(
     habitat: HabitatResult | None = None,
     phenotypes: PhenotypeResult | None = None,
     deltas: pd.DataFrame | None = None,
+    radiogenomics: pd.DataFrame | None = None,
 ) -> Section:
     """The imaging section.
 
@@ -172,6 +173,19 @@ def imaging_section(
         items.append(_figure("Lesion phenotypes", lambda: phenotype_heatmap(phenotypes)))
         note = "mean bootstrap Jaccard per phenotype (> 0.75 stable, < 0.6 unstable)."
         items.append(Table("Phenotype stability", phenotypes.stability, note))  # fmt: skip
+    if radiogenomics is not None:
+        sig = radiogenomics[radiogenomics["significant"]]
+        cols = ["summary", "feature", "variable", "n_lesions", "effect", "q_value"]
+        if len(sig):
+            note = (
+                f"{len(sig)} of {len(radiogenomics)} feature-variable pairs at FDR <= q; "
+                "lesions are the units (Mann-Whitney or Spearman, Benjamini-Hochberg)."
+            )
+            items.append(Table("Radiogenomics: lesion features vs genomic state", sig[cols],
+                               note, source="imaging/radiogenomics.tsv"))  # fmt: skip
+        else:
+            items.append(Text(f"Radiogenomics: no association of {len(radiogenomics)} tested "
+                              "(lesion features vs clone CCF) passes the FDR."))  # fmt: skip
     if features is not None:
         keep = features[features["family"].isin(["morphology", "intensity_statistics"])]
         items.append(Table("Whole-lesion features (baseline)", keep, source="imaging/features.tsv",

@@ -67,7 +67,7 @@ REGISTRY: tuple[AnalysisSpec, ...] = (
     AnalysisSpec("liquid", ("ctdna",), uses=("genomic", "response")),
     AnalysisSpec("singlecell", ("singlecell",)),
     AnalysisSpec("spatial", ("spatial",)),
-    AnalysisSpec("imaging", ("images",), uses=("response",)),
+    AnalysisSpec("imaging", ("images",), uses=("response", "genomic")),
     AnalysisSpec("evolution", ("scenario",)),
     AnalysisSpec("pathology", ("pathology",)),
     AnalysisSpec("functional", ("functional",)),
