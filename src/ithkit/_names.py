@@ -60,6 +60,7 @@ EPIGENETIC_REGIONS: Final = "epigenetic_regions"
 EPIGENETIC_DISTANCE: Final = "epigenetic_distance"
 EPIGENETIC_ITH: Final = "epigenetic_ith"
 IMAGING_DELTAS: Final = "imaging_deltas"
+FUNCTIONAL_MONITORING: Final = "functional_monitoring"
 
 # tables the store creates itself; everything else is a module's result table
 CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)
