@@ -9,8 +9,10 @@ Rows:
 4. The closed-form double-bind share: best alternation share found by design_therapy as the
    progression threshold grows (it tends to f*), and the monitored double bind's share.
 
-thunor and gr50 (GPL / unlicensed) are not imported by ithkit; install them in a separate
-environment to compare, the rows here use only published numbers and simulated truth.
+5. thunor (GPL-3): the same simulated curves fitted by thunor's LL.4 in a separate Python
+   (``THUNOR_PYTHON``, default /tmp/f2venv/bin/python, made with ``python -m venv /tmp/f2venv
+   && /tmp/f2venv/bin/pip install thunor``); thunor runs in that interpreter as a subprocess
+   and is never imported here. gr50 is not on the package index this was run with.
 
 Run:  .venv/bin/python benchmarks/functional.py
 """
@@ -161,7 +163,93 @@ def closed_form() -> None:
         print(f"{fold:>18g}{best['fraction_on_first']:>26.4f}")
 
 
+_THUNOR_SCRIPT = """
+import json, sys
+import numpy as np
+from thunor.curve_fit import fit_drc, HillCurveLL4
+out = {}
+for name, (x, y) in json.load(sys.stdin).items():
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = x > 0  # thunor fits treated wells; controls are the normalisation
+    fit = fit_drc(x[keep], y[keep], fit_cls=HillCurveLL4, null_rejection_threshold=None)
+    if fit is None:
+        out[name] = None
+        continue
+    ic = fit.ic(50)
+    out[name] = [float(fit.ec50), None if ic is None else float(ic)]
+json.dump(out, sys.stdout)
+"""
+
+
+def thunor(n: int = 100, seed: int = 2, *, treated_only: bool = False) -> None:
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from ithkit.functional import absolute_ic
+
+    python = os.environ.get("THUNOR_PYTHON", "/tmp/f2venv/bin/python")
+    which = "on treated wells only, as thunor" if treated_only else "with controls, as drc"
+    print(f"\n5. thunor (GPL-3, run as a separate process); ours fitted {which}")
+    if not Path(python).exists():
+        print(f"skipped: {python} not found (pip install thunor into a throwaway venv)")
+        return
+    rng = np.random.default_rng(seed)
+    x = np.repeat([0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0], 3)
+    curves, ours = {}, {}
+    for i in range(n):
+        p = {
+            "hill": float(rng.uniform(0.8, 2.5)),
+            "bottom": float(rng.uniform(0, 0.3)),
+            "top": 1.0,
+            "ec50": float(10 ** rng.uniform(-1.5, 0.5)),
+        }
+        y = ll4(x, **p) + rng.normal(0, 0.03, x.size)
+        curves[f"S{i}"] = (x.tolist(), y.tolist())
+        fit = fit_ll4(x[x > 0], y[x > 0]) if treated_only else fit_ll4(x, y)
+        half = 0.5 * fit.top  # thunor's ic(50): half of its fitted top e0
+        level = absolute_ic(
+            hill=fit.hill, bottom=fit.bottom, top=fit.top, ec50=fit.ec50, level=half
+        )
+        ours[f"S{i}"] = (fit.ec50, level)
+    done = subprocess.run(
+        [python, "-c", _THUNOR_SCRIPT],
+        input=json.dumps(curves),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    theirs = json.loads(done.stdout)
+    ec, ic = [], []
+    for name, (e_ours, ic_ours) in ours.items():
+        if theirs.get(name) is None:
+            continue
+        e_t, ic_t = theirs[name]
+        ec.append(abs(math.log10(e_ours / e_t)))
+        if ic_t is not None and ic_ours is not None and math.isfinite(ic_ours):
+            ic.append(abs(math.log10(ic_ours / ic_t)))
+    ec_a, ic_a = np.array(ec), np.array(ic)
+    print(f"curves fitted by both: {len(ec_a)} of {n}")
+    print(
+        "relative IC50 (EC50), |log10 ours/thunor|: median "
+        f"{np.median(ec_a):.2e}, 95th percentile {np.quantile(ec_a, 0.95):.2e}"
+    )
+    print(
+        "IC50 at half the fitted top (thunor ic(50)), |log10 ours/thunor|: median "
+        f"{np.median(ic_a):.2e}, 95th percentile {np.quantile(ic_a, 0.95):.2e} (n={len(ic_a)})"
+    )
+
+
 if __name__ == "__main__":
-    ryegrass()
-    recovery()
-    closed_form()
+    import sys
+
+    if sys.argv[1:] == ["thunor"]:
+        thunor()
+        thunor(treated_only=True)
+    else:
+        ryegrass()
+        recovery()
+        closed_form()
+        thunor()
+        thunor(treated_only=True)

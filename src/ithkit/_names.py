@@ -61,6 +61,7 @@ EPIGENETIC_DISTANCE: Final = "epigenetic_distance"
 EPIGENETIC_ITH: Final = "epigenetic_ith"
 IMAGING_DELTAS: Final = "imaging_deltas"
 IMAGING_RADIOGENOMICS: Final = "imaging_radiogenomics"
+FUNCTIONAL_MONITORING: Final = "functional_monitoring"
 
 # tables the store creates itself; everything else is a module's result table
 CORE_TABLES: Final = (PATIENTS, SAMPLES, RUNS)

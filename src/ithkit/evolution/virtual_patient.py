@@ -235,6 +235,25 @@ class VirtualPatient:
             seed=self.seed if seed is None else seed,
         )  # fmt: skip
 
+    def dose_response(
+        self, *, drugs: tuple[str, str] = ("A", "B"), seed: int | None = 0, **options: Any
+    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, object]]]:
+        """Dose-response table of this patient's clones with the truth behind it: the resistant
+        clone resists the first drug and is collaterally sensitive to the second (the model of
+        :func:`ithkit.functional.patient_truth`). Returns ``responses, derivatives, truth``
+        (see :func:`ithkit.functional.patient_responses`, which takes ``options``).
+
+        Examples
+        --------
+        >>> vp = virtual_patient(seed=3, n_regions=2)
+        >>> responses, derivatives, truth = vp.dose_response(replicates=2)
+        >>> vp.resistant_clone in set(derivatives["sample_id"])
+        True
+        """
+        from ithkit.functional import patient_responses
+
+        return patient_responses(self, drugs=drugs, seed=seed, **options)
+
     def therapy_scenario(
         self, *, horizon_days: float = 1825.0, engine: Literal["ode", "stochastic"] = "ode"
     ) -> Scenario:

@@ -42,6 +42,8 @@ from ithkit.functional._steering import (
 from ithkit.functional._synthetic import (
     DEFAULT_TRUTH,
     EXAMPLE_LANDSCAPES,
+    patient_responses,
+    patient_truth,
     synthetic_responses,
     write_example,
 )
@@ -74,6 +76,8 @@ __all__ = [
     "fit_responses",
     "gr_values",
     "ll4",
+    "patient_responses",
+    "patient_truth",
     "read_derivatives",
     "read_fits",
     "read_landscapes",

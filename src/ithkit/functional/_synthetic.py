@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_TRUTH", "EXAMPLE_LANDSCAPES", "synthetic_responses", "write_example"]
+__all__ = [
+    "DEFAULT_TRUTH",
+    "EXAMPLE_LANDSCAPES",
+    "patient_responses",
+    "patient_truth",
+    "synthetic_responses",
+    "write_example",
+]
 
 DEFAULT_TRUTH: dict[str, dict[str, object]] = {
     # growth_per_h: untreated net growth rate; kill: drug -> (max kill per h, EC50 µM, Hill)
@@ -146,3 +154,102 @@ def write_example(out_dir: str | Path, *, seed: int | None = 0) -> dict[str, Pat
         "derivatives": write_table(derivatives, out / "derivatives.tsv"),
         "landscapes": write_table(land, out / "landscapes.tsv"),
     }
+
+
+def patient_truth(
+    patient: Any,
+    *,
+    drugs: tuple[str, str] = ("A", "B"),
+    seed: int | None = 0,
+    with_b_selected: bool = True,
+) -> tuple[dict[str, dict[str, object]], pd.DataFrame]:
+    """Per-clone drug sensitivities of a virtual patient (the truth behind
+    :func:`patient_responses`).
+
+    The model: every clone of ``patient`` (an :class:`ithkit.evolution.VirtualPatient`) is a line
+    (e.g. an organoid grown from that clone) with untreated growth ``U(0.020, 0.028)`` per h. The
+    first drug is the patient's therapy: sensitive clones die at up to 0.05 per h with EC50
+    ``U(0.5, 1.5)`` µM, Hill 1.5; on the second drug their EC50 is ``U(3, 6)`` µM (less
+    potent). The resistant clone resists the first drug (EC50 25 µM) and is collaterally
+    sensitive to the second (EC50 0.15 µM). With ``with_b_selected`` a line
+    ``<trunk>_sel<B>`` is added, derived in the lab from the trunk clone by selection with the
+    second drug: EC50 20 µM on it and 0.12 µM on the first (the reverse collateral
+    sensitivity, so the pair is a double bind). EC50s are drawn from ``seed``.
+
+    Returns
+    -------
+    truth, derivatives
+        ``truth`` in the format of :data:`DEFAULT_TRUTH`; ``derivatives``: ``sample_id,
+        parent, selected_with`` (the B-selected line first, then the resistant clone with its
+        parent in the clone tree, selected with the first drug).
+
+    Examples
+    --------
+    >>> from ithkit.evolution import virtual_patient
+    >>> truth, deriv = patient_truth(virtual_patient(seed=3, n_regions=2))
+    >>> list(deriv["selected_with"])
+    ['B', 'A']
+    """
+    a, b = drugs
+    rng = np.random.default_rng(seed)
+    clones = patient.clones
+    trunk = str(clones.loc[clones["parent"].isna(), "clone_id"].iloc[0])
+    truth: dict[str, dict[str, object]] = {}
+    deriv = []
+    for cid, parent, resistant in zip(
+        clones["clone_id"], clones["parent"], clones["is_resistant"], strict=True
+    ):
+        growth = float(rng.uniform(0.020, 0.028))
+        ec_a, ec_b = float(rng.uniform(0.5, 1.5)), float(rng.uniform(3.0, 6.0))
+        if bool(resistant):
+            ec_a, ec_b = 25.0, 0.15
+            deriv.append({"sample_id": str(cid), "parent": str(parent), "selected_with": a})
+        truth[str(cid)] = {
+            "growth_per_h": growth,
+            "kill": {a: (0.05, ec_a, 1.5), b: (0.05, ec_b, 1.5)},
+        }
+    if with_b_selected:
+        name = f"{trunk}_sel{b}"
+        truth[name] = {
+            "growth_per_h": float(truth[trunk]["growth_per_h"]),  # type: ignore[arg-type]
+            "kill": {a: (0.05, 0.12, 1.5), b: (0.05, 20.0, 1.5)},
+        }
+        deriv.insert(0, {"sample_id": name, "parent": trunk, "selected_with": b})
+    return truth, pd.DataFrame(deriv, columns=["sample_id", "parent", "selected_with"])
+
+
+def patient_responses(
+    patient: Any,
+    *,
+    drugs: tuple[str, str] = ("A", "B"),
+    seed: int | None = 0,
+    with_b_selected: bool = True,
+    counts: bool = False,
+    **assay: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, object]]]:
+    """Dose-response table of a virtual patient's clones, with the truth behind it.
+
+    The sensitivities follow :func:`patient_truth`; the plate assay is
+    :func:`synthetic_responses` (``assay`` passes its options: ``doses_um, replicates,
+    assay_hours, noise_cv``). Without ``counts`` only ``response`` is kept (viability), so the
+    design converts it with the viability rule.
+
+    Returns
+    -------
+    responses, derivatives, truth
+        The ``responses.tsv`` and ``derivatives.tsv`` tables of :func:`fit_responses` and
+        :func:`collateral_sensitivity`, and the truth.
+
+    Examples
+    --------
+    >>> from ithkit.evolution import virtual_patient
+    >>> vp = virtual_patient(seed=3, n_regions=2)
+    >>> responses, deriv, truth = patient_responses(vp, replicates=2)
+    >>> sorted(responses["drug"].unique()), len(truth) == len(vp.clones) + 1
+    (['A', 'B'], True)
+    """
+    truth, deriv = patient_truth(patient, drugs=drugs, seed=seed, with_b_selected=with_b_selected)
+    responses, _ = synthetic_responses(truth, seed=seed, **assay)
+    if not counts:
+        responses = responses.drop(columns=["count", "count_ctrl", "count_t0"])
+    return responses, deriv, truth

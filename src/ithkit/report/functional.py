@@ -180,6 +180,7 @@ def functional_section(
     double_bind_pairs: Sequence[tuple[str, str]] = (),
     policies: pd.DataFrame | None = None,
     recommendation: str = "",
+    monitoring: pd.DataFrame | None = None,
 ) -> Section:
     """The functional-heterogeneity section: curves per drug, collateral heatmap, schedule.
 
@@ -195,6 +196,8 @@ def functional_section(
         Ranked ``policies.tsv`` of the designed schedule.
     recommendation
         The schedule's one-sentence recommendation.
+    monitoring
+        ``monitoring.tsv`` of the designed double bind read from blood draws (when asked for).
     """
     from ithkit.report._render import KeyValues, Table, Text
     from ithkit.report.sections import _figure
@@ -253,6 +256,17 @@ def functional_section(
                 policies,
                 "in the evolution model built from these measurements; time to "
                 "progression blank: none within the horizon.",
+            )
+        )
+    if monitoring is not None and len(monitoring):
+        items.append(_figure("Monitoring the double bind", lambda: monitoring_figure(monitoring)))
+        items.append(
+            Table(
+                "Monitoring the double bind",
+                monitoring,
+                "the designed double bind deciding only at blood draws, on noisy reads "
+                "of the monitored line's share; time to progression blank: none within the "
+                "horizon; ttp_loss_days against the noise-free monitor read daily.",
             )
         )
     return Section("functional", "Functional heterogeneity", items)

@@ -9,6 +9,11 @@ Manifest::
       bootstrap: 100                  # optional: bootstrap refits (fits, collateral calls)
       periods_days: [14, 28]          # optional: alternation cycles tried by the design
       horizon_days: 1825              # optional: simulated time of the design
+      monitor:                        # optional (default off): the designed double bind
+        intervals: [7, 28]            #   read from blood draws every N days
+        depths: [500, 5000]           #   at these sequencing depths (reads per site)
+        error_rate: 0.001             #   optional, per-base background error
+        tumour_fraction: 0.1          #   optional, plasma tumour fraction at the start
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from ithkit.integrate._types import AnalysisOutput, PatientData, PatientResults,
 
 N_BOOTSTRAP = 100
 PERIODS_DAYS = (14.0, 28.0)
+MONITOR_INTERVALS = (7.0, 28.0)
+MONITOR_DEPTHS = (500, 5000)
 
 
 def _settings(data: PatientData) -> dict[str, Any]:
@@ -39,6 +46,46 @@ def _settings(data: PatientData) -> dict[str, Any]:
             fix="write 'functional:' with an indented 'responses: file.tsv'",
         )
     return value
+
+
+def _monitor_settings(data: PatientData, value: Any) -> dict[str, Any] | None:
+    """``monitor:`` of the functional settings: None (off), or the options of
+    :func:`ithkit.functional.simulate_monitoring`."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, dict):
+        raise InputError(
+            f"functional.monitor is {value!r}",
+            source=data.manifest,
+            column="functional.monitor",
+            fix="write 'monitor:' with indented 'intervals: [7, 28]' and 'depths: [500, 5000]'",
+        )
+    unknown = sorted(set(value) - {"intervals", "depths", "error_rate", "tumour_fraction"})
+    if unknown:
+        raise InputError(
+            f"functional.monitor has unknown key(s) {', '.join(map(str, unknown))}",
+            source=data.manifest,
+            column="functional.monitor",
+            fix="use intervals, depths, error_rate, tumour_fraction",
+        )
+    try:
+        options: dict[str, Any] = {
+            "intervals_days": tuple(float(v) for v in value.get("intervals", MONITOR_INTERVALS)),
+            "depths": tuple(int(v) for v in value.get("depths", MONITOR_DEPTHS)),
+        }
+        for key in ("error_rate", "tumour_fraction"):
+            if key in value:
+                options[key] = float(value[key])
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"functional.monitor: {exc}",
+            source=data.manifest,
+            column="functional.monitor",
+            fix="intervals (days) and depths (reads) are lists of numbers, e.g. [7, 28]",
+        ) from None
+    return options
 
 
 def analyze(
@@ -58,6 +105,7 @@ def analyze(
         fit_responses,
         read_derivatives,
         read_responses,
+        simulate_monitoring,
     )
     from ithkit.report.functional import functional_section
 
@@ -67,13 +115,14 @@ def analyze(
     n_boot = int(settings.get("bootstrap", N_BOOTSTRAP))
     periods = tuple(float(v) for v in settings.get("periods_days", PERIODS_DAYS))
     horizon = float(settings.get("horizon_days", 1825.0))
+    monitor_options = _monitor_settings(data, settings.get("monitor"))
     fits = fit_responses(
         responses, n_bootstrap=n_boot, seed=seed, source=str(settings["responses"])
     )
     fits.write(folder)
     tables = {_names.FUNCTIONAL_FITS: fits.fits}
     profile: list[ProfileScore] = []
-    coll = therapy = None
+    coll = therapy = monitoring = None
     if settings.get("derivatives") is not None:
         derivatives = read_derivatives(settings["derivatives"])
         check_derivatives(derivatives, responses, source=settings["derivatives"])
@@ -102,6 +151,10 @@ def analyze(
             therapy = design_therapy(design, periods_days=periods, seed=seed)
             therapy.write(folder / "design")
             tables[_names.FUNCTIONAL_POLICIES] = therapy.policies
+            if monitor_options is not None:
+                monitoring = simulate_monitoring(design.raw, seed=seed, **monitor_options)
+                monitoring.write(folder / "monitoring")
+                tables[_names.FUNCTIONAL_MONITORING] = monitoring.table
             gain = therapy.best_policy_gain_days
             censored = therapy.policies.iloc[0]["time_to_progression_days"]
             note = "vs the better single drug" + (
@@ -126,9 +179,10 @@ def analyze(
         double_bind_pairs=() if coll is None else coll.double_bind_pairs,
         policies=None if therapy is None else therapy.policies,
         recommendation="" if therapy is None else therapy.recommendation,
+        monitoring=None if monitoring is None else monitoring.table,
     )
     return AnalysisOutput(
-        result={"fits": fits, "collateral": coll, "therapy": therapy},
+        result={"fits": fits, "collateral": coll, "therapy": therapy, "monitoring": monitoring},
         tables={k: pd.DataFrame(v) for k, v in tables.items()},
         sections=[section],
         profile=profile,
