@@ -121,6 +121,8 @@ def process_patient(
     row: dict[str, Any] = {"manifest": manifest, "patient_id": None, "status": "failed",
                            "report": None, "error": None}  # fmt: skip
     staging = Path(work_dir) / f".staging-{os.getpid()}-{Path(manifest).stem}"
+    if os.environ.get(CRASH_ENV):  # fault-injection tests only: this worker dies here
+        _crash_if_named(manifest)
     try:
         if staging.exists():
             shutil.rmtree(staging)
@@ -150,6 +152,25 @@ def process_patient(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return row
+
+
+CRASH_ENV = "ITHKIT_TEST_CRASH_PATIENT"  # tests: manifest stem whose worker dies (os._exit)
+WORKER_DIED = (
+    "the worker process died while running this patient (killed, out of memory or a crash), "
+    "on the first try and on its one retry"
+)
+
+
+def _crash_if_named(manifest: str) -> None:
+    """Fault injection for the tests: ``os._exit`` when ``manifest`` is the one named in
+    ``ITHKIT_TEST_CRASH_PATIENT``; each try is logged (one line) to ``ITHKIT_TEST_CRASH_LOG``."""
+    if Path(manifest).stem != os.environ.get(CRASH_ENV):
+        return
+    log = os.environ.get("ITHKIT_TEST_CRASH_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+    os._exit(17)
 
 
 RUN_STATE = "run_state.json"  # out_dir/: input checksums of the patients that finished
@@ -384,7 +405,14 @@ def _run_dask(
     import dask
 
     env = {var: "1" for var in _THREAD_VARS}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+    # a patient whose worker dies is tried once more (allowed-failures 1: Dask's retries do
+    # not cover a dead worker), then errs with KilledWorker and is reported as failed;
+    # ``retries=1`` does the same for an exception that escapes process_patient
+    config = {
+        "distributed.nanny.pre-spawn-environ": env,
+        "distributed.scheduler.allowed-failures": 1,
+    }
+    with dask.config.set(config):
         if scheduler is not None:
             client = distributed.Client(scheduler)
             cluster = None
@@ -398,9 +426,15 @@ def _run_dask(
             )
             client = distributed.Client(cluster)
         try:
-            futures = [client.submit(process_patient, *a, pure=False) for a in args]
-            for future in distributed.as_completed(futures):
-                yield future.result()
+            futures = {
+                client.submit(process_patient, *a, pure=False, retries=1): a for a in args
+            }
+            for future in distributed.as_completed(list(futures)):
+                try:
+                    yield future.result()
+                except distributed.KilledWorker:
+                    yield {"manifest": futures[future][0], "patient_id": None,
+                           "status": "failed", "report": None, "error": WORKER_DIED}  # fmt: skip
         finally:
             client.close()
             if cluster is not None:
