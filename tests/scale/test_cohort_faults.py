@@ -13,7 +13,6 @@ from ithkit.scale import run_cohort
 from ithkit.store import CohortStore
 
 
-
 def _cohort(root: Path) -> Path:
     for seed in (1, 2, 3):
         vp = virtual_patient(seed=seed, n_regions=2, n_mutations=30, n_clones=2)
@@ -41,13 +40,16 @@ def test_dead_worker_is_retried_once_reported_and_resumed(
     error = written.loc[written["status"] == "failed", "error"].item()
     assert "worker process died" in error and "retry" in error
     assert sorted(CohortStore(first.store, read_only=True).patients()["patient_id"]) == [
-        "VP1", "VP3"
+        "VP1",
+        "VP3",
     ]
     # the next run (the fault gone) skips the finished patients and finishes the rest
     monkeypatch.delenv("ITHKIT_TEST_CRASH_PATIENT")
     again = run_cohort(cohort, out, workers=2, analyses=[], show_progress=False)
     assert again.patients["status"].tolist() == ["unchanged", "ok", "unchanged"]
     assert sorted(CohortStore(again.store, read_only=True).patients()["patient_id"]) == [
-        "VP1", "VP2", "VP3"
+        "VP1",
+        "VP2",
+        "VP3",
     ]
     assert len(log.read_text().split()) == 2  # VP2 was not crashed again

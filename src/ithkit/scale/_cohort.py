@@ -426,9 +426,7 @@ def _run_dask(
             )
             client = distributed.Client(cluster)
         try:
-            futures = {
-                client.submit(process_patient, *a, pure=False, retries=1): a for a in args
-            }
+            futures = {client.submit(process_patient, *a, pure=False, retries=1): a for a in args}
             for future in distributed.as_completed(list(futures)):
                 try:
                     yield future.result()
