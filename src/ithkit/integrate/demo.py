@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ithkit import _names
 from ithkit.integrate._types import PatientResults
-from ithkit.integrate.patient import PatientRun, run_patient
+from ithkit.integrate.patient import PatientRun, _run_atomically
 from ithkit.report import Section
 
 
@@ -68,15 +68,20 @@ def run_demo(
         vp = virtual_patient(
             seed=seed, n_regions=n_regions, patient_id=f"DEMO-{seed}", dynamics=dynamics
         )
-        files = vp.to_files(out / "data")
-        manifest = Path(files["manifest"])
-        keys: dict[str, Any] = {"seed": seed}
-        keys.update(_add_cell_level_data(manifest.parent, seed=seed))
-        keys.update(_add_images(manifest.parent, vp.lesions, seed=seed))
-        keys.update(_add_methylation(manifest.parent, vp, seed=seed))
-        data = yaml.safe_load(manifest.read_text())
-        data.update(keys)
-        manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def write_files(folder: Path) -> Path:
+        # into the run's temporary folder: the files land in out_dir/data with the report
+        with stage("data files", enabled=show_progress):
+            files = vp.to_files(folder / "data")
+            manifest = Path(files["manifest"])
+            keys: dict[str, Any] = {"seed": seed}
+            keys.update(_add_cell_level_data(manifest.parent, seed=seed))
+            keys.update(_add_images(manifest.parent, vp.lesions, seed=seed))
+            keys.update(_add_methylation(manifest.parent, vp, seed=seed))
+            data = yaml.safe_load(manifest.read_text())
+            data.update(keys)
+            manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+        return manifest
 
     def truth(results: PatientResults) -> Section:
         mapping = None
@@ -87,13 +92,14 @@ def run_demo(
             mapping = match_clones(vp.mutations, inferred.mutations)
         return sections.truth_section(vp.clones, vp.clone_ccf, vp.tree_newick(), mapping)
 
-    return run_patient(
-        manifest,
+    return _run_atomically(
+        write_files,
         out,
         store=store,
         seed=seed,
         show_progress=show_progress,
         show_identifiers=show_identifiers,
+        analyses=None,
         extra_sections=[truth],
         extra_tables={
             _names.TRUTH_CLONES: vp.clones,

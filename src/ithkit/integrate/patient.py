@@ -355,15 +355,10 @@ def run_patient(
     >>> files = virtual_patient(seed=3, n_regions=2).to_files(d)
     >>> run = run_patient(files["manifest"], d + "/out", analyses=["response"])  # doctest: +SKIP
     """
-    from ithkit.store import CohortStore
-
-    out = Path(out_dir)
-    store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
-    cohort = CohortStore(store_path)
-    cohort.check_writable()
-    result = build_patient(
-        manifest,
-        out,
+    return _run_atomically(
+        lambda tmp: Path(manifest),
+        out_dir,
+        store=store,
         extra_sections=extra_sections,
         extra_tables=extra_tables,
         seed=seed,
@@ -371,6 +366,50 @@ def run_patient(
         show_progress=show_progress,
         show_identifiers=show_identifiers,
     )
+
+
+def _run_atomically(
+    prepare: Callable[[Path], Path],
+    out_dir: str | Path,
+    *,
+    store: str | Path | None,
+    extra_sections: Sequence[ExtraSection],
+    extra_tables: dict[str, pd.DataFrame] | None,
+    seed: int | None,
+    analyses: Sequence[str] | None,
+    show_progress: bool,
+    show_identifiers: bool,
+) -> PatientRun:
+    """Build a patient into a temporary folder beside ``out_dir``, swap it in, then store it.
+
+    ``prepare(tmp)`` returns the manifest to read (it may write it inside ``tmp``, as the demo
+    does). Bad input or a crash leaves ``out_dir`` as it was (or absent): the analyses and
+    the report land in it only when all of them are written (:func:`ithkit._atomic.atomic_dir`).
+    The store (by default ``out_dir/ithkit.duckdb``, which the swap keeps) is written after
+    the swap, in its own transaction; its lock is checked before anything runs.
+    """
+    from ithkit._atomic import atomic_dir
+    from ithkit.store import CohortStore
+
+    out = Path(out_dir)
+    store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
+    cohort = CohortStore(store_path)
+    cohort.check_writable()
+    with atomic_dir(out) as tmp:
+        manifest = prepare(tmp)
+        result = build_patient(
+            manifest,
+            tmp,
+            extra_sections=extra_sections,
+            extra_tables=extra_tables,
+            seed=seed,
+            analyses=analyses,
+            show_progress=show_progress,
+            show_identifiers=show_identifiers,
+        )
+    if manifest.is_relative_to(tmp):  # written by prepare: now inside out
+        manifest = out / manifest.relative_to(tmp)
+    report = out / result.report.relative_to(tmp)
     data = result.data
     used_seed = seed if seed is not None else (data.seed if data.seed is not None else 0)
     cohort.write(
@@ -381,7 +420,7 @@ def run_patient(
         module="run",
         parameters={"manifest": str(manifest), "seed": used_seed},
     )
-    return PatientRun(data.patient_id, result.report, store_path, tuple(result.tables))
+    return PatientRun(data.patient_id, report, store_path, tuple(result.tables))
 
 
 def _profile_rows(module: str, scores: Sequence[ProfileScore]) -> list[dict[str, Any]]:

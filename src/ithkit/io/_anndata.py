@@ -80,7 +80,8 @@ def coordinates(adata: AnnData, *, key: str = "spatial", source: str = "adata") 
     xy = np.asarray(adata.obsm[key])
     if xy.ndim != 2 or xy.shape[1] < 2 or not np.issubdtype(xy.dtype, np.number):
         raise InputError(
-            f".obsm[{key!r}] must be a numeric (n_cells, 2) array, got shape {xy.shape}",
+            f".obsm[{key!r}] must be a numeric (n_cells, 2) array, got shape {xy.shape} "
+            f"of {xy.dtype}",
             source=source,
             column=key,
             fix="store x, y per cell as numbers",
@@ -92,6 +93,13 @@ def coordinates(adata: AnnData, *, key: str = "spatial", source: str = "adata") 
             source=source,
             column=key,
             fix="drop cells without a position",
+        )
+    if len(xy) > 1 and not np.ptp(xy, axis=0).any():
+        raise InputError(
+            f".obsm[{key!r}]: all {len(xy)} cells are at one position {tuple(xy[0])}",
+            source=source,
+            column=key,
+            fix="store each cell's own x, y (were placeholder coordinates written?)",
         )
     return xy
 

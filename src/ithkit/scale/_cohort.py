@@ -121,6 +121,8 @@ def process_patient(
     row: dict[str, Any] = {"manifest": manifest, "patient_id": None, "status": "failed",
                            "report": None, "error": None}  # fmt: skip
     staging = Path(work_dir) / f".staging-{os.getpid()}-{Path(manifest).stem}"
+    if os.environ.get(CRASH_ENV):  # fault-injection tests only: this worker dies here
+        _crash_if_named(manifest)
     try:
         if staging.exists():
             shutil.rmtree(staging)
@@ -150,6 +152,25 @@ def process_patient(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return row
+
+
+CRASH_ENV = "ITHKIT_TEST_CRASH_PATIENT"  # tests: manifest stem whose worker dies (os._exit)
+WORKER_DIED = (
+    "the worker process died while running this patient (killed, out of memory or a crash), "
+    "on the first try and on its one retry"
+)
+
+
+def _crash_if_named(manifest: str) -> None:
+    """Fault injection for the tests: ``os._exit`` when ``manifest`` is the one named in
+    ``ITHKIT_TEST_CRASH_PATIENT``; each try is logged (one line) to ``ITHKIT_TEST_CRASH_LOG``."""
+    if Path(manifest).stem != os.environ.get(CRASH_ENV):
+        return
+    log = os.environ.get("ITHKIT_TEST_CRASH_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+    os._exit(17)
 
 
 RUN_STATE = "run_state.json"  # out_dir/: input checksums of the patients that finished
@@ -228,6 +249,61 @@ def _read_state(path: Path) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
+DONE = "done"  # out_dir/.ithkit-work/done/: one record per patient finished by this run
+
+
+def _read_done(folder: Path) -> dict[str, Any]:
+    """Records of patients that a run (killed before it stored them) had finished."""
+    records: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        record = _read_state(path)
+        if isinstance(record.get("row"), dict) and "manifest" in record:
+            records[str(record["manifest"])] = record
+    return records
+
+
+def _resumable(record: Any, checksum: str, work: Path) -> bool:
+    """A finished patient of a killed run whose inputs did not change and whose report and
+    tables are still there."""
+    if not isinstance(record, dict) or record.get("checksum") != checksum:
+        return False
+    row = record["row"]
+    pid = row.get("patient_id")
+    return (
+        row.get("status") == "ok"
+        and isinstance(pid, str)
+        and Path(str(row.get("report"))).exists()
+        and (work / "tables" / _safe(pid) / "patient.json").exists()
+    )
+
+
+def _clean_work(work: Path, keep: set[str]) -> None:
+    """Empty the work folder but for the tables of the resumed patients ``keep``."""
+    work.mkdir(parents=True, exist_ok=True)
+    for child in work.iterdir():
+        if child.name == "tables" and child.is_dir():
+            for folder in child.iterdir():
+                if folder.name not in keep:
+                    shutil.rmtree(folder, ignore_errors=True)
+        elif child.name != DONE:
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+    (work / DONE).mkdir(exist_ok=True)
+
+
+def _record_done(row: dict[str, Any], checksums: dict[str, str], work: Path) -> dict[str, Any]:
+    """Note a finished patient in ``work/done`` so that a killed run can be resumed."""
+    if row["status"] == "ok":
+        import hashlib
+
+        from ithkit._atomic import atomic_path
+
+        name = hashlib.sha256(row["manifest"].encode()).hexdigest()[:16]
+        record = {"manifest": row["manifest"], "checksum": checksums[row["manifest"]], "row": row}
+        with atomic_path(work / DONE / f"{name}.json") as tmp:
+            tmp.write_text(json.dumps(record), encoding="utf-8")
+    return row
+
+
 def _safe(pid: str) -> str:
     """A folder name for a patient id."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in pid) or "patient"
@@ -276,7 +352,9 @@ def run_cohort(
         Rerun every patient. By default a run resumes: a patient whose input checksum
         (:func:`input_checksum`: its files, seed, analyses and ithkit version) equals that of a
         finished run in ``out_dir/run_state.json``, and who is still in the store with its
-        report, is skipped (status ``unchanged``).
+        report, is skipped (status ``unchanged``). After a run killed before it stored its
+        patients, those it had finished (recorded in ``out_dir/.ithkit-work/done``, with
+        their tables) are not run again: they are stored with the rest (status ``ok``).
 
     Returns
     -------
@@ -296,9 +374,10 @@ def run_cohort(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     work = out / ".ithkit-work"
-    if work.exists():
+    if force and work.exists():
         shutil.rmtree(work)
-    work.mkdir()
+    # patients a killed run finished (tables in work/tables, a record in work/done) are kept
+    finished_before = {} if force else _read_done(work / DONE)
     store_path = Path(store) if store is not None else out / _names.DEFAULT_STORE
     seeds = _patient_seeds(seed, len(manifests))
     state_path = out / RUN_STATE
@@ -329,19 +408,22 @@ def run_cohort(
                     "error": None,
                 }
             )
+        elif _resumable(finished_before.get(str(m)), checksums[str(m)], work):
+            rows.append(dict(finished_before[str(m)]["row"]))
         else:
             args.append((str(m), str(out), str(work), s, analyses))
+    _clean_work(work, {_safe(r["patient_id"]) for r in rows if r["status"] == "ok"})
     with Progress(disable=not show_progress, transient=False) as progress:
         task = progress.add_task(
             f"patients ({len(rows)} unchanged)" if rows else "patients", total=len(args)
         )
         if workers == 1 and scheduler is None:
             for a in args:
-                rows.append(process_patient(*a))
+                rows.append(_record_done(process_patient(*a), checksums, work))
                 progress.advance(task)
         else:
             for row in _run_dask(args, workers=workers, scheduler=scheduler):
-                rows.append(row)
+                rows.append(_record_done(row, checksums, work))
                 progress.advance(task)
     order = {str(m): i for i, m in enumerate(manifests)}
     rows.sort(key=lambda r: order[r["manifest"]])
@@ -384,7 +466,14 @@ def _run_dask(
     import dask
 
     env = {var: "1" for var in _THREAD_VARS}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+    # a patient whose worker dies is tried once more (allowed-failures 1: Dask's retries do
+    # not cover a dead worker), then errs with KilledWorker and is reported as failed;
+    # ``retries=1`` does the same for an exception that escapes process_patient
+    config = {
+        "distributed.nanny.pre-spawn-environ": env,
+        "distributed.scheduler.allowed-failures": 1,
+    }
+    with dask.config.set(config):
         if scheduler is not None:
             client = distributed.Client(scheduler)
             cluster = None
@@ -398,9 +487,13 @@ def _run_dask(
             )
             client = distributed.Client(cluster)
         try:
-            futures = [client.submit(process_patient, *a, pure=False) for a in args]
-            for future in distributed.as_completed(futures):
-                yield future.result()
+            futures = {client.submit(process_patient, *a, pure=False, retries=1): a for a in args}
+            for future in distributed.as_completed(list(futures)):
+                try:
+                    yield future.result()
+                except distributed.KilledWorker:
+                    yield {"manifest": futures[future][0], "patient_id": None,
+                           "status": "failed", "report": None, "error": WORKER_DIED}  # fmt: skip
         finally:
             client.close()
             if cluster is not None:
