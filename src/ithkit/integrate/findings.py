@@ -111,7 +111,8 @@ def resistance_missed_by_biopsy(ctx: Ctx) -> Finding | None:
 
 
 def mixed_response(ctx: Ctx) -> Finding | None:
-    """Response: target lesions growing while others shrink at the same assessment."""
+    """Response: target lesions growing (>= +20 %) while others shrink (<= -30 %) at the same
+    assessment; the assessment with the widest split is shown."""
     rec = ctx[1].get("response")
     if rec is None:
         return None
@@ -119,6 +120,7 @@ def mixed_response(ctx: Ctx) -> Finding | None:
     les = les[
         (les["lesion_class"].astype(str) == "target") & les["change_from_baseline_pct"].notna()
     ]
+    best: tuple[float, int, pd.Series, pd.Series] | None = None
     for tp in sorted(les["timepoint"].unique()):
         part = les[les["timepoint"] == tp]
         up = part[part["change_from_baseline_pct"] >= GROWING_PCT]
@@ -126,12 +128,17 @@ def mixed_response(ctx: Ctx) -> Finding | None:
         if len(up) and len(down):
             u = up.sort_values("change_from_baseline_pct").iloc[-1]
             d = down.sort_values("change_from_baseline_pct").iloc[0]
-            text = (f"Mixed response at timepoint {int(tp)}: {_lesion(u)} "
-                    f"{u['change_from_baseline_pct']:+.0f}% while {_lesion(d)} "
-                    f"{d['change_from_baseline_pct']:+.0f}%.")  # fmt: skip
-            return _finding("response", text, float(u["change_from_baseline_pct"]),
-                            "% change from baseline", "response/lesions.tsv")  # fmt: skip
-    return None
+            spread = float(u["change_from_baseline_pct"] - d["change_from_baseline_pct"])
+            if best is None or spread >= best[0]:  # the widest split (the latest on ties)
+                best = (spread, int(tp), u, d)
+    if best is None:
+        return None
+    _, tp, u, d = best
+    text = (f"Mixed response at timepoint {tp}: {_lesion(u)} "
+            f"{u['change_from_baseline_pct']:+.0f}% while {_lesion(d)} "
+            f"{d['change_from_baseline_pct']:+.0f}%.")  # fmt: skip
+    return _finding("response", text, float(u["change_from_baseline_pct"]),
+                    "% change from baseline", "response/lesions.tsv")  # fmt: skip
 
 
 def _lesion(row: pd.Series) -> str:
@@ -171,7 +178,7 @@ def ctdna_lead(ctx: Ctx) -> Finding | None:
         parts.append(_timing("an emerging resistant variant", float(early)))
     text = "; ".join(parts)
     value = float(days) if days is not None else float(early)
-    return _finding("liquid", text[0].upper() + text[1:] + ".", value, "days",
+    return _finding("liquid", text + ".", value, "days",
                     "liquid/lead_time.tsv")  # fmt: skip
 
 
