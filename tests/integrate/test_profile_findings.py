@@ -150,3 +150,22 @@ def test_demo_manifest_records_its_seed_and_run_repeats_the_numbers(
     before = _tsv(demo_dir / "genomic" / "metrics.tsv")
     after = _tsv(tmp_path / "again" / "genomic" / "metrics.tsv")
     pd.testing.assert_frame_equal(before, after)
+
+
+def test_mixed_response_shows_the_widest_split() -> None:
+    from ithkit.response import recist
+
+    sizes = {"L1": (30.0, 37.5, 60.0), "L2": (30.0, 19.5, 16.5)}  # +25/-35 %, then +100/-45 %
+    rows = [
+        {"patient_id": "P", "lesion_id": lid, "timepoint": tp, "date": f"2026-0{tp + 1}-01",
+         "organ": "liver", "lesion_class": "target", "is_lymph_node": False,
+         "diameter_mm": d, "volume_ml": None, "status": None}
+        for lid, ds in sizes.items() for tp, d in enumerate(ds)
+    ]  # fmt: skip
+    results = PatientResults()
+    results.add(
+        "response", AnalysisOutput(result=recist(pd.DataFrame(rows), on_violation="ignore"))
+    )
+    found = mixed_response(_ctx(results))
+    assert found is not None
+    assert "timepoint 2" in found["finding"] and "+100%" in found["finding"]
