@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -41,3 +47,25 @@ def lesions_csv(path: Path, diameters: list[tuple[float, ...]], *, sep: str = ",
             rows.append(sep.join(cells))
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def spawn_until(code: str, ready: Path, what: str) -> subprocess.Popen[bytes]:
+    """Run Python ``code`` in a subprocess (this checkout's ithkit) until it touches ``ready``."""
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env)
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"{what} (rc {proc.returncode})")
+        time.sleep(0.05)
+    return proc
+
+
+def kill9(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a subprocess and check it died of it."""
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL

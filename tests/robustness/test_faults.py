@@ -3,11 +3,7 @@ the store lock is found before any analysis."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -17,24 +13,11 @@ import pytest
 from ithkit._atomic import atomic_dir
 from ithkit.store import CohortStore
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+from ._util import kill9, spawn_until
 
 
 def _spawn(code: str, ready: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": SRC}
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env)
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the writer did not reach its mid-write point (rc {proc.returncode})")
-        time.sleep(0.05)
-    return proc
-
-
-def _kill9(proc: subprocess.Popen[bytes]) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait(timeout=30) == -signal.SIGKILL
+    return spawn_until(code, ready, "the writer did not reach its mid-write point")
 
 
 def test_atomic_dir_keeps_the_previous_output_on_error(tmp_path: Path) -> None:
@@ -68,7 +51,7 @@ def test_kill9_mid_write_leaves_output_folder_intact(tmp_path: Path) -> None:
         """,
         ready,
     )
-    _kill9(proc)
+    kill9(proc)
     assert sorted(p.name for p in out.iterdir()) == ["result.tsv"]
     assert (out / "result.tsv").read_text() == "previous"
 
@@ -94,7 +77,7 @@ def test_kill9_mid_transaction_leaves_store_intact(tmp_path: Path) -> None:
         """,
         ready,
     )
-    _kill9(proc)
+    kill9(proc)
     cohort = CohortStore(store, read_only=True)
     assert cohort.patients()["patient_id"].tolist() == ["P0"]
     assert cohort.read("genomic_metrics")["v"].tolist() == [1.0]
@@ -127,4 +110,4 @@ def test_locked_store_is_found_before_the_analysis(tmp_path: Path, capsys) -> No
         assert time.monotonic() - t0 < 10
         assert not (tmp_path / "o" / "response").exists()  # nothing analysed
     finally:
-        _kill9(proc)
+        kill9(proc)

@@ -3,21 +3,14 @@ kill -9 mid-analysis leaves the previous report and store (or nothing), never a 
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from ithkit.store import CohortStore
 
-from ._util import lesions_csv, one_error_line, run_cli
-
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+from ._util import kill9, lesions_csv, one_error_line, run_cli, spawn_until
 
 
 def _patient(folder: Path) -> Path:
@@ -81,20 +74,7 @@ def _run_then_hang(m: Path, out: Path, ready: Path) -> subprocess.Popen[bytes]:
         from ithkit.cli import main
         main(["run", {str(m)!r}, "--out", {str(out)!r}])
         """
-    env = {**os.environ, "PYTHONPATH": SRC}
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env)
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"ithkit run did not reach its analysis (rc {proc.returncode})")
-        time.sleep(0.05)
-    return proc
-
-
-def _kill9(proc: subprocess.Popen[bytes]) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait(timeout=30) == -signal.SIGKILL
+    return spawn_until(code, ready, "ithkit run did not reach its analysis")
 
 
 def test_kill9_of_ithkit_run_mid_analysis_leaves_no_half_folder(
@@ -106,14 +86,14 @@ def test_kill9_of_ithkit_run_mid_analysis_leaves_no_half_folder(
     proc = _run_then_hang(m, fresh, tmp_path / "ready1")
     hidden = [p for p in tmp_path.iterdir() if p.name.startswith(".fresh.tmp-")]
     assert len(hidden) == 1 and (hidden[0] / "response").is_dir()  # it was writing there
-    _kill9(proc)
+    kill9(proc)
     assert not fresh.exists()
     # a second run killed mid-analysis: the first run's report and store are intact
     out = tmp_path / "out"
     code, _, err = run_cli(["run", m, "--out", out], capsys)
     assert code == 0, err
     before = _snapshot(out)
-    _kill9(_run_then_hang(m, out, tmp_path / "ready2"))
+    kill9(_run_then_hang(m, out, tmp_path / "ready2"))
     assert _snapshot(out) == before
     store = CohortStore(out / "ithkit.duckdb", read_only=True)
     assert store.patients()["patient_id"].tolist() == ["P1"]

@@ -261,8 +261,8 @@ def _separable(
 
 def _pad(arr: NDArray[Any], pad: dict[int, int], boundary: str) -> NDArray[Any]:
     width = [(pad.get(a, 0), pad.get(a, 0)) for a in range(arr.ndim)]
-    if boundary == "periodic":
-        # np.pad wraps once per call; pad in steps when the pad exceeds the axis length
+    if boundary in ("periodic", "mirror"):
+        # np.pad wraps/reflects once per call; pad in steps when the pad exceeds the axis length
         out = arr
         for a in range(arr.ndim):
             p = pad.get(a, 0)
@@ -270,18 +270,7 @@ def _pad(arr: NDArray[Any], pad: dict[int, int], boundary: str) -> NDArray[Any]:
                 step = min(p, out.shape[a])
                 w = [(0, 0)] * arr.ndim
                 w[a] = (step, step)
-                out = np.pad(out, w, mode="wrap")
-                p -= step
-        return out
-    if boundary == "mirror":
-        out = arr
-        for a in range(arr.ndim):
-            p = pad.get(a, 0)
-            while p > 0:
-                step = min(p, out.shape[a])
-                w = [(0, 0)] * arr.ndim
-                w[a] = (step, step)
-                out = np.pad(out, w, mode="symmetric")
+                out = np.pad(out, w, mode=_NUMPY_PAD[boundary])  # type: ignore[call-overload]
                 p -= step
         return out
     return np.pad(arr, width, mode=_NUMPY_PAD[boundary])  # type: ignore[call-overload]
