@@ -1115,6 +1115,35 @@ def imaging_habitats(
     typer.echo(f"written   {len(files)} files in {out}")
 
 
+@imaging_app.command("habitats-over-time")
+def imaging_habitats_over_time(
+    images: Annotated[
+        Path,
+        typer.Argument(help="Image manifest CSV with map_<name> columns (map_adc, ...)."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    k: Annotated[int | None, typer.Option(help="Habitats (default: best silhouette).")] = None,
+    seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
+) -> None:
+    """Habitats defined at each lesion's first scan, followed over time: volumes + figure."""
+    from ithkit.imaging._commands import habitat_volumes_to_files
+
+    with atomic_dir(out) as tmp:
+        table, files = habitat_volumes_to_files(images, tmp, k=k, seed=seed)
+        try:
+            from ithkit.report.figures import to_svg
+            from ithkit.report.imaging import habitat_volumes
+
+            (tmp / "habitat_volumes.svg").write_text(to_svg(habitat_volumes(table)), "utf-8")
+            files.append(tmp / "habitat_volumes.svg")
+        except OptionalDependencyError as exc:  # matplotlib (the report extra) not installed
+            typer.echo(f"figure skipped: {exc}")
+    n_les = table.groupby(["patient_id", "lesion_id"]).ngroups
+    typer.echo(f"lesions   {n_les}; habitats {table['habitat'].nunique()}; "
+               f"timepoints {table['timepoint'].nunique()}")  # fmt: skip
+    typer.echo(f"written   {len(files)} files in {out}")
+
+
 @imaging_app.command("phenotypes")
 def imaging_phenotypes(
     lesions: Annotated[

@@ -193,3 +193,39 @@ def test_habitats_over_time_keep_baseline_definitions() -> None:
     assert viable["volume_ml"].iloc[0] == pytest.approx(256 * 8 / 1000)
     with pytest.raises(InputError, match="same maps"):
         habitats_over_time({0: scan(4), 1: {"adc": scan(2)["adc"]}}, {0: mask, 1: mask})
+
+
+def test_habitats_over_time_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(4)
+    mask = Volume(np.ones((8, 8, 8)), *GEO)
+    write_volume(mask, tmp_path / "mask.nii.gz")
+    rows = []
+    for tp, n_viable in ((0, 4), (1, 2)):
+        viable = np.zeros((8, 8, 8), dtype=bool)
+        viable[:, :n_viable] = True
+        adc = np.where(viable, 0.8e-3, 2.2e-3) + rng.normal(0, 5e-5, viable.shape)
+        kt = np.where(viable, 0.25, 0.03) + rng.normal(0, 0.01, viable.shape)
+        write_volume(Volume(adc, *GEO), tmp_path / f"adc_{tp}.nii.gz")
+        write_volume(Volume(kt, *GEO), tmp_path / f"kt_{tp}.nii.gz")
+        rows.append(f"P1,L1,{tp},adc_{tp}.nii.gz,mask.nii.gz,adc_{tp}.nii.gz,kt_{tp}.nii.gz")
+    manifest = tmp_path / "images.csv"
+    manifest.write_text("patient_id,lesion_id,timepoint,image,mask,map_adc,map_ktrans\n"
+                        + "\n".join(rows) + "\n")  # fmt: skip
+    out = tmp_path / "hot"
+    with pytest.raises(SystemExit) as info:
+        main(["imaging", "habitats-over-time", str(manifest), "--k", "2", "--out", str(out)])
+    assert info.value.code in (0, None)
+    table = pd.read_csv(out / "habitat_volumes.tsv", sep="\t")
+    viable = table[table["profile"] == "low ADC, high Ktrans: cellular, perfused"]
+    assert viable["volume_fraction"].tolist() == pytest.approx([0.5, 0.25])
+    assert set(table["lesion_id"]) == {"L1"}
+    assert (out / "habitat_volumes.svg").read_text().lstrip().startswith("<svg")
+    # a manifest without map columns: one line, exit 2
+    bare = tmp_path / "bare.csv"
+    bare.write_text("patient_id,lesion_id,timepoint,image,mask\nP1,L1,0,adc_0.nii.gz,mask.nii.gz\n")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["imaging", "habitats-over-time", str(bare), "--out", str(tmp_path / "x")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "map_<name>" in err and "\n" not in err

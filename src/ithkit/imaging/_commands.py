@@ -263,3 +263,73 @@ def tofts_to_files(
         write_volume(getattr(res, name), p)
         paths.append(p)
     return res, paths
+
+
+def habitat_volumes_to_files(
+    manifest: str | Path,
+    out_dir: str | Path,
+    *,
+    k: int | None = None,
+    seed: int = 0,
+) -> tuple[Any, list[Path]]:
+    """Habitat volumes over time for every lesion of an image manifest with ``map_*`` columns.
+
+    Each row of the manifest (``ithkit.schema.IMAGES``) names one lesion at one timepoint; the
+    extra columns ``map_<name>`` (e.g. ``map_adc``, ``map_ktrans``) hold that timepoint's
+    parametric maps (paths relative to the manifest, on the row's mask grid). Habitats are
+    defined at each lesion's first timepoint and followed with
+    :func:`ithkit.imaging.habitats_over_time`. Writes ``habitat_volumes.tsv``
+    (``patient_id, lesion_id, timepoint, habitat, profile, n_voxels, volume_ml,
+    volume_fraction``) and returns it with the files written.
+    """
+    import pandas as pd
+
+    from ithkit.imaging._io import roi_from_mask
+    from ithkit.imaging._mri import habitats_over_time
+    from ithkit.io import read_image_manifest
+
+    src = Path(manifest)
+    from ithkit.schema import IMAGES
+
+    raw_cols = pd.read_csv(src, nrows=0, sep=None, engine="python").columns
+    map_cols = [str(c) for c in raw_cols if str(c).startswith("map_") and c not in IMAGES.names]
+    if not map_cols:
+        raise InputError(
+            "the image manifest has no map_<name> column",
+            source=src,
+            fix="add one column per parametric map, e.g. map_adc, map_ktrans (paths)",
+        )
+    frame = read_image_manifest(src, keep=map_cols)
+    tables = []
+    for (pid, lid), group in frame.groupby(["patient_id", "lesion_id"], sort=True):
+        maps: dict[int, dict[str, Volume]] = {}
+        masks: dict[int, Volume] = {}
+        for i, r in group.iterrows():
+            tp = int(r["timepoint"])
+            msk = read_mask(r["mask"])
+            label = None if pd.isna(r.get("label")) else int(r["label"])
+            roi = roi_from_mask(msk, label)
+            masks[tp] = Volume(roi.astype(np.uint8), msk.spacing, msk.origin, msk.direction,
+                               msk.source)  # fmt: skip
+            maps[tp] = {}
+            for col in map_cols:
+                value = r[col]
+                if pd.isna(value) or not str(value).strip():
+                    raise InputError(f"{col} is empty", source=src, row=int(i) + 2, column=col,
+                                     fix="give every timepoint the same maps")  # fmt: skip
+                path = src.parent / str(value)
+                if not path.exists():
+                    raise InputError(f"{col} file {str(value)!r} not found", source=src,
+                                     row=int(i) + 2, column=col,
+                                     fix="paths are relative to the manifest's folder")  # fmt: skip
+                maps[tp][col.removeprefix("map_")] = read_image(path)
+        t = habitats_over_time(maps, masks, k=k, seed=seed)
+        t.insert(0, "lesion_id", str(lid))
+        t.insert(0, "patient_id", str(pid))
+        tables.append(t)
+    table = pd.concat(tables, ignore_index=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "habitat_volumes.tsv"
+    _write_tsv(table, path)
+    return table, [path]

@@ -121,6 +121,35 @@ def lesion_volumes(volumes: pd.DataFrame) -> Figure:
     return fig
 
 
+def habitat_volumes(table: pd.DataFrame) -> Figure:
+    """Habitat volumes (ml) over timepoints, one panel per lesion, stacked by habitat.
+
+    ``table`` is the ``habitat_volumes.tsv`` of ``ithkit imaging habitats-over-time``
+    (:func:`ithkit.imaging.habitats_over_time` with ``patient_id, lesion_id``); nothing is
+    computed here.
+    """
+    keys = list(table.groupby(["patient_id", "lesion_id"], sort=True).groups)
+    fig, axes = new_figure(min(3.2 * len(keys), 12.0) + 1.6, 3.2, ncols=len(keys))
+    axes_list = list(np.atleast_1d(axes))
+    for ax, key in zip(axes_list, keys, strict=True):
+        g = table[(table["patient_id"] == key[0]) & (table["lesion_id"] == key[1])]
+        wide = g.pivot_table(index="timepoint", columns="habitat", values="volume_ml")
+        names = g.drop_duplicates("habitat").set_index("habitat")["profile"]
+        bottom = np.zeros(len(wide))
+        for j, h in enumerate(wide.columns):
+            vals = wide[h].to_numpy(dtype=float)
+            ax.bar([str(t) for t in wide.index], vals, bottom=bottom,
+                   color=PALETTE[j % len(PALETTE)], label=f"{h}: {names[h]}")  # fmt: skip
+            bottom += vals
+        ax.set_title(f"{key[0]} {key[1]}", fontsize=9)
+        ax.set_xlabel("timepoint")
+    axes_list[0].set_ylabel("volume (ml)")
+    axes_list[-1].legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.suptitle("Habitat volumes over time (habitats defined at baseline)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def imaging_section(
     *,
     volumes: pd.DataFrame,
