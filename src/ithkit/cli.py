@@ -518,15 +518,22 @@ def genomic_analyze(
     from rich.console import Console
 
     from ithkit import io
-    from ithkit.genomic import analyze
+    from ithkit._resources import check_memory
+    from ithkit.genomic._analyze import analyze, analyze_memory_bytes
 
     frame = io.read_variants(variants)
     seg = io.read_segments(segments) if segments is not None else None
-    with Console(stderr=True).status("Clustering mutations and searching trees..."):
-        result = analyze(
-            frame, segments=seg, seed=seed, max_clones=max_clones, n_restarts=restarts,
-            precision=precision, math_min_vaf=math_min_vaf,
-        )  # fmt: skip
+    need = analyze_memory_bytes(len(frame))
+    check_memory(need, what=f"{len(frame):,} mutation x sample rows", source=str(variants),
+                 fix="analyse fewer mutations or free memory")  # fmt: skip
+    Console(stderr=True).print(
+        f"{frame['mutation_id'].nunique():,} mutations x {frame['sample_id'].nunique()} samples;"
+        f" about {need / 1e9:.1f} GB of memory", highlight=False,
+    )  # fmt: skip
+    result = analyze(
+        frame, segments=seg, seed=seed, max_clones=max_clones, n_restarts=restarts,
+        precision=precision, math_min_vaf=math_min_vaf, show_progress=True,
+    )  # fmt: skip
     with atomic_dir(out) as tmp:
         files = result.write(tmp)
     typer.echo(f"clones    {result.clones['clone_id'].nunique()}")

@@ -29,12 +29,16 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def test_cli_writes_the_interface_files(tmp_path: Path, small_patient, capsys) -> None:  # type: ignore[no-untyped-def]
     files = small_patient.to_files(tmp_path / "data")
-    code, out, _ = run(
+    code, out, err = run(
         ["genomic", "analyze", str(files["variants"]), "--out", str(tmp_path / "g"),
          "--seed", "1"], capsys,
     )  # fmt: skip
     assert code == 0
     assert "clones" in out
+    # the memory estimate before the work, then each step with its time, on stderr
+    assert "GB of memory" in err.splitlines()[0]
+    for step in ("validate", "clones", "CCF", "tree", "metrics", "adequacy"):
+        assert f"{step}" in err and "done in" in err
     for name, columns in COLUMNS.items():
         table = pd.read_csv(tmp_path / "g" / name, sep="\t")
         assert list(table.columns) == columns
@@ -59,6 +63,17 @@ def test_cli_bad_input_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore[n
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_refuses_input_beyond_the_memory_budget(
+    tmp_path: Path, small_patient, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    files = small_patient.to_files(tmp_path / "data")
+    monkeypatch.setenv("ITHKIT_MEMORY_LIMIT_BYTES", str(10**8))  # 0.1 GB: below the fixed 0.3 GB
+    code, _, err = run(["genomic", "analyze", str(files["variants"]), "--out",
+                        str(tmp_path / "o")], capsys)  # fmt: skip
+    assert code == 2 and err.count("\n") == 1
+    assert "GB of memory" in err and not (tmp_path / "o").exists()
 
 
 def test_missing_rows_are_reported_in_files(tmp_path: Path, small_patient) -> None:  # type: ignore[no-untyped-def]

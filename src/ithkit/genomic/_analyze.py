@@ -11,6 +11,7 @@ import pandas as pd
 
 from ithkit import schema
 from ithkit._errors import InputError
+from ithkit._progress import stage
 from ithkit.genomic._adequacy import AdequacyResult, sampling_adequacy
 from ithkit.genomic._ccf import (
     MissingMutationsWarning,
@@ -115,6 +116,22 @@ class GenomicResult:
         return files
 
 
+def analyze_memory_bytes(n_rows: int) -> float:
+    """Expected peak memory (bytes) :func:`analyze` adds for ``n_rows`` mutation x sample rows.
+
+    Measured on virtual patients (``benchmarks/performance.py``: 100,000 mutations x 10
+    regions, 1,000,000 rows, added 0.8 GB to the 0.7 GB of the loaded table): a fixed ~0.3 GB
+    (the 10,000-mutation clustering grid, the 50,000-row CCF chunks) plus ~0.9 kB per row
+    (typed copies, CCF intervals, classes), which over-states that run by a third on purpose.
+
+    Examples
+    --------
+    >>> round(analyze_memory_bytes(1_000_000) / 1e9, 1)
+    1.2
+    """
+    return 0.3e9 + 900.0 * max(0, int(n_rows))
+
+
 def analyze(
     variants: pd.DataFrame,
     *,
@@ -125,6 +142,7 @@ def analyze(
     precision: float | str | None = "auto",
     tree_tolerance: float = 0.05,
     math_min_vaf: float = MATH_MIN_VAF,
+    show_progress: bool = False,
 ) -> GenomicResult:
     """Genomic ITH of one tumour from multi-region read counts, in one call.
 
@@ -154,6 +172,8 @@ def analyze(
     math_min_vaf
         VAF floor of MATH (fraction 0..1; maftools' 0.075 by default, the same rule as
         :func:`maf_math`).
+    show_progress
+        Print each step and its time on stderr (the command line turns it on).
 
     Returns
     -------
@@ -167,36 +187,42 @@ def analyze(
     >>> list(result.metrics.columns)
     ['sample_id', 'math', 'n_clones', 'shannon', 'simpson', 'fraction_subclonal']
     """
-    typed = schema.validate(variants, schema.VARIANTS, source="variants")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", MissingMutationsWarning)
-        complete, filled = fill_missing(typed)
+    with stage("validate", enabled=show_progress):
+        typed = schema.validate(variants, schema.VARIANTS, source="variants")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MissingMutationsWarning)
+            complete, filled = fill_missing(typed)
     for w in caught:
         warnings.warn(w.message, w.category, stacklevel=2)
     if complete["mutation_id"].nunique() < 2:
         raise InputError(
             "fewer than two mutations", source="variants", fix="clone inference needs more data"
         )
-    clusters = cluster_mutations(
-        complete, max_clones=max_clones, n_restarts=n_restarts, precision=precision, seed=seed
-    )
-    # per-mutation intervals under the read model the clones were inferred with
-    ccf = cancer_cell_fraction(complete, precision=clusters.precision)
-    classes = mutation_classes(ccf, assignments=clusters.assignments, clones=clusters.clones)
-    tree = infer_tree(clusters.clones, tolerance=tree_tolerance)
-    fish = fish_table(tree.tree, clusters.clones)
-    metrics = heterogeneity_metrics(ccf, classes, fish, math_min_vaf=math_min_vaf)
-    if segments is not None:
-        typed_segments = schema.validate(segments, schema.SEGMENTS, source="segments")
-        fraction = subclonal_genome_fraction(typed_segments)
-        metrics["subclonal_genome_fraction"] = metrics["sample_id"].map(fraction)
-        metrics.loc[metrics["sample_id"] == "ALL", "subclonal_genome_fraction"] = float(
-            fraction.mean()
+    with stage("clones", enabled=show_progress):
+        clusters = cluster_mutations(
+            complete, max_clones=max_clones, n_restarts=n_restarts, precision=precision, seed=seed
         )
-    mutations = clusters.assignments[["mutation_id", "clone_id"]].assign(
-        **{"class": lambda f: f["mutation_id"].map(classes).astype("string")}
-    )
-    adequacy = sampling_adequacy(ccf, clusters.assignments, classes, seed=seed)
+    with stage("CCF", enabled=show_progress):
+        # per-mutation intervals under the read model the clones were inferred with
+        ccf = cancer_cell_fraction(complete, precision=clusters.precision)
+        classes = mutation_classes(ccf, assignments=clusters.assignments, clones=clusters.clones)
+    with stage("tree", enabled=show_progress):
+        tree = infer_tree(clusters.clones, tolerance=tree_tolerance)
+        fish = fish_table(tree.tree, clusters.clones)
+    with stage("metrics", enabled=show_progress):
+        metrics = heterogeneity_metrics(ccf, classes, fish, math_min_vaf=math_min_vaf)
+        if segments is not None:
+            typed_segments = schema.validate(segments, schema.SEGMENTS, source="segments")
+            fraction = subclonal_genome_fraction(typed_segments)
+            metrics["subclonal_genome_fraction"] = metrics["sample_id"].map(fraction)
+            metrics.loc[metrics["sample_id"] == "ALL", "subclonal_genome_fraction"] = float(
+                fraction.mean()
+            )
+        mutations = clusters.assignments[["mutation_id", "clone_id"]].assign(
+            **{"class": lambda f: f["mutation_id"].map(classes).astype("string")}
+        )
+    with stage("adequacy", enabled=show_progress):
+        adequacy = sampling_adequacy(ccf, clusters.assignments, classes, seed=seed)
     return GenomicResult(
         mutations=mutations,
         mutation_ccf=ccf,
