@@ -1271,6 +1271,22 @@ def imaging_tofts(
     aif: Annotated[
         Path | None, typer.Option(help="Plasma AIF (mmol/l per line); default Parker.")
     ] = None,
+    signal: Annotated[
+        bool, typer.Option("--signal", help="Images are SPGR signal: convert to mmol/l first.")
+    ] = False,
+    t10_ms: Annotated[
+        str | None, typer.Option("--t10-ms", help="--signal: pre-contrast T1 (ms) or T1-map file.")
+    ] = None,
+    flip_angle_deg: Annotated[
+        float | None, typer.Option("--flip-angle-deg", help="--signal: flip angle (deg).")
+    ] = None,
+    tr_ms: Annotated[float | None, typer.Option("--tr-ms", help="--signal: TR (ms).")] = None,
+    r1: Annotated[
+        float, typer.Option("--r1", help="--signal: relaxivity (1/mM/s); Gd at 1.5 T: 4.5.")
+    ] = 4.5,
+    baseline_frames: Annotated[
+        int, typer.Option("--baseline-frames", help="--signal: pre-contrast frames (first N).")
+    ] = 3,
 ) -> None:
     """Ktrans, ve (vp) maps: linearised (extended) Tofts model, population AIF by default."""
     import numpy as np
@@ -1278,8 +1294,53 @@ def imaging_tofts(
     from ithkit.imaging._commands import tofts_to_files
 
     t = _float_list(times_s, "--times-s")
-    res, files = tofts_to_files(images, t, out, mask=mask, extended=not standard, aif=aif)
+    sig_opts: dict[str, object] | None = None
+    if signal:
+        for opt, val in (("--t10-ms", t10_ms), ("--flip-angle-deg", flip_angle_deg),
+                         ("--tr-ms", tr_ms)):  # fmt: skip
+            if val is None:
+                raise InputError(
+                    f"--signal needs {opt}", source=opt,
+                    fix="e.g. --t10-ms 1000 --flip-angle-deg 15 --tr-ms 5",
+                )  # fmt: skip
+        try:
+            t10: object = float(str(t10_ms))
+        except ValueError:
+            t10 = Path(str(t10_ms))
+        sig_opts = {"t10_ms": t10, "flip_angle_deg": flip_angle_deg, "tr_ms": tr_ms,
+                    "r1_per_mm_s": r1, "baseline_frames": baseline_frames}  # fmt: skip
+    res, files = tofts_to_files(
+        images, t, out, mask=mask, extended=not standard, aif=aif, signal=sig_opts
+    )
     typer.echo(f"Ktrans median {float(np.nanmedian(res.ktrans.array)):.3g} /min")
+    typer.echo(f"written   {len(files)} maps in {out}")
+
+
+@imaging_app.command("ivim")
+def imaging_ivim(
+    images: Annotated[list[Path], typer.Argument(help="Diffusion images, one per b-value.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (ivim_d, _d_star, _f, ...).")],
+    b_values: Annotated[
+        str,
+        typer.Option("--b-values", "--bvalues", help="b-values (s/mm^2), e.g. 0,50,200,800."),
+    ] = "",
+    mask: Annotated[Path | None, typer.Option(help="Voxels to fit.")] = None,
+    method: Annotated[
+        str, typer.Option(help="full (segmented start + bi-exponential NLLS) or segmented.")
+    ] = "full",
+    b_threshold: Annotated[
+        float, typer.Option("--b-threshold", help="b (s/mm^2) from which D is fitted.")
+    ] = 200.0,
+) -> None:
+    """IVIM maps (D, D*, f, S0 and fit NRMSE) by the bi-exponential model of Le Bihan."""
+    import numpy as np
+
+    from ithkit.imaging._commands import ivim_to_files
+
+    b = _float_list(b_values, "--b-values")
+    res, files = ivim_to_files(images, b, out, mask=mask, method=method, b_threshold=b_threshold)
+    med = {k: float(np.nanmedian(getattr(res, k).array)) for k in ("d", "d_star", "f")}
+    typer.echo(f"D median {med['d']:.3g} mm^2/s, D* {med['d_star']:.3g} mm^2/s, f {med['f']:.3g}")
     typer.echo(f"written   {len(files)} maps in {out}")
 
 

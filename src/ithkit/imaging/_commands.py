@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -241,9 +241,15 @@ def tofts_to_files(
     mask: str | Path | None = None,
     extended: bool = True,
     aif: str | Path | None = None,
+    signal: Mapping[str, Any] | None = None,
 ) -> tuple[Any, list[Path]]:
-    """Tofts maps from concentration images (one per time); ``aif`` a one-column text file."""
-    from ithkit.imaging._mri import tofts_maps
+    """Tofts maps from concentration images (one per time); ``aif`` a one-column text file.
+
+    ``signal`` (keyword arguments of :func:`ithkit.imaging.signal_to_concentration`, with
+    ``t10_ms`` a number or a T1-map path) marks the images as SPGR signal: they are converted
+    to concentration first (``concentration_*.nii.gz`` are not written; the maps are).
+    """
+    from ithkit.imaging._mri import signal_to_concentration, tofts_maps
 
     vols = [read_image(p) for p in images]
     cp = None
@@ -254,6 +260,11 @@ def tofts_to_files(
             raise InputError(f"cannot read AIF: {exc}".splitlines()[0], source=aif,
                              fix="one plasma concentration (mmol/l) per line") from exc  # fmt: skip
     msk = read_mask(mask) if mask is not None else None
+    if signal is not None:
+        opts = dict(signal)
+        if isinstance(opts.get("t10_ms"), (str, Path)):
+            opts["t10_ms"] = read_image(opts["t10_ms"])
+        vols = signal_to_concentration(vols, mask=msk, **opts)
     res = tofts_maps(vols, times_s, aif=cp, extended=extended, mask=msk)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -263,3 +274,23 @@ def tofts_to_files(
         write_volume(getattr(res, name), p)
         paths.append(p)
     return res, paths
+
+
+def ivim_to_files(
+    images: Sequence[str | Path],
+    b_values: Sequence[float],
+    out_dir: str | Path,
+    *,
+    mask: str | Path | None = None,
+    method: str = "full",
+    b_threshold: float = 200.0,
+) -> tuple[Any, list[Path]]:
+    """IVIM maps (D, D*, f, S0, NRMSE) from one diffusion image per b-value, as NIfTI files."""
+    from ithkit.imaging._ivim import ivim_map
+
+    if method not in ("full", "segmented"):
+        raise InputError(f"--method {method!r}", source="--method", fix="full or segmented")
+    msk = read_mask(mask) if mask is not None else None
+    res = ivim_map([read_image(p) for p in images], b_values, method=method,  # type: ignore[arg-type]
+                   b_threshold=b_threshold, mask=msk)  # fmt: skip
+    return res, res.write(out_dir)
