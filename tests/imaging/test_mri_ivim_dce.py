@@ -69,25 +69,27 @@ def test_ivim_agrees_with_dipy() -> None:
     from dipy.core.gradients import gradient_table
     from dipy.reconst.ivim import IvimModel
 
-    d, _, f, s = _ivim_truth(40, 3)
+    d, ds, f, s = _ivim_truth(40, 3)
     noisy = np.abs(s + np.random.default_rng(4).normal(0, 20.0, s.shape))  # SNR 50
     bvecs = np.zeros((B.size, 3))
     bvecs[1:, 0] = 1.0
     gtab = gradient_table(B, bvecs=bvecs, b0_threshold=0)
     ours = ivim_map(noisy.reshape(B.size, -1, 1, 1), B)
+    # dipy with ithkit's default bounds (its own cap f at 0.2 and so miss voxels with f > 0.2)
+    same = ([0.0, 0.0, 4e-3, 0.0], [np.inf, 1.0, 0.5, 4e-3])
+    model = IvimModel(gtab, fit_method="trr", bounds=same)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # dipy warns that it chose its default bounds
-        for data, exact in ((s, True), (noisy, False)):
-            fit = IvimModel(gtab, fit_method="trr").fit(data.T.reshape(-1, 1, 1, B.size))
-            p = fit.model_params.reshape(-1, 4)  # S0, f, D*, D
-            if exact:  # noise-free: dipy recovers most voxels exactly; ours recovers all
-                assert np.median(np.abs(p[:, 3] / d - 1)) < 1e-6
-                assert np.median(np.abs(p[:, 1] / f - 1)) < 1e-6
-                mine = ivim_map(data.reshape(B.size, -1, 1, 1), B)
-                np.testing.assert_allclose(mine.d.array.ravel(), d, rtol=1e-8)
-    # noisy: the two fits agree voxel by voxel on D and f (median difference in % of truth)
-    assert np.median(np.abs(ours.d.array.ravel() - p[:, 3]) / d) < 0.08
-    assert np.median(np.abs(ours.f.array.ravel() - p[:, 1]) / f) < 0.25
+        warnings.simplefilter("ignore")  # dipy warns about its bounds and step sizes
+        exact = model.fit(s.T.reshape(-1, 1, 1, B.size)).model_params.reshape(-1, 4)
+        p = model.fit(noisy.T.reshape(-1, 1, 1, B.size)).model_params.reshape(-1, 4)  # S0 f D* D
+    np.testing.assert_allclose(exact[:, 3], d, rtol=1e-6)  # noise-free: both exact
+    np.testing.assert_allclose(exact[:, 1], f, rtol=1e-6)
+    mine = ivim_map(s.reshape(B.size, -1, 1, 1), B)
+    np.testing.assert_allclose(mine.d.array.ravel(), d, rtol=1e-8)
+    # noisy: the same least-squares minimum in most voxels (benchmark: ~85 %)
+    for k, i, t in (("d", 3, d), ("d_star", 2, ds), ("f", 1, f)):
+        rel = np.abs(getattr(ours, k).array.ravel() - p[:, i]) / t
+        assert np.median(rel) < 1e-4 and np.mean(rel < 1e-3) >= 0.6, (k, np.median(rel))
     # and ours is no worse than dipy against the truth
     for k, i, t in (("d", 3, d), ("f", 1, f)):
         ours_err = np.median(np.abs(getattr(ours, k).array.ravel() / t - 1))
