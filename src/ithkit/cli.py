@@ -1253,7 +1253,7 @@ def imaging_adc(
 
     from ithkit.imaging._commands import adc_to_file
 
-    b = _float_list(b_values, "--b-values")
+    b = _b_values(b_values)
     vol, path = adc_to_file(images, b, out)
     med = float(np.nanmedian(vol.array))
     typer.echo(f"ADC median {med:.3g} mm^2/s -> {path}")
@@ -1318,11 +1318,15 @@ def imaging_tofts(
 
 @imaging_app.command("ivim")
 def imaging_ivim(
-    images: Annotated[list[Path], typer.Argument(help="Diffusion images, one per b-value.")],
+    images: Annotated[
+        list[Path], typer.Argument(help="Diffusion images, one per b-value, or one 4D NIfTI.")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output folder (ivim_d, _d_star, _f, ...).")],
     b_values: Annotated[
         str,
-        typer.Option("--b-values", "--bvalues", help="b-values (s/mm^2), e.g. 0,50,200,800."),
+        typer.Option(
+            "--b-values", "--bvalues", help="b-values (s/mm^2), e.g. 0,50,200,800, or a .bval file."
+        ),
     ] = "",
     mask: Annotated[Path | None, typer.Option(help="Voxels to fit.")] = None,
     method: Annotated[
@@ -1337,11 +1341,25 @@ def imaging_ivim(
 
     from ithkit.imaging._commands import ivim_to_files
 
-    b = _float_list(b_values, "--b-values")
+    b = _b_values(b_values)
     res, files = ivim_to_files(images, b, out, mask=mask, method=method, b_threshold=b_threshold)
     med = {k: float(np.nanmedian(getattr(res, k).array)) for k in ("d", "d_star", "f")}
     typer.echo(f"D median {med['d']:.3g} mm^2/s, D* {med['d_star']:.3g} mm^2/s, f {med['f']:.3g}")
     typer.echo(f"written   {len(files)} maps in {out}")
+
+
+def _b_values(text: str) -> list[float]:
+    """``--b-values``: numbers separated by commas, or an FSL ``.bval`` file (whitespace)."""
+    p = Path(text.strip())
+    if text.strip() and "," not in text and p.is_file():
+        try:
+            return [float(v) for v in p.read_text().split()]
+        except ValueError as exc:
+            raise InputError(
+                "b-value file holds non-numbers", source=p,
+                fix="one line of b-values (s/mm^2) separated by spaces",
+            ) from exc  # fmt: skip
+    return _float_list(text, "--b-values")
 
 
 def _float_list(text: str, option: str) -> list[float]:

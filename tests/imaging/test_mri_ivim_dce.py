@@ -147,6 +147,28 @@ def test_ivim_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert _cli(["imaging", "ivim", *map(str, paths), "--out", str(out)]) == 2
 
 
+def test_ivim_command_reads_a_4d_nifti_and_a_bval_file(tmp_path: Path) -> None:
+    import SimpleITK as sitk
+
+    _, _, f, s = _ivim_truth(27, 6)
+    img = sitk.GetImageFromArray(s.reshape(B.size, 3, 3, 3), isVector=False)
+    img.SetSpacing((2.0, 2.0, 3.0, 1.0))
+    sitk.WriteImage(img, str(tmp_path / "dwi.nii.gz"))
+    (tmp_path / "dwi.bval").write_text(" ".join(f"{v:g}" for v in B) + "\n")
+    out = tmp_path / "ivim4d"
+    assert _cli(["imaging", "ivim", str(tmp_path / "dwi.nii.gz"), "--bvalues",
+                 str(tmp_path / "dwi.bval"), "--out", str(out)]) == 0  # fmt: skip
+    got = read_image(out / "ivim_f.nii.gz")
+    np.testing.assert_allclose(got.array.ravel(), f, rtol=1e-5)
+    assert got.spacing == (2.0, 2.0, 3.0)
+    adc_out = tmp_path / "adc.nii.gz"
+    assert _cli(["imaging", "adc", str(tmp_path / "dwi.nii.gz"), "--b-values",
+                 str(tmp_path / "dwi.bval"), "--out", str(adc_out)]) == 0  # fmt: skip
+    (tmp_path / "bad.bval").write_text("0 50 x 800\n")
+    assert _cli(["imaging", "ivim", str(tmp_path / "dwi.nii.gz"), "--bvalues",
+                 str(tmp_path / "bad.bval"), "--out", str(out)]) == 2  # fmt: skip
+
+
 # --- DCE signal to concentration ------------------------------------------------------------
 
 
