@@ -51,6 +51,15 @@ def test_ivim_noise_free_exact_and_segmented_close() -> None:
     assert seg.method == "segmented" and full.method == "full"
 
 
+def test_ivim_without_perfusion_leaves_d_star_undefined() -> None:
+    s = 1000 * np.exp(-B[:, None] * np.array([0.8e-3, 1.5e-3]))  # mono-exponential: f = 0
+    for method in ("full", "segmented"):
+        r = ivim_map(s.reshape(B.size, 2, 1, 1), B, method=method)
+        np.testing.assert_allclose(r.d.array.ravel(), [0.8e-3, 1.5e-3], rtol=1e-8)
+        np.testing.assert_allclose(r.f.array.ravel(), 0.0, atol=1e-9)
+        assert np.isnan(r.d_star.array).all()
+
+
 def test_ivim_noisy_within_tolerance_and_fit_quality() -> None:
     d, ds, f, s = _ivim_truth(2000, 1)
     noisy = np.abs(s + np.random.default_rng(2).normal(0, 10.0, s.shape))  # SNR 100 at b = 0

@@ -37,7 +37,7 @@ class IvimResult:
     d
         Tissue diffusion coefficient D (mm^2/s).
     d_star
-        Pseudo-diffusion coefficient D* (mm^2/s).
+        Pseudo-diffusion coefficient D* (mm^2/s); NaN where f is 0 (D* undefined).
     f
         Perfusion fraction (0..1).
     s0
@@ -318,6 +318,8 @@ def ivim_map(
             out[sl] = _refine(b, yn[sl], p0[sl], lo, hi, max_iter)
         s0 = out[:, 0] * s0
         f, d_star, d = out[:, 1], out[:, 2], out[:, 3]
+    # without a perfusion fraction D* is not identifiable: NaN, not an arbitrary value
+    d_star = np.where(f > bnd["f"][0] + 1e-9, d_star, np.nan)
     fit_ds = np.where(np.isfinite(d_star), d_star, 0.0)
     model = s0[None] * (f[None] * np.exp(-b[:, None] * fit_ds[None])
                         + (1 - f[None]) * np.exp(-b[:, None] * d[None]))  # fmt: skip
