@@ -314,6 +314,10 @@ def test_tofts_command_with_signal(tmp_path: Path, capsys: pytest.CaptureFixture
                  "--baseline-frames", "5"]) == 0  # fmt: skip
     np.testing.assert_allclose(read_image(out / "ktrans.nii.gz").array, kt, rtol=0.02)
     np.testing.assert_allclose(read_image(out / "ve.nii.gz").array, ve, rtol=0.02)
+    write_volume(Volume(np.full((2, 2, 2), 1000.0), *GEO), tmp_path / "t1.nii.gz")  # a T1 map
+    assert _cli([*base, "--t10-ms", str(tmp_path / "t1.nii.gz"), "--flip-angle-deg", "20",
+                 "--tr-ms", "5", "--baseline-frames", "5"]) == 0  # fmt: skip
+    np.testing.assert_allclose(read_image(out / "ktrans.nii.gz").array, kt, rtol=0.02)
     capsys.readouterr()
     assert _cli([*base, "--flip-angle-deg", "20", "--tr-ms", "5"]) == 2
     err = capsys.readouterr().err.strip()
