@@ -16,7 +16,8 @@ their times compare; CPU seconds are printed beside wall seconds (the machine ma
   signal with noise; ithkit (signal -> concentration -> linearised Tofts) vs dcmri
   ``Tissue.train`` (NLLS on the signal).
 * The OSIPI copies of the QIBA v11 Tofts DRO and the Bosca extended Tofts DRO
-  (tests/imaging/data/osipi_dce): cases within OSIPI's tolerances.
+  (tests/imaging/data/osipi_dce) and the OSIPI IVIM tissue voxels
+  (tests/imaging/data/osipi_ivim): cases within OSIPI's tolerances.
 """
 
 from __future__ import annotations
@@ -207,6 +208,46 @@ def dro_bench() -> None:
               f"{f'{ep:.4f}' if ext else '-'} |")  # fmt: skip
 
 
+def osipi_ivim_bench() -> None:
+    """The 14 OSIPI IVIM tissue voxels: ithkit (full, segmented) and dipy, OSIPI's bounds."""
+    import json
+
+    from dipy.core.gradients import gradient_table
+    from dipy.reconst.ivim import IvimModel
+
+    data = json.loads((DATA.parent / "osipi_ivim" / "generic.json").read_text())
+    b = np.asarray(data.pop("config")["bvalues"])
+    names = list(data)
+    sig = np.array([data[n]["data"] for n in names]).T
+    truth = {k: np.array([data[n][src] for n in names])
+             for k, src in (("f", "f"), ("d", "D"), ("d_star", "Dp"))}  # fmt: skip
+    bvecs = np.zeros((b.size, 3))
+    bvecs[1:, 0] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = IvimModel(gradient_table(b, bvecs=bvecs, b0_threshold=0), fit_method="trr",
+                          bounds=([0.0, 0.0, 0.005, 0.0], [np.inf, 1.0, 0.2, 0.005]))  # fmt: skip
+        p = model.fit(sig.T.reshape(-1, 1, 1, b.size)).model_params.reshape(-1, 4)
+    runs = {"dipy trr": {"f": p[:, 1], "d": p[:, 3], "d_star": p[:, 2]}}
+    for method in ("full", "segmented"):
+        r = ivim_map(sig.reshape(b.size, -1, 1, 1), b, method=method,  # type: ignore[arg-type]
+                     bounds={"d": (0.0, 0.005), "d_star": (0.005, 0.2)})  # fmt: skip
+        runs[f"ithkit {method}"] = {k: getattr(r, k).array.ravel() for k in truth}
+    print("\n## OSIPI TF2.4 IVIM tissue voxels (14 tissues, 18 b-values, noise SD 5e-4)\n")
+    print("| method | within OSIPI tolerance | max abs err f | max rel err D | max rel err D* |")
+    print("|---|---|---|---|---|")
+    f = truth["f"]
+    for name, got in runs.items():
+        ok_f = np.abs(got["f"] - f) <= 0.2 + 0.1 * f
+        ok_d = (f >= 0.8) | (np.abs(got["d"] - truth["d"]) <= 5e-4 + 0.1 * truth["d"])
+        ok_s = (f <= 0.03) | (
+            np.abs(got["d_star"] - truth["d_star"]) <= 0.1 + 0.1 * truth["d_star"]
+        )
+        print(f"| {name} | {int((ok_f & ok_d & ok_s).sum())} of {len(names)} "
+              f"| {np.abs(got['f'] - f).max():.4f} | {np.abs(got['d'] / truth['d'] - 1).max():.4f} "
+              f"| {np.abs(got['d_star'] / truth['d_star'] - 1).max():.4f} |")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ivim-voxels", type=int, default=2000)
@@ -216,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ivim_bench(args.ivim_voxels, min(args.peer_voxels, args.ivim_voxels))
     dce_bench(args.dce_voxels)
     dro_bench()
+    osipi_ivim_bench()
     return 0
 
 

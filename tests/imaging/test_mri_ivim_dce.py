@@ -106,6 +106,56 @@ def test_ivim_agrees_with_dipy() -> None:
         assert ours_err <= dipy_err * 1.1, (k, ours_err, dipy_err)
 
 
+@pytest.mark.parametrize("method", ["full", "segmented"])
+def test_ivim_recovers_the_osipi_tissue_voxels(method: str) -> None:
+    # OSIPI TF2.4 IVIM code collection: 14 tissues with literature values, 18 b-values, noise
+    # SD 5e-4; its tolerances and fit bounds (tests/IVIMmodels/unit_tests/test_ivim_fit.py)
+    import json
+
+    data = json.loads((Path(__file__).parent / "data" / "osipi_ivim" / "generic.json").read_text())
+    b = np.asarray(data.pop("config")["bvalues"])
+    names = list(data)
+    sig = np.array([data[n]["data"] for n in names]).T
+    r = ivim_map(sig.reshape(b.size, -1, 1, 1), b, method=method,  # type: ignore[arg-type]
+                 bounds={"d": (0.0, 0.005), "d_star": (0.005, 0.2), "f": (0.0, 1.0)})  # fmt: skip
+    got = {k: getattr(r, k).array.ravel() for k in ("f", "d", "d_star")}
+    truth = {k: np.array([data[n][src] for n in names])
+             for k, src in (("f", "f"), ("d", "D"), ("d_star", "Dp"))}  # fmt: skip
+    f = truth["f"]
+    np.testing.assert_allclose(got["f"], f, rtol=0.1, atol=0.2)
+    np.testing.assert_allclose(got["d"][f < 0.8], truth["d"][f < 0.8], rtol=0.1, atol=5e-4)
+    keep = f > 0.03
+    np.testing.assert_allclose(got["d_star"][keep], truth["d_star"][keep], rtol=0.1, atol=0.1)
+    if method == "full":  # far inside those tolerances: |f| <= 0.005, D 1 %, D* 4 %
+        assert np.abs(got["f"] - f).max() < 0.005
+        assert np.abs(got["d"] / truth["d"] - 1).max() < 0.01
+        assert np.abs(got["d_star"] / truth["d_star"] - 1).max() < 0.04
+
+
+def test_ivim_osipi_tissue_voxels_match_dipy() -> None:
+    pytest.importorskip("dipy")
+    import json
+
+    from dipy.core.gradients import gradient_table
+    from dipy.reconst.ivim import IvimModel
+
+    data = json.loads((Path(__file__).parent / "data" / "osipi_ivim" / "generic.json").read_text())
+    b = np.asarray(data.pop("config")["bvalues"])
+    sig = np.array([v["data"] for v in data.values()]).T
+    bvecs = np.zeros((b.size, 3))
+    bvecs[1:, 0] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = IvimModel(gradient_table(b, bvecs=bvecs, b0_threshold=0), fit_method="trr",
+                          bounds=([0.0, 0.0, 0.005, 0.0], [np.inf, 1.0, 0.2, 0.005]))  # fmt: skip
+        p = model.fit(sig.T.reshape(-1, 1, 1, b.size)).model_params.reshape(-1, 4)
+    r = ivim_map(sig.reshape(b.size, -1, 1, 1), b,
+                 bounds={"d": (0.0, 0.005), "d_star": (0.005, 0.2)})  # fmt: skip
+    np.testing.assert_allclose(r.f.array.ravel(), p[:, 1], rtol=1e-4)
+    np.testing.assert_allclose(r.d_star.array.ravel(), p[:, 2], rtol=1e-4)
+    np.testing.assert_allclose(r.d.array.ravel(), p[:, 3], rtol=1e-4)
+
+
 @pytest.mark.parametrize(
     ("b", "needle"),
     [([], "b-values missing"), ([0.0, 50.0, 200.0], "3 b-values for 4"),
