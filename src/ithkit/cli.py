@@ -1295,6 +1295,11 @@ def imaging_tofts(
 
     t = _float_list(times_s, "--times-s")
     sig_opts: dict[str, object] | None = None
+    if not signal and (t10_ms, flip_angle_deg, tr_ms) != (None, None, None):
+        raise InputError(
+            "--t10-ms/--flip-angle-deg/--tr-ms given without --signal", source="--signal",
+            fix="add --signal if the images are SPGR signal",
+        )  # fmt: skip
     if signal:
         for opt, val in (("--t10-ms", t10_ms), ("--flip-angle-deg", flip_angle_deg),
                          ("--tr-ms", tr_ms)):  # fmt: skip
@@ -1343,7 +1348,10 @@ def imaging_ivim(
 
     b = _b_values(b_values)
     res, files = ivim_to_files(images, b, out, mask=mask, method=method, b_threshold=b_threshold)
-    med = {k: float(np.nanmedian(getattr(res, k).array)) for k in ("d", "d_star", "f")}
+    med = {}
+    for k in ("d", "d_star", "f"):
+        v = np.asarray(getattr(res, k).array)
+        med[k] = float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
     typer.echo(f"D median {med['d']:.3g} mm^2/s, D* {med['d_star']:.3g} mm^2/s, f {med['f']:.3g}")
     typer.echo(f"written   {len(files)} maps in {out}")
 

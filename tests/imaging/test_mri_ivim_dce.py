@@ -374,3 +374,5 @@ def test_tofts_command_with_signal(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "--t10-ms" in err and len(err.splitlines()) == 1
     assert _cli([*base, "--t10-ms", "1000", "--flip-angle-deg", "20", "--tr-ms", "5",
                  "--baseline-frames", "200"]) == 2  # fmt: skip
+    no_signal = [a for a in base if a != "--signal"]
+    assert _cli([*no_signal, "--t10-ms", "1000"]) == 2  # signal options without --signal
