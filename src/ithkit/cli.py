@@ -1289,7 +1289,7 @@ def imaging_adc(
 
     from ithkit.imaging._commands import adc_to_file
 
-    b = _float_list(b_values, "--b-values")
+    b = _b_values(b_values)
     vol, path = adc_to_file(images, b, out)
     med = float(np.nanmedian(vol.array))
     typer.echo(f"ADC median {med:.3g} mm^2/s -> {path}")
@@ -1307,6 +1307,22 @@ def imaging_tofts(
     aif: Annotated[
         Path | None, typer.Option(help="Plasma AIF (mmol/l per line); default Parker.")
     ] = None,
+    signal: Annotated[
+        bool, typer.Option("--signal", help="Images are SPGR signal: convert to mmol/l first.")
+    ] = False,
+    t10_ms: Annotated[
+        str | None, typer.Option("--t10-ms", help="--signal: pre-contrast T1 (ms) or T1-map file.")
+    ] = None,
+    flip_angle_deg: Annotated[
+        float | None, typer.Option("--flip-angle-deg", help="--signal: flip angle (deg).")
+    ] = None,
+    tr_ms: Annotated[float | None, typer.Option("--tr-ms", help="--signal: TR (ms).")] = None,
+    r1: Annotated[
+        float, typer.Option("--r1", help="--signal: relaxivity (1/mM/s); Gd at 1.5 T: 4.5.")
+    ] = 4.5,
+    baseline_frames: Annotated[
+        int, typer.Option("--baseline-frames", help="--signal: pre-contrast frames (first N).")
+    ] = 3,
 ) -> None:
     """Ktrans, ve (vp) maps: linearised (extended) Tofts model, population AIF by default."""
     import numpy as np
@@ -1314,9 +1330,80 @@ def imaging_tofts(
     from ithkit.imaging._commands import tofts_to_files
 
     t = _float_list(times_s, "--times-s")
-    res, files = tofts_to_files(images, t, out, mask=mask, extended=not standard, aif=aif)
+    sig_opts: dict[str, object] | None = None
+    if not signal and (t10_ms, flip_angle_deg, tr_ms) != (None, None, None):
+        raise InputError(
+            "--t10-ms/--flip-angle-deg/--tr-ms given without --signal", source="--signal",
+            fix="add --signal if the images are SPGR signal",
+        )  # fmt: skip
+    if signal:
+        for opt, val in (("--t10-ms", t10_ms), ("--flip-angle-deg", flip_angle_deg),
+                         ("--tr-ms", tr_ms)):  # fmt: skip
+            if val is None:
+                raise InputError(
+                    f"--signal needs {opt}", source=opt,
+                    fix="e.g. --t10-ms 1000 --flip-angle-deg 15 --tr-ms 5",
+                )  # fmt: skip
+        try:
+            t10: object = float(str(t10_ms))
+        except ValueError:
+            t10 = Path(str(t10_ms))
+        sig_opts = {"t10_ms": t10, "flip_angle_deg": flip_angle_deg, "tr_ms": tr_ms,
+                    "r1_per_mm_s": r1, "baseline_frames": baseline_frames}  # fmt: skip
+    res, files = tofts_to_files(
+        images, t, out, mask=mask, extended=not standard, aif=aif, signal=sig_opts
+    )
     typer.echo(f"Ktrans median {float(np.nanmedian(res.ktrans.array)):.3g} /min")
     typer.echo(f"written   {len(files)} maps in {out}")
+
+
+@imaging_app.command("ivim")
+def imaging_ivim(
+    images: Annotated[
+        list[Path], typer.Argument(help="Diffusion images, one per b-value, or one 4D NIfTI.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (ivim_d, _d_star, _f, ...).")],
+    b_values: Annotated[
+        str,
+        typer.Option(
+            "--b-values", "--bvalues", help="b-values (s/mm^2), e.g. 0,50,200,800, or a .bval file."
+        ),
+    ] = "",
+    mask: Annotated[Path | None, typer.Option(help="Voxels to fit.")] = None,
+    method: Annotated[
+        str, typer.Option(help="full (segmented start + bi-exponential NLLS) or segmented.")
+    ] = "full",
+    b_threshold: Annotated[
+        float, typer.Option("--b-threshold", help="b (s/mm^2) from which D is fitted.")
+    ] = 200.0,
+) -> None:
+    """IVIM maps (D, D*, f, S0 and fit NRMSE) by the bi-exponential model of Le Bihan."""
+    import numpy as np
+
+    from ithkit.imaging._commands import ivim_to_files
+
+    b = _b_values(b_values)
+    res, files = ivim_to_files(images, b, out, mask=mask, method=method, b_threshold=b_threshold)
+    med = {}
+    for k in ("d", "d_star", "f"):
+        v = np.asarray(getattr(res, k).array)
+        med[k] = float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
+    typer.echo(f"D median {med['d']:.3g} mm^2/s, D* {med['d_star']:.3g} mm^2/s, f {med['f']:.3g}")
+    typer.echo(f"written   {len(files)} maps in {out}")
+
+
+def _b_values(text: str) -> list[float]:
+    """``--b-values``: numbers separated by commas, or an FSL ``.bval`` file (whitespace)."""
+    p = Path(text.strip())
+    if text.strip() and "," not in text and p.is_file():
+        try:
+            return [float(v) for v in p.read_text().split()]
+        except ValueError as exc:
+            raise InputError(
+                "b-value file holds non-numbers", source=p,
+                fix="one line of b-values (s/mm^2) separated by spaces",
+            ) from exc  # fmt: skip
+    return _float_list(text, "--b-values")
 
 
 def _float_list(text: str, option: str) -> list[float]:

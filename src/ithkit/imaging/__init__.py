@@ -26,6 +26,7 @@ from ithkit.imaging._io import (
     roi_from_mask,
     write_volume,
 )
+from ithkit.imaging._ivim import IVIM_BOUNDS, IvimResult, ivim_map
 from ithkit.imaging._maps import MAP_FEATURES, feature_maps
 from ithkit.imaging._mri import (
     ToftsResult,
@@ -34,6 +35,7 @@ from ithkit.imaging._mri import (
     habitats_over_time,
     multiparametric_habitats,
     parker_aif,
+    signal_to_concentration,
     tofts_maps,
 )
 from ithkit.imaging._phenotypes import PhenotypeResult, combat, lesion_phenotypes, manifest_features
@@ -51,11 +53,13 @@ __all__ = [
     "FAMILIES",
     "FEATURE_COLUMNS",
     "FILTERS",
+    "IVIM_BOUNDS",
     "MAP_FEATURES",
     "DeltaResult",
     "FeatureConfig",
     "FilterSpec",
     "HabitatResult",
+    "IvimResult",
     "PhenotypeResult",
     "SyntheticLesion",
     "ToftsResult",
@@ -77,6 +81,7 @@ __all__ = [
     "habitats",
     "habitats_over_time",
     "icc",
+    "ivim_map",
     "lesion_deltas",
     "lesion_phenotypes",
     "manifest_features",
@@ -88,6 +93,7 @@ __all__ = [
     "resample",
     "roi_features",
     "roi_from_mask",
+    "signal_to_concentration",
     "synthetic_cohort",
     "synthetic_ct",
     "tofts_maps",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from ithkit._atomic import atomic_path
 from ithkit._errors import InputError
+from ithkit._optional import import_optional
 from ithkit.imaging._extract import extract_features, prepare
 from ithkit.imaging._habitats import HabitatResult
 from ithkit.imaging._io import Volume, read_image, read_mask, write_volume
@@ -222,13 +223,38 @@ def filtered_features_to_file(
     return table
 
 
+def read_series(images: Sequence[str | Path]) -> list[Volume]:
+    """One volume per file, or the volumes of a single 4D NIfTI (e.g. a multi-b DWI series)."""
+    if len(images) != 1:
+        return [read_image(p) for p in images]
+    p = Path(images[0])
+    if p.is_dir() or not p.exists():
+        return [read_image(p)]
+    sitk = import_optional("SimpleITK", extra="imaging")
+    try:
+        img = sitk.ReadImage(str(p))
+    except RuntimeError as exc:
+        raise InputError(f"cannot read image: {exc}".splitlines()[0], source=p,
+                         fix="give a NIfTI/NRRD file") from exc  # fmt: skip
+    if img.GetDimension() != 4:
+        return [read_image(p)]
+    arr = sitk.GetArrayFromImage(img)  # (t, z, y, x)
+    d4 = np.asarray(img.GetDirection(), dtype=float).reshape(4, 4)
+    geo = (
+        tuple(float(v) for v in img.GetSpacing()[:3]),
+        tuple(float(v) for v in img.GetOrigin()[:3]),
+        tuple(float(v) for v in d4[:3, :3].ravel()),
+    )
+    return [Volume(arr[i], *geo, source=f"{p}[{i}]") for i in range(arr.shape[0])]  # type: ignore[arg-type]
+
+
 def adc_to_file(
     images: Sequence[str | Path], b_values: Sequence[float], out: str | Path
 ) -> tuple[Volume, Path]:
-    """ADC map (mm^2/s) from one diffusion image per b-value, written as NIfTI/NRRD."""
+    """ADC map (mm^2/s) from one diffusion image per b-value (or one 4D file), as NIfTI/NRRD."""
     from ithkit.imaging._mri import adc_map
 
-    vol = adc_map([read_image(p) for p in images], b_values)
+    vol = adc_map(read_series(images), b_values)
     write_volume(vol, out)
     return vol, Path(out)
 
@@ -241,9 +267,15 @@ def tofts_to_files(
     mask: str | Path | None = None,
     extended: bool = True,
     aif: str | Path | None = None,
+    signal: Mapping[str, Any] | None = None,
 ) -> tuple[Any, list[Path]]:
-    """Tofts maps from concentration images (one per time); ``aif`` a one-column text file."""
-    from ithkit.imaging._mri import tofts_maps
+    """Tofts maps from concentration images (one per time); ``aif`` a one-column text file.
+
+    ``signal`` (keyword arguments of :func:`ithkit.imaging.signal_to_concentration`, with
+    ``t10_ms`` a number or a T1-map path) marks the images as SPGR signal: they are converted
+    to concentration first (``concentration_*.nii.gz`` are not written; the maps are).
+    """
+    from ithkit.imaging._mri import signal_to_concentration, tofts_maps
 
     vols = [read_image(p) for p in images]
     cp = None
@@ -254,6 +286,11 @@ def tofts_to_files(
             raise InputError(f"cannot read AIF: {exc}".splitlines()[0], source=aif,
                              fix="one plasma concentration (mmol/l) per line") from exc  # fmt: skip
     msk = read_mask(mask) if mask is not None else None
+    if signal is not None:
+        opts = dict(signal)
+        if isinstance(opts.get("t10_ms"), (str, Path)):
+            opts["t10_ms"] = read_image(opts["t10_ms"])
+        vols = signal_to_concentration(vols, mask=msk, **opts)
     res = tofts_maps(vols, times_s, aif=cp, extended=extended, mask=msk)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -333,3 +370,23 @@ def habitat_volumes_to_files(
     path = out / "habitat_volumes.tsv"
     _write_tsv(table, path)
     return table, [path]
+
+
+def ivim_to_files(
+    images: Sequence[str | Path],
+    b_values: Sequence[float],
+    out_dir: str | Path,
+    *,
+    mask: str | Path | None = None,
+    method: str = "full",
+    b_threshold: float = 200.0,
+) -> tuple[Any, list[Path]]:
+    """IVIM maps (D, D*, f, S0, NRMSE) from one diffusion image per b-value (or one 4D file)."""
+    from ithkit.imaging._ivim import ivim_map
+
+    if method not in ("full", "segmented"):
+        raise InputError(f"--method {method!r}", source="--method", fix="full or segmented")
+    msk = read_mask(mask) if mask is not None else None
+    res = ivim_map(read_series(images), b_values, method=method,  # type: ignore[arg-type]
+                   b_threshold=b_threshold, mask=msk)  # fmt: skip
+    return res, res.write(out_dir)
