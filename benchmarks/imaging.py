@@ -338,7 +338,13 @@ def _maps_large(args: argparse.Namespace, pyrad: Path, have_pyrad: bool, tmp: Pa
                                  capture_output=True, text=True, check=True, env=ONE_THREAD)  # fmt: skip
             py = json.loads(res.stdout.strip().splitlines()[-1])
             theirs = json.loads((tmp / "pr.json").read_text())
-            ours = feature_maps(img, crop_vol, features=["all"], kernel_voxels=kernel, config=cfg)
+            # PyRadiomics' bins start at the multiple of 25 below the crop's minimum: the same
+            # lower bound for ithkit (resegment_range's low end), so both number levels alike
+            low = float(np.floor(np.asarray(img.array)[crop > 0].min() / 25.0) * 25.0)
+            cfg_crop = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25},
+                                     resegment_range=(low, float("inf")))  # fmt: skip
+            ours = feature_maps(img, crop_vol, features=["all"], kernel_voxels=kernel,
+                                config=cfg_crop)  # fmt: skip
             sel = crop > 0
             for name, key in MAP_PAIRS.items():
                 if _PR + key not in theirs:

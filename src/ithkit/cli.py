@@ -1082,7 +1082,13 @@ def imaging_map(
     mask: Annotated[Path, typer.Argument(help="Mask (label image, DICOM-SEG, RTSTRUCT).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder for map_*.nii.gz.")],
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
-    features: Annotated[str | None, typer.Option(help="Comma-separated map features.")] = None,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated map features, texture families (first_order, glcm, glrlm, "
+            "glszm, gldzm, ngtdm, ngldm) or all; default: the 6 first-order and 4 GLCM maps."
+        ),
+    ] = None,
     kernel: Annotated[int, typer.Option(help="Kernel size in voxels (odd).")] = 5,
     config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
 ) -> None:

@@ -113,3 +113,37 @@ def test_chunks_do_not_change_the_maps() -> None:
     b = feature_maps(*args, features=["gldzm", "ngldm"], kernel_voxels=3, config=cfg, chunk=17)
     for f in a:
         np.testing.assert_array_equal(a[f].array, b[f].array)
+
+
+def test_map_command_takes_families(tmp_path) -> None:
+    from ithkit.cli import main
+    from ithkit.imaging import read_image, synthetic_ct, write_volume
+
+    les = synthetic_ct(shape=(12, 14, 14), radius_mm=4.0, seed=3)
+    write_volume(les.image, tmp_path / "ct.nii.gz")
+    write_volume(les.mask, tmp_path / "mask.nii.gz")
+    out = tmp_path / "maps"
+    feats = "ngtdm,glszm_zone_percentage"
+    args = ["imaging", "map", str(tmp_path / "ct.nii.gz"), str(tmp_path / "mask.nii.gz"),
+            "--out", str(out), "--features", feats, "--kernel", "3"]  # fmt: skip
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code in (0, None)
+    files = sorted(p.name for p in out.glob("map_*.nii.gz"))
+    assert len(files) == 6 and "map_glszm_zone_percentage.nii.gz" in files
+    zp = read_image(out / "map_glszm_zone_percentage.nii.gz").array
+    roi = les.mask.array > 0
+    assert np.all((zp[roi] > 0) & (zp[roi] <= 1))
+    with pytest.raises(SystemExit) as info:
+        main([*args[:-4], "--features", "glszm_busyness"])
+    assert info.value.code == 2
+
+
+def test_memory_estimate_reflects_chunks() -> None:
+    from ithkit.imaging._maps import map_memory_bytes
+
+    small = map_memory_bytes((100, 100, 100), 101, 500_000, chunk=1_000)
+    big = map_memory_bytes((100, 100, 100), 101, 500_000, chunk=100_000)
+    maps_only = 1e6 * 101 * 4
+    assert maps_only < small < 1.2 * maps_only  # the float32 maps dominate
+    assert big - small == pytest.approx(2 * 99_000 * 101 * 8)

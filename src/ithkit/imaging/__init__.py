@@ -26,7 +26,13 @@ from ithkit.imaging._io import (
     roi_from_mask,
     write_volume,
 )
-from ithkit.imaging._maps import MAP_FEATURES, feature_maps
+from ithkit.imaging._maps import (
+    ALL_MAP_FEATURES,
+    MAP_FAMILIES,
+    MAP_FEATURES,
+    expand_map_features,
+    feature_maps,
+)
 from ithkit.imaging._mri import (
     ToftsResult,
     adc_map,
@@ -48,9 +54,11 @@ from ithkit.imaging._synthetic import (
 
 __all__ = [
     "AGGREGATIONS",
+    "ALL_MAP_FEATURES",
     "FAMILIES",
     "FEATURE_COLUMNS",
     "FILTERS",
+    "MAP_FAMILIES",
     "MAP_FEATURES",
     "DeltaResult",
     "FeatureConfig",
@@ -68,6 +76,7 @@ __all__ = [
     "delta_radiomics",
     "dice",
     "discretise",
+    "expand_map_features",
     "extract_features",
     "feature_maps",
     "feature_repeatability",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,12 +22,12 @@ from ithkit.imaging._features._texture import (
 from ithkit.imaging._io import Volume
 from ithkit.imaging._preprocess import FeatureConfig, discretise
 
+numba: Any
 try:  # numba is the [imaging] extra's; without it the kernels raise when called
     import numba
-    from numba import prange
 except ImportError:  # pragma: no cover - depends on the environment
     numba = None
-    prange = range
+prange: Any = range if numba is None else numba.prange
 
 #: the default maps (first order and four GLCM features), computed by a sliding-GLCM kernel
 MAP_FEATURES = (
@@ -518,6 +519,7 @@ def _block_all(
     vals = np.zeros(nk)
     cm = np.zeros((nlmax, nlmax))
     rl = np.zeros((nlmax, w))
+    run = np.zeros((13, nb), dtype=np.int64)
     zs = np.zeros((nlmax, nk))
     zd = np.zeros((nlmax, nk))
     dep = np.zeros((nlmax, 27))
@@ -598,19 +600,17 @@ def _block_all(
             _glcm_compact(cm, nl, lv, ng, pi, pd, ps, res)
             for f in range(25):
                 out[k, 6 + f] = res[f]
-        if want & 4:  # GLRLM, 13 directions merged: each run counted from its first voxel
+        if want & 4:  # GLRLM, 13 directions merged, branch-free: in raster order the
+            # length of the run reaching p along d comes from p - d; counted where it ends
             for t in range(n):
                 p = pos[t]
                 g = kp[p]
                 a = kl[p]
                 for d in range(13):
                     o = po13[d]
-                    if kp[p - o] == g:
-                        continue
-                    ln = 1
-                    while kp[p + ln * o] == g:
-                        ln += 1
-                    rl[a, ln - 1] += 1.0
+                    ln = 1 + (kp[p - o] == g) * run[d, p - o]
+                    run[d, p] = ln
+                    rl[a, ln - 1] += kp[p + o] != g
             _size_compact(rl, nl, w, lv, jrun, 13.0 * n, mi, mj, res)
             for f in range(16):
                 out[k, 31 + f] = res[f]
