@@ -324,7 +324,6 @@ def _maps_large(args: argparse.Namespace, pyrad: Path, have_pyrad: bool, tmp: Pa
     n_crop = int(crop.sum())
     crop_vol = Volume(crop, msk.spacing, msk.origin, msk.direction)
     write_volume(crop_vol, tmp / "crop_mask.nii.gz")
-    cfg = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25})
     rows, agree = [], {}
     for kernel in args.large_kernels:
         res = subprocess.run([sys.executable, "-c", ITHKIT_MAPS_SCRIPT, str(tmp / "big_ct.nii.gz"),
