@@ -32,6 +32,15 @@ seconds (which can double when another job shares the core; read the ratios).
 order mean/variance/skewness/kurtosis/entropy/uniformity + GLCM contrast/joint entropy/ID/
 joint energy) (mean, variance and entropy maps are compared voxel by voxel). The image is shifted so the ROI minimum is a
 multiple of 25 HU: both tools then bin identically and values can be compared.
+--maps-large (or --only-maps-large): all 101 maps (every texture family) on a 499,856-voxel
+ROI, kernels --large-kernels (5,3): ithkit on the whole ROI in its own process (wall, CPU of
+all threads, peak RSS); PyRadiomics voxel mode (firstorder, glcm, glrlm, glszm, gldm, ngtdm)
+on a central --crop^3 crop of the ROI, time per voxel extrapolated to the ROI; both tools'
+maps on the crop compared per feature (median relative difference; ithkit's bins then start
+at PyRadiomics' edge, the multiple of 25 below the crop's minimum). PyRadiomics for it:
+    python3.11 -m venv /tmp/bench_pyrad
+    /tmp/bench_pyrad/bin/pip install "numpy<2" wheel setuptools
+    /tmp/bench_pyrad/bin/pip install --no-build-isolation pyradiomics==3.0.1
 """
 
 from __future__ import annotations
