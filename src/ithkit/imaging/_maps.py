@@ -700,6 +700,7 @@ def _block_all(
             for a in range(nl):
                 st[a] = 0.0
                 nt[a] = 0.0
+            top = 0  # the largest dependence count: columns beyond it are empty
             for t in range(n):
                 p = pos[t]
                 g = kp[p]
@@ -711,6 +712,7 @@ def _block_all(
                     cnt += h > 0
                     same += h == g
                 dep[a, same] += 1.0
+                top = max(top, same)
                 if cnt > 0:
                     st[a] += abs(g - total / cnt)
                     nt[a] += 1.0
@@ -719,11 +721,11 @@ def _block_all(
                 for f in range(5):
                     out[k, 79 + f] = res[f]
             if want & 64:
-                _size_compact(dep, nl, 27, lv, jdep, float(n), mi, mj, res)
+                _size_compact(dep, nl, top + 1, lv, jdep, float(n), mi, mj, res)
                 for f in range(17):
                     out[k, 84 + f] = res[f]
             else:
-                dep[:nl, :] = 0.0
+                dep[:nl, : top + 1] = 0.0
         for a in range(nl):
             loc[int(lv[a])] = -1
 
