@@ -1091,6 +1091,13 @@ def imaging_map(
     ] = None,
     kernel: Annotated[int, typer.Option(help="Kernel size in voxels (odd).")] = 5,
     config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
+    directions: Annotated[
+        str,
+        typer.Option(
+            help="GLCM/GLRLM maps: merged (13 directions' matrices summed, IBSI 3d_merged) or "
+            "average (features averaged over the directions, 3d_average, as PyRadiomics)."
+        ),
+    ] = "merged",
 ) -> None:
     """Voxel-wise feature maps (sliding kernel) written as NIfTI on the image grid."""
     from ithkit.imaging import MAP_FEATURES
@@ -1099,7 +1106,7 @@ def imaging_map(
     names = _csv_list(features) or list(MAP_FEATURES)
     paths = maps_to_files(
         image, mask, out, label=label, features=names, kernel_voxels=kernel, config=config,
-        show_progress=True,
+        show_progress=True, directions=directions,
     )  # fmt: skip
     typer.echo(f"{len(paths)} maps -> {out}")
 

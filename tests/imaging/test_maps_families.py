@@ -17,13 +17,17 @@ AGG = {"glcm": "3d_merged", "glrlm": "3d_merged", "glszm": "3d", "gldzm": "3d", 
        "ngldm": "3d"}  # fmt: skip
 
 
-def _reference(q: np.ndarray, roi: np.ndarray, c: tuple[int, ...], r: int, ng: int) -> dict:
+def _reference(
+    q: np.ndarray, roi: np.ndarray, c: tuple[int, ...], r: int, ng: int, average: bool = False
+) -> dict:
     """The whole-ROI texture features of the kernel around ``c`` (box clipped at the image
     border: outside the image counts as outside the ROI, as zero padding does)."""
     box = tuple(slice(max(i - r, 0), i + r + 1) for i in c)
     qk = np.where(roi[box], q[box], 0).astype(np.int64)
-    rows = texture_features(qk, ng, aggregations=("3d_merged", "3d"))
-    return {f"{fam}_{feat}": v for fam, feat, _, agg, v in rows if AGG[fam] == agg}
+    matrix = "3d_average" if average else "3d_merged"
+    rows = texture_features(qk, ng, aggregations=(matrix, "3d"))
+    agg = {fam: (matrix if a == "3d_merged" else a) for fam, a in AGG.items()}
+    return {f"{fam}_{feat}": v for fam, feat, _, a, v in rows if agg[fam] == a}
 
 
 def _case(seed: int, shape=(9, 10, 11), levels: int = 10):
@@ -61,8 +65,10 @@ def test_every_family_equals_whole_roi_features_of_the_kernel(kernel: int, seed:
     assert checked > 400
 
 
-def test_compiled_values_equal_reference_to_1e_9() -> None:
-    """The float64 kernel output (before the float32 maps) against the whole-ROI code."""
+@pytest.mark.parametrize("average", [False, True])
+def test_compiled_values_equal_reference_to_1e_9(average: bool) -> None:
+    """The float64 kernel output (before the float32 maps) against the whole-ROI code, GLCM
+    and GLRLM with the directions merged or averaged."""
     from ithkit.imaging._maps import (
         _FAMILY_BIT,
         N_MAP_COLUMNS,
@@ -81,11 +87,12 @@ def test_compiled_values_equal_reference_to_1e_9() -> None:
     pidx, po13, po26 = _local_box(r)
     out = np.full((centres.size, N_MAP_COLUMNS), np.nan)
     want = sum(_FAMILY_BIT.values())
-    _all_serial(img_p.ravel(), q_p.ravel(), centres, koffs, pidx, po13, po26, 5, ng, want, out)
+    args = (img_p.ravel(), q_p.ravel(), centres, koffs, pidx, po13, po26, 5, ng, want)
+    _all_serial(*args, average, out)
     coords = np.argwhere(roi)
     worst = 0.0
     for row in range(0, coords.shape[0], 5):
-        ref = _reference(q, roi, tuple(coords[row]), r, ng)
+        ref = _reference(q, roi, tuple(coords[row]), r, ng, average)
         for col, name in enumerate(ALL_MAP_FEATURES[6:], start=6):
             a, b = out[row, col], ref[name]
             if np.isnan(b):
@@ -137,6 +144,13 @@ def test_map_command_takes_families(tmp_path) -> None:
     with pytest.raises(SystemExit) as info:
         main([*args[:-4], "--features", "glszm_busyness"])
     assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--directions", "mean"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main([*args[:-4], "--features", "glcm_contrast", "--directions", "average"])
+    assert info.value.code in (0, None)
+    assert (out / "map_glcm_contrast.nii.gz").exists()
 
 
 def test_memory_estimate_reflects_chunks() -> None:

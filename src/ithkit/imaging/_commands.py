@@ -89,10 +89,12 @@ def maps_to_files(
     kernel_voxels: int = 5,
     config: str | Path | None = None,
     show_progress: bool = False,
+    directions: str = "merged",
 ) -> list[Path]:
     """Compute feature maps and write one NIfTI per feature (``map_<feature>.nii.gz``).
 
-    ``features``: feature names, family names or ``all`` (see :func:`feature_maps`)."""
+    ``features``: feature names, family names or ``all``; ``directions``: GLCM/GLRLM
+    ``merged`` or ``average`` (see :func:`feature_maps`)."""
     cfg = load_config(config)
     img, msk = prepare(read_image(image), read_mask(mask), label=label, config=cfg)
     names = expand_map_features(features)
@@ -108,7 +110,7 @@ def maps_to_files(
         )
     maps = feature_maps(
         img, msk, features=names, kernel_voxels=kernel_voxels, config=cfg,
-        show_progress=show_progress,
+        show_progress=show_progress, directions=directions,
     )  # fmt: skip
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

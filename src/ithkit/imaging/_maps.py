@@ -488,6 +488,7 @@ def _block_all(
     w: int,
     ng: int,
     want: int,
+    average: bool,
     lo: int,
     hi: int,
     out: NDArray[np.float64],
@@ -540,6 +541,7 @@ def _block_all(
     pd = np.zeros(ng + 1)
     ps = np.zeros(2 * ng + 2)
     res = np.zeros(25)
+    acc = np.zeros(25)
     plane = wp * wp
     for k in range(lo, hi):
         c = centres[k]
@@ -589,7 +591,7 @@ def _block_all(
                 uni += pr * pr
             out[k, 4] = ent
             out[k, 5] = uni
-        if want & 2:  # GLCM, 13 directions merged
+        if want & 2 and not average:  # GLCM, 13 directions merged
             for t in range(n):
                 p = pos[t]
                 a = kl[p]
@@ -600,20 +602,46 @@ def _block_all(
             _glcm_compact(cm, nl, lv, ng, pi, pd, ps, res)
             for f in range(25):
                 out[k, 6 + f] = res[f]
-        if want & 4:  # GLRLM, 13 directions merged, branch-free: in raster order the
-            # length of the run reaching p along d comes from p - d; counted where it ends
-            for t in range(n):
-                p = pos[t]
-                g = kp[p]
-                a = kl[p]
-                for d in range(13):
-                    o = po13[d]
-                    ln = 1 + (kp[p - o] == g) * run[d, p - o]
-                    run[d, p] = ln
-                    rl[a, ln - 1] += kp[p + o] != g
-            _size_compact(rl, nl, w, lv, jrun, 13.0 * n, mi, mj, res)
+        elif want & 2:  # GLCM features of each direction with pairs, averaged
+            acc[:] = 0.0
+            nd = 0
+            for d in range(13):
+                npair = 0
+                for t in range(n):
+                    p = pos[t]
+                    o = p + po13[d]
+                    if kp[o] > 0:
+                        cm[kl[p], kl[o]] += 1.0
+                        npair += 1
+                if npair == 0:
+                    continue
+                _glcm_compact(cm, nl, lv, ng, pi, pd, ps, res)
+                nd += 1
+                for f in range(25):
+                    acc[f] += res[f]
+            for f in range(25):
+                out[k, 6 + f] = acc[f] / nd if nd > 0 else np.nan
+        if want & 4:  # GLRLM, branch-free: in raster order the length of the run reaching
+            # p along d comes from p - d; counted where it ends
+            if average:
+                acc[:] = 0.0
+            for d in range(13 if average else 1):
+                d0, d1 = (d, d + 1) if average else (0, 13)
+                for t in range(n):
+                    p = pos[t]
+                    g = kp[p]
+                    a = kl[p]
+                    for dd in range(d0, d1):
+                        o = po13[dd]
+                        ln = 1 + (kp[p - o] == g) * run[dd, p - o]
+                        run[dd, p] = ln
+                        rl[a, ln - 1] += kp[p + o] != g
+                _size_compact(rl, nl, w, lv, jrun, (1.0 if average else 13.0) * n, mi, mj, res)
+                if average:
+                    for f in range(16):
+                        acc[f] += res[f]
             for f in range(16):
-                out[k, 31 + f] = res[f]
+                out[k, 31 + f] = acc[f] / 13.0 if average else res[f]
         if want & 24:  # zones (26-connected) by union-find in raster order
             for t in range(n):
                 p = pos[t]
@@ -786,13 +814,14 @@ def _all_parallel(
     w: int,
     ng: int,
     want: int,
+    average: bool,
     out: NDArray[np.float64],
 ) -> None:
     n = centres.shape[0]
     nblock = min(n, 64)
     for blk in prange(nblock):
         lo, hi = blk * n // nblock, (blk + 1) * n // nblock
-        _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, lo, hi, out)
+        _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, average, lo, hi, out)
 
 
 @optional_njit(cache=True, nogil=True)
@@ -807,9 +836,11 @@ def _all_serial(
     w: int,
     ng: int,
     want: int,
+    average: bool,
     out: NDArray[np.float64],
 ) -> None:
-    _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, 0, centres.shape[0], out)
+    n = centres.shape[0]
+    _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, average, 0, n, out)
 
 
 def expand_map_features(features: Sequence[str]) -> list[str]:
@@ -889,6 +920,7 @@ def feature_maps(
     config: FeatureConfig | None = None,
     chunk: int = 20_000,
     show_progress: bool = False,
+    directions: str = "merged",
 ) -> dict[str, Volume]:
     """Voxel-wise feature maps inside the ROI (NaN outside), same geometry as the image.
 
@@ -918,6 +950,10 @@ def feature_maps(
         (``chunk`` x 101) that bounds the working memory beyond the float32 maps.
     show_progress
         Rich progress bar.
+    directions
+        GLCM and GLRLM maps: ``merged`` (the 13 directions' matrices summed, IBSI
+        ``3d_merged``) or ``average`` (each direction's features averaged, IBSI
+        ``3d_average``, as PyRadiomics; GLCM directions without a pair are left out).
 
     Returns
     -------
@@ -948,12 +984,15 @@ def feature_maps(
         raise InputError(f"kernel of {kernel_voxels} voxels", fix="use an odd size >= 3")
     if chunk < 1:
         raise InputError(f"chunk of {chunk} voxels", fix="use a positive number of voxels")
+    if directions not in ("merged", "average"):
+        raise InputError(f"directions {directions!r}", fix="use 'merged' or 'average'")
+    average = directions == "average"
     q, ng = discretise(img, roi, config or FeatureConfig())
     r = kernel_voxels // 2
     # crop to the ROI box and pad by the kernel radius: no bounds checks in the kernel loop
     box = tuple(slice(int(i.min()), int(i.max()) + 1) for i in np.nonzero(roi))
     roi_b = roi[box]
-    legacy = set(names) <= set(MAP_FEATURES)
+    legacy = set(names) <= set(MAP_FEATURES) and not average
     q_p = np.pad(np.where(roi_b, q[box], 0).astype(np.int64 if legacy else np.int32), r)
     del q
     img_p = np.pad(img[box], r)
@@ -991,7 +1030,7 @@ def feature_maps(
         def compute(cs: NDArray[np.int64]) -> NDArray[np.float64]:
             out = buf[: cs.shape[0]]
             out.fill(np.nan)
-            run_all(imgf, qf, cs, koffs, pidx, po13, po26, w, ng, want, out)
+            run_all(imgf, qf, cs, koffs, pidx, po13, po26, w, ng, want, average, out)
             return out[:, cols]
 
     with progress(show_progress, "feature maps", len(starts)) as advance:
