@@ -32,6 +32,15 @@ seconds (which can double when another job shares the core; read the ratios).
 order mean/variance/skewness/kurtosis/entropy/uniformity + GLCM contrast/joint entropy/ID/
 joint energy) (mean, variance and entropy maps are compared voxel by voxel). The image is shifted so the ROI minimum is a
 multiple of 25 HU: both tools then bin identically and values can be compared.
+--maps-large (or --only-maps-large): all 101 maps (every texture family) on a 499,856-voxel
+ROI, kernels --large-kernels (5,3): ithkit on the whole ROI in its own process (wall, CPU of
+all threads, peak RSS); PyRadiomics voxel mode (firstorder, glcm, glrlm, glszm, gldm, ngtdm)
+on a central --crop^3 crop of the ROI, time per voxel extrapolated to the ROI; both tools'
+maps on the crop compared per feature (median relative difference; ithkit's bins then start
+at PyRadiomics' edge, the multiple of 25 below the crop's minimum). PyRadiomics for it:
+    python3.11 -m venv /tmp/bench_pyrad
+    /tmp/bench_pyrad/bin/pip install "numpy<2" wheel setuptools
+    /tmp/bench_pyrad/bin/pip install --no-build-isolation pyradiomics==3.0.1
 """
 
 from __future__ import annotations
@@ -95,6 +104,122 @@ else:
     json.dump(maps, open(out, "w"))
     print(json.dumps({"seconds": dt, "n": len(maps)}))
 """
+
+# PyRadiomics voxel mode, every class that has a voxel-wise form (firstorder, glcm, glrlm, glszm,
+# gldm, ngtdm; no GLDZM in PyRadiomics), one run: wall and CPU seconds, maps on the ROI voxels
+PYRAD_ALL_SCRIPT = r"""
+import json, sys, time, logging
+import numpy as np
+import SimpleITK as sitk
+import radiomics
+from radiomics import featureextractor
+radiomics.logger.setLevel(logging.ERROR)
+img, msk, radius, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ex = featureextractor.RadiomicsFeatureExtractor(binWidth=25, label=1, force2D=False, kernelRadius=radius,
+                                                maskedKernel=True, voxelBatch=5000)
+ex.disableAllFeatures()
+for c in ("firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"):
+    ex.enableFeatureClassByName(c)
+im, ms = sitk.ReadImage(img), sitk.ReadImage(msk)
+t, c = time.perf_counter(), time.process_time()
+res = ex.execute(im, ms, voxelBased=True)
+dt, dc = time.perf_counter() - t, time.process_time() - c
+roi = sitk.GetArrayFromImage(ms) > 0
+maps = {}
+for k, v in res.items():
+    if isinstance(v, sitk.Image):
+        a = sitk.GetArrayFromImage(sitk.Resample(v, im, sitk.Transform(), sitk.sitkNearestNeighbor,
+                                                 float("nan"), sitk.sitkFloat64))
+        maps[k] = a[roi].tolist()
+json.dump(maps, open(out, "w"))
+print(json.dumps({"seconds": dt, "cpu_seconds": dc, "n": len(maps), "voxels": int(roi.sum())}))
+"""
+
+# ithkit on the large ROI in its own process (peak RSS of that process only): a warm-up on a
+# small box compiles the kernels first, then one timed run over the whole ROI
+ITHKIT_MAPS_SCRIPT = r"""
+import json, resource, sys, time
+import numpy as np
+from ithkit.imaging import FeatureConfig, feature_maps, read_image, read_mask
+img, msk, kernel, directions = read_image(sys.argv[1]), read_mask(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+cfg = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25})
+roi = msk.array > 0
+c = [int(np.median(i)) for i in np.nonzero(roi)]
+box = tuple(slice(i - 6, i + 7) for i in c)
+from ithkit.imaging import Volume
+small = np.zeros(roi.shape, np.uint8); small[box] = roi[box]
+feature_maps(img, Volume(small, img.spacing, img.origin, img.direction), features=["all"],
+             kernel_voxels=kernel, config=cfg, directions=directions)
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t, cp = time.perf_counter(), time.process_time()
+maps = feature_maps(img, msk, features=["all"], kernel_voxels=kernel, config=cfg, directions=directions)
+dt, dc = time.perf_counter() - t, time.process_time() - cp
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": dt, "cpu_seconds": dc, "peak_rss_mb": rss, "rss_before_mb": rss0,
+                  "n_maps": len(maps), "voxels": int(roi.sum())}))
+"""
+
+# ithkit map name -> PyRadiomics voxel-map key. GLCM/GLRLM: ithkit merges the 13 directions'
+# matrices (IBSI 3d_merged), PyRadiomics averages the features over them (3d_average): those
+# differ by definition; kurtosis: PyRadiomics adds 3; entropy: PyRadiomics adds eps in the log.
+_PR = "original_"
+MAP_PAIRS = {
+    "mean": "firstorder_Mean", "variance": "firstorder_Variance", "skewness": "firstorder_Skewness",
+    "kurtosis": "firstorder_Kurtosis", "entropy": "firstorder_Entropy", "uniformity": "firstorder_Uniformity",
+    "glcm_joint_maximum": "glcm_MaximumProbability", "glcm_joint_average": "glcm_JointAverage",
+    "glcm_joint_variance": "glcm_SumSquares", "glcm_joint_entropy": "glcm_JointEntropy",
+    "glcm_difference_average": "glcm_DifferenceAverage", "glcm_difference_variance": "glcm_DifferenceVariance",
+    "glcm_difference_entropy": "glcm_DifferenceEntropy", "glcm_sum_average": "glcm_SumAverage",
+    "glcm_sum_entropy": "glcm_SumEntropy", "glcm_angular_second_moment": "glcm_JointEnergy",
+    "glcm_contrast": "glcm_Contrast", "glcm_inverse_difference": "glcm_Id",
+    "glcm_normalised_inverse_difference": "glcm_Idn", "glcm_inverse_difference_moment": "glcm_Idm",
+    "glcm_normalised_inverse_difference_moment": "glcm_Idmn", "glcm_inverse_variance": "glcm_InverseVariance",
+    "glcm_correlation": "glcm_Correlation", "glcm_autocorrelation": "glcm_Autocorrelation",
+    "glcm_cluster_tendency": "glcm_ClusterTendency", "glcm_cluster_shade": "glcm_ClusterShade",
+    "glcm_cluster_prominence": "glcm_ClusterProminence", "glcm_information_correlation_1": "glcm_Imc1",
+    "glcm_information_correlation_2": "glcm_Imc2",
+    "glrlm_short_runs_emphasis": "glrlm_ShortRunEmphasis", "glrlm_long_runs_emphasis": "glrlm_LongRunEmphasis",
+    "glrlm_low_grey_level_run_emphasis": "glrlm_LowGrayLevelRunEmphasis",
+    "glrlm_high_grey_level_run_emphasis": "glrlm_HighGrayLevelRunEmphasis",
+    "glrlm_short_run_low_grey_level_emphasis": "glrlm_ShortRunLowGrayLevelEmphasis",
+    "glrlm_short_run_high_grey_level_emphasis": "glrlm_ShortRunHighGrayLevelEmphasis",
+    "glrlm_long_run_low_grey_level_emphasis": "glrlm_LongRunLowGrayLevelEmphasis",
+    "glrlm_long_run_high_grey_level_emphasis": "glrlm_LongRunHighGrayLevelEmphasis",
+    "glrlm_grey_level_non_uniformity": "glrlm_GrayLevelNonUniformity",
+    "glrlm_normalised_grey_level_non_uniformity": "glrlm_GrayLevelNonUniformityNormalized",
+    "glrlm_run_length_non_uniformity": "glrlm_RunLengthNonUniformity",
+    "glrlm_normalised_run_length_non_uniformity": "glrlm_RunLengthNonUniformityNormalized",
+    "glrlm_run_percentage": "glrlm_RunPercentage", "glrlm_grey_level_variance": "glrlm_GrayLevelVariance",
+    "glrlm_run_length_variance": "glrlm_RunVariance", "glrlm_run_entropy": "glrlm_RunEntropy",
+    "glszm_small_zone_emphasis": "glszm_SmallAreaEmphasis", "glszm_large_zone_emphasis": "glszm_LargeAreaEmphasis",
+    "glszm_low_grey_level_zone_emphasis": "glszm_LowGrayLevelZoneEmphasis",
+    "glszm_high_grey_level_zone_emphasis": "glszm_HighGrayLevelZoneEmphasis",
+    "glszm_small_zone_low_grey_level_emphasis": "glszm_SmallAreaLowGrayLevelEmphasis",
+    "glszm_small_zone_high_grey_level_emphasis": "glszm_SmallAreaHighGrayLevelEmphasis",
+    "glszm_large_zone_low_grey_level_emphasis": "glszm_LargeAreaLowGrayLevelEmphasis",
+    "glszm_large_zone_high_grey_level_emphasis": "glszm_LargeAreaHighGrayLevelEmphasis",
+    "glszm_grey_level_non_uniformity": "glszm_GrayLevelNonUniformity",
+    "glszm_normalised_grey_level_non_uniformity": "glszm_GrayLevelNonUniformityNormalized",
+    "glszm_zone_size_non_uniformity": "glszm_SizeZoneNonUniformity",
+    "glszm_normalised_zone_size_non_uniformity": "glszm_SizeZoneNonUniformityNormalized",
+    "glszm_zone_percentage": "glszm_ZonePercentage", "glszm_grey_level_variance": "glszm_GrayLevelVariance",
+    "glszm_zone_size_variance": "glszm_ZoneVariance", "glszm_zone_size_entropy": "glszm_ZoneEntropy",
+    "ngtdm_coarseness": "ngtdm_Coarseness", "ngtdm_contrast": "ngtdm_Contrast", "ngtdm_busyness": "ngtdm_Busyness",
+    "ngtdm_complexity": "ngtdm_Complexity", "ngtdm_strength": "ngtdm_Strength",
+    "ngldm_low_dependence_emphasis": "gldm_SmallDependenceEmphasis",
+    "ngldm_high_dependence_emphasis": "gldm_LargeDependenceEmphasis",
+    "ngldm_low_grey_level_count_emphasis": "gldm_LowGrayLevelEmphasis",
+    "ngldm_high_grey_level_count_emphasis": "gldm_HighGrayLevelEmphasis",
+    "ngldm_low_dependence_low_grey_level_emphasis": "gldm_SmallDependenceLowGrayLevelEmphasis",
+    "ngldm_low_dependence_high_grey_level_emphasis": "gldm_SmallDependenceHighGrayLevelEmphasis",
+    "ngldm_high_dependence_low_grey_level_emphasis": "gldm_LargeDependenceLowGrayLevelEmphasis",
+    "ngldm_high_dependence_high_grey_level_emphasis": "gldm_LargeDependenceHighGrayLevelEmphasis",
+    "ngldm_grey_level_non_uniformity": "gldm_GrayLevelNonUniformity",
+    "ngldm_dependence_count_non_uniformity": "gldm_DependenceNonUniformity",
+    "ngldm_normalised_dependence_count_non_uniformity": "gldm_DependenceNonUniformityNormalized",
+    "ngldm_grey_level_variance": "gldm_GrayLevelVariance", "ngldm_dependence_count_variance": "gldm_DependenceVariance",
+    "ngldm_dependence_count_entropy": "gldm_DependenceEntropy",
+}  # fmt: skip
 
 # ithkit (feature, aggregation) -> PyRadiomics name; kurtosis differs by +3 in PyRadiomics
 COMPARE = {
@@ -188,14 +313,128 @@ def _breakdown(img: Volume, msk: Volume, cfg: FeatureConfig, repeat: int) -> Non
     print(f"  {'morphology, the 14 PyRadiomics also has':<50}{t:>9.4f}")
 
 
+def _maps_large(args: argparse.Namespace, pyrad: Path, have_pyrad: bool, tmp: Path) -> None:
+    """Every mappable feature (101 maps, all texture families) on a 500,000-voxel ROI: ithkit on
+    the whole ROI in its own process (wall, CPU, peak RSS), PyRadiomics voxel mode on a central
+    crop of the same ROI (time per voxel, extrapolated to the whole ROI), and the maps of both
+    tools on the crop compared feature by feature (median relative difference)."""
+    import sys
+
+    img, msk = _case((110, 120, 120), 49.24, seed=3)
+    roi = msk.array > 0
+    n_vox = int(roi.sum())
+    write_volume(img, tmp / "big_ct.nii.gz")
+    write_volume(msk, tmp / "big_mask.nii.gz")
+    c = [int(np.median(i)) for i in np.nonzero(roi)]
+    h = args.crop // 2
+    box = tuple(slice(i - h, i + h + 1) for i in c)
+    crop = np.zeros(roi.shape, np.uint8)
+    crop[box] = roi[box]
+    n_crop = int(crop.sum())
+    crop_vol = Volume(crop, msk.spacing, msk.origin, msk.direction)
+    write_volume(crop_vol, tmp / "crop_mask.nii.gz")
+    rows, agree = [], {}
+    for kernel in args.large_kernels:
+        its = {}
+        for directions in ("merged", "average"):
+            res = subprocess.run([sys.executable, "-c", ITHKIT_MAPS_SCRIPT, str(tmp / "big_ct.nii.gz"),
+                                  str(tmp / "big_mask.nii.gz"), str(kernel), directions],
+                                 capture_output=True, text=True, check=True)  # fmt: skip
+            its[directions] = json.loads(res.stdout.strip().splitlines()[-1])
+        py = {"seconds": float("nan"), "cpu_seconds": float("nan"), "voxels": n_crop}
+        if have_pyrad:
+            res = subprocess.run([str(pyrad), "-c", PYRAD_ALL_SCRIPT, str(tmp / "big_ct.nii.gz"),
+                                  str(tmp / "crop_mask.nii.gz"), str(kernel // 2), str(tmp / "pr.json")],
+                                 capture_output=True, text=True, check=True, env=ONE_THREAD)  # fmt: skip
+            py = json.loads(res.stdout.strip().splitlines()[-1])
+            theirs = json.loads((tmp / "pr.json").read_text())
+            # PyRadiomics' bins start at the multiple of 25 below the crop's minimum: the same
+            # lower bound for ithkit (resegment_range's low end), so both number levels alike
+            low = float(np.floor(np.asarray(img.array)[crop > 0].min() / 25.0) * 25.0)
+            cfg_crop = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25},
+                                     resegment_range=(low, float("inf")))  # fmt: skip
+            ours = feature_maps(img, crop_vol, features=["all"], kernel_voxels=kernel,
+                                config=cfg_crop, directions="average")  # fmt: skip
+            sel = crop > 0
+            for name, key in MAP_PAIRS.items():
+                if _PR + key not in theirs:
+                    continue
+                a = np.asarray(ours[name].array, dtype=float)[sel]
+                b = np.asarray(theirs[_PR + key], dtype=float) - (
+                    3.0 if name == "kurtosis" else 0.0
+                )
+                ok = np.isfinite(a) & np.isfinite(b)
+                rel = np.abs(a[ok] - b[ok]) / np.maximum(np.abs(b[ok]), 1e-12)
+                agree[(kernel, name)] = float(np.median(rel)) if rel.size else float("nan")
+        per_py = py["seconds"] / py["voxels"]
+        per_py_cpu = py["cpu_seconds"] / py["voxels"]
+        for directions, it in its.items():
+            rows.append(
+                (f"{kernel}x{kernel}x{kernel} {directions}", it, per_py * n_vox, per_py_cpu * n_vox)
+            )
+    print(f"\n## Voxel-wise maps, all texture families (101 maps), {n_vox:,}-voxel ROI "
+          f"(PyRadiomics: {n_crop:,}-voxel central crop, time per voxel x {n_vox:,})")  # fmt: skip
+    print(f"{'kernel, GLCM/GLRLM':<20}{'ithkit wall':>12}{'CPU':>8}{'peak RSS':>10}{'PyRad wall*':>13}{'CPU*':>9}"
+          f"{'x wall':>8}{'x CPU':>8}")  # fmt: skip
+    for label, it, py_wall, py_cpu in rows:
+        print(f"{label:<20}{it['seconds']:>11.1f}s{it['cpu_seconds']:>7.1f}s"
+              f"{it['peak_rss_mb'] / 1024:>8.2f}GB{py_wall:>12.0f}s{py_cpu:>8.0f}s"
+              f"{py_wall / it['seconds']:>7.0f}x{py_cpu / it['cpu_seconds']:>7.0f}x")  # fmt: skip
+    print("* extrapolated from the crop; ithkit CPU = all its threads; PyRadiomics one thread;")
+    print(
+        "  GLCM/GLRLM merged = 13 directions' matrices summed, average = features averaged (as PyRadiomics)"
+    )
+    if agree:
+        print(
+            "\n## Agreement on the crop: median relative difference per feature (ithkit, GLCM/GLRLM "
+            "averaged over directions as PyRadiomics does, vs PyRadiomics)"
+        )
+        fams: dict[str, list[str]] = {}
+        for name in MAP_PAIRS:
+            fams.setdefault(name.split("_")[0] if "_" in name and name.split("_")[0] in
+                            ("glcm", "glrlm", "glszm", "ngtdm", "ngldm") else "first", []).append(name)  # fmt: skip
+        for kernel in args.large_kernels:
+            for fam, names in fams.items():
+                vals = [(n, agree[(kernel, n)]) for n in names if (kernel, n) in agree]
+                if not vals:
+                    continue
+                worst = max(vals, key=lambda v: v[1])
+                close = sum(v[1] < 1e-6 for v in vals)
+                print(
+                    f"k={kernel} {fam:<6} {close:>2}/{len(vals):<3} features < 1e-6; "
+                    f"largest median: {worst[0]} {worst[1]:.2e}"
+                )
+            if args.verbose_agreement:
+                for n in MAP_PAIRS:
+                    if (kernel, n) in agree:
+                        print(f"    {n:<52}{agree[(kernel, n)]:.2e}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pyradiomics", default="/tmp/bench_pyradiomics/bin/python")
     ap.add_argument("--no-maps", action="store_true")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (median)")
     ap.add_argument("--breakdown", action="store_true", help="time ithkit per family group")
+    ap.add_argument(
+        "--maps-large",
+        action="store_true",
+        help="all texture families on a 500,000-voxel ROI (and PyRadiomics on a crop)",
+    )
+    ap.add_argument("--only-maps-large", action="store_true", help="only that section")
+    ap.add_argument(
+        "--large-kernels",
+        type=lambda s: [int(k) for k in s.split(",")],
+        default=[5, 3],
+        help="kernel sizes of the large maps (voxels, comma-separated)",
+    )
+    ap.add_argument("--crop", type=int, default=13, help="side of PyRadiomics' crop (voxels)")
+    ap.add_argument("--verbose-agreement", action="store_true")
     args = ap.parse_args()
     pyrad = Path(args.pyradiomics)
+    if args.only_maps_large:
+        _maps_large(args, pyrad, pyrad.exists(), Path(tempfile.mkdtemp(prefix="ithkit_bench_")))
+        return
     have_pyrad = pyrad.exists()
     cfg_all = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25})
     cfg_3d = FeatureConfig(
@@ -319,6 +558,8 @@ def main() -> None:
                 diffs.append(float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-9))))
             diff = max(diffs) if diffs else float("nan")
         print(f"{name:<24}{n_vox:>9}{t_it:>10.2f}{t_py:>10.2f}{t_py / t_it:>9.1f}x{diff:>14.2e}")
+    if args.maps_large:
+        _maps_large(args, pyrad, have_pyrad, tmp)
 
 
 if __name__ == "__main__":

@@ -1089,9 +1089,22 @@ def imaging_map(
     mask: Annotated[Path, typer.Argument(help="Mask (label image, DICOM-SEG, RTSTRUCT).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder for map_*.nii.gz.")],
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
-    features: Annotated[str | None, typer.Option(help="Comma-separated map features.")] = None,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated map features, texture families (first_order, glcm, glrlm, "
+            "glszm, gldzm, ngtdm, ngldm) or all; default: the 6 first-order and 4 GLCM maps."
+        ),
+    ] = None,
     kernel: Annotated[int, typer.Option(help="Kernel size in voxels (odd).")] = 5,
     config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
+    directions: Annotated[
+        str,
+        typer.Option(
+            help="GLCM/GLRLM maps: merged (13 directions' matrices summed, IBSI 3d_merged) or "
+            "average (features averaged over the directions, 3d_average, as PyRadiomics)."
+        ),
+    ] = "merged",
 ) -> None:
     """Voxel-wise feature maps (sliding kernel) written as NIfTI on the image grid."""
     from ithkit.imaging import MAP_FEATURES
@@ -1100,7 +1113,7 @@ def imaging_map(
     names = _csv_list(features) or list(MAP_FEATURES)
     paths = maps_to_files(
         image, mask, out, label=label, features=names, kernel_voxels=kernel, config=config,
-        show_progress=True,
+        show_progress=True, directions=directions,
     )  # fmt: skip
     typer.echo(f"{len(paths)} maps -> {out}")
 

@@ -27,7 +27,13 @@ from ithkit.imaging._io import (
     write_volume,
 )
 from ithkit.imaging._ivim import IVIM_BOUNDS, IvimResult, ivim_map
-from ithkit.imaging._maps import MAP_FEATURES, feature_maps
+from ithkit.imaging._maps import (
+    ALL_MAP_FEATURES,
+    MAP_FAMILIES,
+    MAP_FEATURES,
+    expand_map_features,
+    feature_maps,
+)
 from ithkit.imaging._mri import (
     ToftsResult,
     adc_map,
@@ -50,10 +56,12 @@ from ithkit.imaging._synthetic import (
 
 __all__ = [
     "AGGREGATIONS",
+    "ALL_MAP_FEATURES",
     "FAMILIES",
     "FEATURE_COLUMNS",
     "FILTERS",
     "IVIM_BOUNDS",
+    "MAP_FAMILIES",
     "MAP_FEATURES",
     "DeltaResult",
     "FeatureConfig",
@@ -72,6 +80,7 @@ __all__ = [
     "delta_radiomics",
     "dice",
     "discretise",
+    "expand_map_features",
     "extract_features",
     "feature_maps",
     "feature_repeatability",

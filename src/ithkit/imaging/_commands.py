@@ -14,7 +14,7 @@ from ithkit._optional import import_optional
 from ithkit.imaging._extract import extract_features, prepare
 from ithkit.imaging._habitats import HabitatResult
 from ithkit.imaging._io import Volume, read_image, read_mask, write_volume
-from ithkit.imaging._maps import MAP_FEATURES, feature_maps
+from ithkit.imaging._maps import MAP_FEATURES, expand_map_features, feature_maps
 from ithkit.imaging._phenotypes import PhenotypeResult, lesion_phenotypes, manifest_features
 from ithkit.imaging._preprocess import FeatureConfig
 
@@ -52,18 +52,24 @@ def features_to_file(
 
 
 def check_map_memory(
-    shape: tuple[int, ...], n_features: int, roi_voxels: int, kernel_voxels: int
+    shape: tuple[int, ...],
+    n_features: int,
+    roi_voxels: int,
+    kernel_voxels: int,
+    *,
+    chunk: int = 20_000,
 ) -> float:
     """Refuse voxel maps whose memory would exceed half the available memory (before any work).
 
-    Estimate: the float64 image, one float32 map per feature on the image grid, and the
-    per-voxel feature matrix of the ROI (float64), times an overhead of 2 for temporaries.
-    Returns the estimate in bytes.
+    Estimate (:func:`ithkit.imaging._maps.map_memory_bytes`): the image, its discretised copy
+    and padded ROI box, one float32 map per feature on the image grid, 16 bytes per ROI voxel
+    and one chunk's float64 buffer; the ROI is processed in chunks of ``chunk`` voxels, so
+    nothing else grows with it. Returns the estimate in bytes.
     """
     from ithkit._resources import check_memory
+    from ithkit.imaging._maps import map_memory_bytes
 
-    voxels = float(np.prod(shape))
-    estimate = 2.0 * (voxels * 8 + voxels * n_features * 4 + roi_voxels * n_features * 8)
+    estimate = map_memory_bytes(shape, n_features, roi_voxels, chunk=chunk)
     check_memory(
         estimate,
         what=f"{n_features} feature maps of a {'x'.join(map(str, shape))} image "
@@ -84,14 +90,28 @@ def maps_to_files(
     kernel_voxels: int = 5,
     config: str | Path | None = None,
     show_progress: bool = False,
+    directions: str = "merged",
 ) -> list[Path]:
-    """Compute feature maps and write one NIfTI per feature (``map_<feature>.nii.gz``)."""
+    """Compute feature maps and write one NIfTI per feature (``map_<feature>.nii.gz``).
+
+    ``features``: feature names, family names or ``all``; ``directions``: GLCM/GLRLM
+    ``merged`` or ``average`` (see :func:`feature_maps`)."""
     cfg = load_config(config)
     img, msk = prepare(read_image(image), read_mask(mask), label=label, config=cfg)
-    check_map_memory(img.array.shape, len(features), int((msk.array > 0).sum()), kernel_voxels)
+    names = expand_map_features(features)
+    n_roi = int((msk.array > 0).sum())
+    estimate = check_map_memory(img.array.shape, len(names), n_roi, kernel_voxels)
+    if show_progress and n_roi * len(names) >= 1_000_000:
+        import sys
+
+        print(
+            f"feature maps: {len(names)} maps, {n_roi:,} ROI voxels, kernel {kernel_voxels}: "
+            f"about {estimate / 1e9:.2f} GB of memory",
+            file=sys.stderr,
+        )
     maps = feature_maps(
-        img, msk, features=features, kernel_voxels=kernel_voxels, config=cfg,
-        show_progress=show_progress,
+        img, msk, features=names, kernel_voxels=kernel_voxels, config=cfg,
+        show_progress=show_progress, directions=directions,
     )  # fmt: skip
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from ithkit._errors import InputError
+from ithkit._optional import optional_njit
+from ithkit.imaging._features._texture import (
+    GLCM_FEATURES,
+    GLDZM_NAMES,
+    GLRLM_NAMES,
+    GLSZM_NAMES,
+    NGLDM_NAMES,
+    NGTDM_CODES,
+    SIZE_KEYS,
+)
 from ithkit.imaging._io import Volume
 from ithkit.imaging._preprocess import FeatureConfig, discretise
 
+numba: Any
+try:  # numba is the [imaging] extra's; without it the kernels raise when called
+    import numba
+except ImportError:  # pragma: no cover - depends on the environment
+    numba = None
+prange: Any = range if numba is None else numba.prange
+
+#: the default maps (first order and four GLCM features), computed by a sliding-GLCM kernel
 MAP_FEATURES = (
     "mean",
     "variance",
@@ -24,6 +42,23 @@ MAP_FEATURES = (
     "glcm_inverse_difference",
     "glcm_angular_second_moment",
 )
+_FIRST_ORDER = MAP_FEATURES[:6]
+_SIZE16 = SIZE_KEYS[:16]
+#: every mappable feature per family (IBSI-1 texture families, 3D: GLCM and GLRLM with the 13
+#: directions merged, 26-connected zones, 26-neighbourhoods), in the kernels' column order
+MAP_FAMILIES: dict[str, tuple[str, ...]] = {
+    "first_order": _FIRST_ORDER,
+    "glcm": tuple(f"glcm_{f}" for f in GLCM_FEATURES),
+    "glrlm": tuple(f"glrlm_{GLRLM_NAMES[k]}" for k in _SIZE16),
+    "glszm": tuple(f"glszm_{GLSZM_NAMES[k]}" for k in _SIZE16),
+    "gldzm": tuple(f"gldzm_{GLDZM_NAMES[k]}" for k in _SIZE16),
+    "ngtdm": tuple(f"ngtdm_{f}" for f in NGTDM_CODES),
+    "ngldm": tuple(f"ngldm_{NGLDM_NAMES[k]}" for k in SIZE_KEYS),
+}
+#: all mappable features, in column order (101)
+ALL_MAP_FEATURES: tuple[str, ...] = tuple(f for fs in MAP_FAMILIES.values() for f in fs)
+_FAMILY_BIT = {fam: 1 << b for b, fam in enumerate(MAP_FAMILIES)}
+_FAMILY_OF = {f: fam for fam, fs in MAP_FAMILIES.items() for f in fs}
 _N_FIRST = 6
 
 _DIRS = tuple(
@@ -77,7 +112,7 @@ def _pair_codes(q: NDArray[np.int64], ng: int) -> NDArray[np.signedinteger]:
     return codes.ravel()
 
 
-@numba.njit(cache=True, nogil=True)
+@optional_njit(cache=True, nogil=True)
 def _block(
     img: NDArray[np.float64],
     q: NDArray[np.int64],
@@ -190,7 +225,7 @@ def _block(
             out[k, 9] = asm
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@optional_njit(cache=True, nogil=True, parallel=True)
 def _kernel_features_parallel(
     img: NDArray[np.float64],
     q: NDArray[np.int64],
@@ -206,13 +241,13 @@ def _kernel_features_parallel(
     n = centres.shape[0]
     out = np.full((n, 10), np.nan)
     nblock = min(n, 64)
-    for blk in numba.prange(nblock):
+    for blk in prange(nblock):
         lo, hi = blk * n // nblock, (blk + 1) * n // nblock
         _block(img, q, centres, offs, codes, pbase, pleave, penter, ng, want_glcm, lo, hi, out)
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@optional_njit(cache=True, nogil=True)
 def _kernel_features(
     img: NDArray[np.float64],
     q: NDArray[np.int64],
@@ -232,8 +267,647 @@ def _kernel_features(
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# every texture family: the kernel's matrices counted afresh in a small zero-padded box
+
+
+@optional_njit(cache=True, nogil=True, error_model="numpy")
+def _size_compact(
+    m: NDArray[np.float64],
+    nl: int,
+    nj: int,
+    lv: NDArray[np.float64],
+    jv: NDArray[np.float64],
+    n_voxels: float,
+    mi: NDArray[np.float64],
+    mj: NDArray[np.float64],
+    res: NDArray[np.float64],
+) -> None:
+    """The 17 size-type features (``SIZE_KEYS`` of the texture module) of ``m[:nl, :nj]``,
+    rows at grey levels ``lv``, columns at sizes ``jv``: the whole-ROI ``_size_kernel`` on the
+    occurring levels and sizes only (absent ones add nothing). Clears ``m[:nl, :nj]``."""
+    for i in range(nl):
+        mi[i] = 0.0
+    for k in range(nj):
+        mj[k] = 0.0
+    slge = shge = llge = lhge = 0.0
+    ent = energy = 0.0
+    ns = 0.0
+    for i in range(nl):
+        fi2 = lv[i] * lv[i]
+        rs = rl = 0.0
+        for k in range(nj):
+            v = m[i, k]
+            if v != 0:
+                mi[i] += v
+                mj[k] += v
+                rs += v * (1.0 / jv[k] ** 2)
+                rl += v * jv[k] ** 2
+        slge += rs * (1.0 / fi2)
+        shge += rs * fi2
+        llge += rl * (1.0 / fi2)
+        lhge += rl * fi2
+        ns += mi[i]
+    se = le = snu = mu_j = 0.0
+    for k in range(nj):
+        se += mj[k] * (1.0 / jv[k] ** 2)
+        le += mj[k] * jv[k] ** 2
+        snu += mj[k] ** 2
+        mu_j += mj[k] * jv[k]
+    lge = hge = glnu = mu_i = 0.0
+    for i in range(nl):
+        fi = lv[i]
+        lge += mi[i] * (1.0 / fi**2)
+        hge += mi[i] * fi**2
+        glnu += mi[i] ** 2
+        mu_i += mi[i] * fi
+    mu_i /= ns
+    mu_j /= ns
+    gl_var = s_var = 0.0
+    for i in range(nl):
+        gl_var += (lv[i] - mu_i) ** 2 * mi[i]
+    for k in range(nj):
+        s_var += (jv[k] - mu_j) ** 2 * mj[k]
+    for i in range(nl):
+        for k in range(nj):
+            v = m[i, k]
+            if v != 0:
+                pv = v / ns
+                ent += pv * np.log2(pv)
+                energy += pv * pv
+                m[i, k] = 0.0
+    res[0], res[1], res[2], res[3] = se / ns, le / ns, lge / ns, hge / ns
+    res[4], res[5], res[6], res[7] = slge / ns, shge / ns, llge / ns, lhge / ns
+    res[8], res[9], res[10], res[11] = glnu / ns, glnu / ns**2, snu / ns, snu / ns**2
+    res[12], res[13], res[14] = ns / n_voxels, gl_var / ns, s_var / ns
+    res[15], res[16] = -ent, energy
+
+
+@optional_njit(cache=True, nogil=True, error_model="numpy")
+def _glcm_compact(
+    c: NDArray[np.float64],
+    nl: int,
+    lv: NDArray[np.float64],
+    ng: int,
+    pi: NDArray[np.float64],
+    pd: NDArray[np.float64],
+    ps: NDArray[np.float64],
+    res: NDArray[np.float64],
+) -> None:
+    """The 25 GLCM features (``GLCM_FEATURES`` order) of the symmetrised counts
+    ``c[:nl, :nl] + c.T`` at grey levels ``lv``: the whole-ROI ``_glcm_kernel`` over the
+    occurring levels only. Clears ``c[:nl, :nl]``; NaN when there is no pair."""
+    tot = 0.0
+    for i in range(nl):
+        for j in range(nl):
+            tot += c[i, j]
+    if tot == 0:
+        res[:25] = np.nan
+        return
+    tot2 = 2.0 * tot
+    lmin = lmax = int(lv[0])
+    for i in range(nl):
+        pi[i] = 0.0
+        g = int(lv[i])
+        lmin = min(lmin, g)
+        lmax = max(lmax, g)
+    for k in range(lmax - lmin + 1):
+        pd[k] = 0.0
+    for k in range(2 * lmin, 2 * lmax + 1):
+        ps[k] = 0.0
+    pmax = 0.0
+    for i in range(nl):
+        gi = int(lv[i])
+        for j in range(i, nl):
+            v = (c[i, j] + c[j, i]) / tot2
+            c[i, j] = v  # p, upper triangle (symmetric)
+            if v == 0:
+                continue
+            gj = int(lv[j])
+            w = v if i == j else 2.0 * v
+            pi[i] += v
+            if i != j:
+                pi[j] += v
+            pd[abs(gi - gj)] += w
+            ps[gi + gj] += w
+            if v > pmax:
+                pmax = v
+    mui = 0.0
+    for i in range(nl):
+        mui += lv[i] * pi[i]
+    muj = mui
+    vi = hx = 0.0
+    for i in range(nl):
+        vi += (lv[i] - mui) ** 2 * pi[i]
+        if pi[i] > 0:
+            hx -= pi[i] * np.log2(pi[i])
+    vj = vi
+    d_avg = d_ent = 0.0
+    for k in range(lmax - lmin + 1):
+        if pd[k] > 0:
+            d_avg += k * pd[k]
+            d_ent -= pd[k] * np.log2(pd[k])
+    d_var = 0.0
+    for k in range(lmax - lmin + 1):
+        d_var += (k - d_avg) ** 2 * pd[k]
+    s_avg = s_ent = 0.0
+    for k in range(2 * lmin, 2 * lmax + 1):
+        if ps[k] > 0:
+            s_avg += k * ps[k]
+            s_ent -= ps[k] * np.log2(ps[k])
+    s_var = 0.0
+    for k in range(2 * lmin, 2 * lmax + 1):
+        s_var += (k - s_avg) ** 2 * ps[k]
+    mu = mui
+    mm = mui + muj
+    jvar = hxy = hxy1 = hxy2 = asm = con = dis = idf = nid = idm = nidm = ivar = 0.0
+    acor = ctend = cshade = cprom = 0.0
+    for i in range(nl):
+        fi = lv[i]
+        for j in range(nl):
+            fj = lv[j]
+            v = c[i, j] if j >= i else c[j, i]
+            pp = pi[i] * pi[j]
+            if pp > 0:
+                lg = np.log2(pp)
+                hxy2 -= pp * lg
+                hxy1 -= v * lg
+            if v == 0:
+                continue
+            dd = fi - fj
+            ad = abs(dd)
+            d2 = dd * dd
+            cm = fi + fj - mm
+            jvar += (fi - mu) ** 2 * v
+            hxy -= v * np.log2(v)
+            asm += v * v
+            con += d2 * v
+            dis += ad * v
+            idf += v / (1 + ad)
+            nid += v / (1 + ad / ng)
+            idm += v / (1 + d2)
+            nidm += v / (1 + d2 / ng**2)
+            if i != j:
+                ivar += v * (1.0 / d2)
+            acor += fi * fj * v
+            ctend += cm**2 * v
+            cshade += cm**3 * v
+            cprom += cm**4 * v
+    for i in range(nl):
+        for j in range(nl):
+            c[i, j] = 0.0
+    sd = np.sqrt(vi) * np.sqrt(vj)
+    res[0], res[1], res[2], res[3] = pmax, mu, jvar, hxy
+    res[4], res[5], res[6] = d_avg, d_var, d_ent
+    res[7], res[8], res[9] = s_avg, s_var, s_ent
+    res[10], res[11], res[12], res[13] = asm, con, dis, idf
+    res[14], res[15], res[16], res[17] = nid, idm, nidm, ivar
+    res[18] = (acor - mui * muj) / sd if sd > 0 else np.nan
+    res[19], res[20], res[21], res[22] = acor, ctend, cshade, cprom
+    res[23] = (hxy - hxy1) / hx if hx > 0 else np.nan
+    res[24] = np.sqrt(max(0.0, 1 - np.exp(-2 * (hxy2 - hxy))))
+
+
+@optional_njit(cache=True, nogil=True)
+def _find(parent: NDArray[np.int64], x: int) -> int:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@optional_njit(cache=True, nogil=True, error_model="numpy")
+def _block_all(
+    img: NDArray[np.float64],
+    q: NDArray[np.int32],
+    centres: NDArray[np.int64],
+    koffs: NDArray[np.int64],
+    pidx: NDArray[np.int64],
+    po13: NDArray[np.int64],
+    po26: NDArray[np.int64],
+    w: int,
+    ng: int,
+    want: int,
+    average: bool,
+    lo: int,
+    hi: int,
+    out: NDArray[np.float64],
+) -> None:
+    """Every family's features of the kernels around ``centres[lo:hi]`` into ``out[lo:hi]``
+    (columns of :data:`ALL_MAP_FEATURES`; bit ``b`` of ``want`` asks for family ``b`` of
+    :data:`_FAMILY_BITS`).
+
+    ``img`` and ``q`` are flat and padded by the kernel radius (``q`` = 0 outside the ROI),
+    ``koffs`` the kernel's flat offsets there (raster order). Each kernel is copied into a
+    zero-padded (w + 2)^3 box (``pidx``: the kernel voxels' places in it; ``po13`` the 13
+    lexicographically positive neighbour offsets there, ``po26`` all 26), so every
+    neighbour look-up is branch-free and stays inside the kernel, as for a whole ROI that
+    is the kernel. Grey levels are renumbered 0..nl-1 in order of appearance (``lv``: their
+    values), so the matrices have the kernel's levels only.
+    """
+    nk = koffs.shape[0]
+    wp = w + 2
+    nb = wp * wp * wp
+    nlmax = min(nk, ng)
+    kp = np.zeros(nb, dtype=np.int64)
+    kl = np.zeros(nb, dtype=np.int64)
+    lab = np.zeros(nb, dtype=np.int64)
+    dist = np.zeros(nb, dtype=np.int64)
+    loc = np.full(ng + 1, -1, dtype=np.int64)
+    lv = np.zeros(nlmax)
+    hist = np.zeros(nlmax)
+    pos = np.zeros(nk, dtype=np.int64)
+    vals = np.zeros(nk)
+    cm = np.zeros((nlmax, nlmax))
+    rl = np.zeros((nlmax, w))
+    run = np.zeros((13, nb), dtype=np.int64)
+    zs = np.zeros((nlmax, nk))
+    zd = np.zeros((nlmax, nk))
+    dep = np.zeros((nlmax, 27))
+    jrun = np.arange(1.0, w + 1.0)
+    jdep = np.arange(1.0, 28.0)
+    js = np.zeros(nk)
+    jd = np.zeros(nk)
+    sidx = np.full(nk + 1, -1, dtype=np.int64)
+    didx = np.full(nk + 1, -1, dtype=np.int64)
+    parent = np.full(nk, -1, dtype=np.int64)
+    zsize = np.zeros(nk, dtype=np.int64)
+    zdmin = np.zeros(nk, dtype=np.int64)
+    st = np.zeros(nlmax)
+    nt = np.zeros(nlmax)
+    mi = np.zeros(nlmax)
+    mj = np.zeros(nk + 27)
+    pi = np.zeros(nlmax)
+    pd = np.zeros(ng + 1)
+    ps = np.zeros(2 * ng + 2)
+    res = np.zeros(25)
+    acc = np.zeros(25)
+    plane = wp * wp
+    for k in range(lo, hi):
+        c = centres[k]
+        n = 0
+        nl = 0
+        s1 = 0.0
+        for t in range(nk):
+            g = q[c + koffs[t]]
+            p = pidx[t]
+            kp[p] = g
+            if g > 0:
+                v = img[c + koffs[t]]
+                pos[n] = p
+                vals[n] = v
+                n += 1
+                s1 += v
+                a = loc[g]
+                if a < 0:
+                    a = nl
+                    loc[g] = a
+                    lv[a] = g
+                    hist[a] = 0.0
+                    nl += 1
+                kl[p] = a
+                hist[a] += 1.0
+        if want & 1:
+            mu = s1 / n
+            s2 = s3 = s4 = 0.0
+            for t in range(n):
+                d = vals[t] - mu
+                s2 += d * d
+                s3 += d * d * d
+                s4 += d * d * d * d
+            var = s2 / n
+            out[k, 0] = mu
+            out[k, 1] = var
+            if var > 0:
+                out[k, 2] = (s3 / n) / var**1.5
+                out[k, 3] = (s4 / n) / (var * var) - 3.0
+            else:
+                out[k, 2] = 0.0
+                out[k, 3] = 0.0
+            ent = uni = 0.0
+            for a in range(nl):
+                pr = hist[a] / n
+                ent -= pr * np.log2(pr)
+                uni += pr * pr
+            out[k, 4] = ent
+            out[k, 5] = uni
+        if want & 2 and not average:  # GLCM, 13 directions merged
+            for t in range(n):
+                p = pos[t]
+                a = kl[p]
+                for d in range(13):
+                    o = p + po13[d]
+                    if kp[o] > 0:
+                        cm[a, kl[o]] += 1.0
+            _glcm_compact(cm, nl, lv, ng, pi, pd, ps, res)
+            for f in range(25):
+                out[k, 6 + f] = res[f]
+        elif want & 2:  # GLCM features of each direction with pairs, averaged
+            acc[:] = 0.0
+            nd = 0
+            for d in range(13):
+                npair = 0
+                for t in range(n):
+                    p = pos[t]
+                    o = p + po13[d]
+                    if kp[o] > 0:
+                        cm[kl[p], kl[o]] += 1.0
+                        npair += 1
+                if npair == 0:
+                    continue
+                _glcm_compact(cm, nl, lv, ng, pi, pd, ps, res)
+                nd += 1
+                for f in range(25):
+                    acc[f] += res[f]
+            for f in range(25):
+                out[k, 6 + f] = acc[f] / nd if nd > 0 else np.nan
+        if want & 4:  # GLRLM, branch-free: in raster order the length of the run reaching
+            # p along d comes from p - d; counted where it ends
+            if average:
+                acc[:] = 0.0
+            for d in range(13 if average else 1):
+                d0, d1 = (d, d + 1) if average else (0, 13)
+                for t in range(n):
+                    p = pos[t]
+                    g = kp[p]
+                    a = kl[p]
+                    for dd in range(d0, d1):
+                        o = po13[dd]
+                        ln = 1 + (kp[p - o] == g) * run[dd, p - o]
+                        run[dd, p] = ln
+                        rl[a, ln - 1] += kp[p + o] != g
+                _size_compact(rl, nl, w, lv, jrun, (1.0 if average else 13.0) * n, mi, mj, res)
+                if average:
+                    for f in range(16):
+                        acc[f] += res[f]
+            for f in range(16):
+                out[k, 31 + f] = acc[f] / 13.0 if average else res[f]
+        if want & 24:  # zones (26-connected) by union-find in raster order
+            for t in range(n):
+                p = pos[t]
+                g = kp[p]
+                cur = -1
+                for d in range(13):
+                    o = p - po13[d]
+                    if kp[o] == g:
+                        r = _find(parent, lab[o])
+                        if cur < 0:
+                            cur = r
+                        elif r < cur:
+                            parent[cur] = r
+                            cur = r
+                        elif r > cur:
+                            parent[r] = cur
+                if cur < 0:
+                    cur = t
+                    parent[t] = t
+                    zsize[t] = 0
+                    zdmin[t] = nk + 1
+                lab[p] = cur
+            if want & 16:  # taxicab distance to the kernel ROI's edge, two passes
+                for t in range(nk):
+                    p = pidx[t]
+                    if kp[p] > 0:
+                        v = dist[p - plane]
+                        v = min(v, dist[p - wp])
+                        v = min(v, dist[p - 1])
+                        dist[p] = v + 1
+                    else:
+                        dist[p] = 0
+                for t in range(nk - 1, -1, -1):
+                    p = pidx[t]
+                    if kp[p] > 0:
+                        v = dist[p]
+                        v = min(v, dist[p + plane] + 1)
+                        v = min(v, dist[p + wp] + 1)
+                        v = min(v, dist[p + 1] + 1)
+                        dist[p] = v
+            for t in range(n):
+                p = pos[t]
+                r = _find(parent, lab[p])
+                zsize[r] += 1
+                if dist[p] < zdmin[r]:
+                    zdmin[r] = dist[p]
+            ncs = ncd = nzone = 0
+            for t in range(n):
+                if parent[t] != t:
+                    continue
+                nzone += 1
+                a = kl[pos[t]]
+                s = zsize[t]
+                if sidx[s] < 0:
+                    sidx[s] = ncs
+                    js[ncs] = s
+                    ncs += 1
+                zs[a, sidx[s]] += 1.0
+                s = zdmin[t]
+                if didx[s] < 0:
+                    didx[s] = ncd
+                    jd[ncd] = s
+                    ncd += 1
+                zd[a, didx[s]] += 1.0
+            for t in range(n):
+                parent[t] = -1
+            for i in range(ncs):
+                sidx[int(js[i])] = -1
+            for i in range(ncd):
+                didx[int(jd[i])] = -1
+            if want & 8:
+                _size_compact(zs, nl, ncs, lv, js, float(n), mi, mj, res)
+                for f in range(16):
+                    out[k, 47 + f] = res[f]
+            else:
+                zs[:nl, :ncs] = 0.0
+            if want & 16:
+                _size_compact(zd, nl, ncd, lv, jd, float(n), mi, mj, res)
+                for f in range(16):
+                    out[k, 63 + f] = res[f]
+            else:
+                zd[:nl, :ncd] = 0.0
+        if want & 96:  # NGTDM and NGLDM: the 26 neighbours inside the kernel
+            for a in range(nl):
+                st[a] = 0.0
+                nt[a] = 0.0
+            top = 0  # the largest dependence count: columns beyond it are empty
+            for t in range(n):
+                p = pos[t]
+                g = kp[p]
+                a = kl[p]
+                total = cnt = same = 0
+                for d in range(26):
+                    h = kp[p + po26[d]]
+                    total += h
+                    cnt += h > 0
+                    same += h == g
+                dep[a, same] += 1.0
+                top = max(top, same)
+                if cnt > 0:
+                    st[a] += abs(g - total / cnt)
+                    nt[a] += 1.0
+            if want & 32:
+                _ngtdm_compact(st, nt, nl, lv, res)
+                for f in range(5):
+                    out[k, 79 + f] = res[f]
+            if want & 64:
+                _size_compact(dep, nl, top + 1, lv, jdep, float(n), mi, mj, res)
+                for f in range(17):
+                    out[k, 84 + f] = res[f]
+            else:
+                dep[:nl, : top + 1] = 0.0
+        for a in range(nl):
+            loc[int(lv[a])] = -1
+
+
+@optional_njit(cache=True, nogil=True, error_model="numpy")
+def _ngtdm_compact(
+    s: NDArray[np.float64],
+    n: NDArray[np.float64],
+    nl: int,
+    lv: NDArray[np.float64],
+    res: NDArray[np.float64],
+) -> None:
+    """NGTDM features (coarseness, contrast, busyness, complexity, strength) of ``s[:nl]``,
+    ``n[:nl]`` at grey levels ``lv``: the whole-ROI ``_ngtdm_kernel`` over the occurring
+    levels; NaN when no voxel has a neighbour."""
+    nvc = ssum = 0.0
+    for i in range(nl):
+        nvc += n[i]
+        ssum += s[i]
+    if nvc == 0:
+        res[:5] = np.nan
+        return
+    ps = 0.0
+    for i in range(nl):
+        ps += n[i] / nvc * s[i]
+    con = busy = comp = stren = 0.0
+    kk = 0
+    for i in range(nl):
+        if n[i] == 0:
+            continue
+        kk += 1
+        pi = n[i] / nvc
+        for j in range(nl):
+            if n[j] == 0:
+                continue
+            pj = n[j] / nvc
+            dl = lv[i] - lv[j]
+            con += pi * pj * dl**2
+            busy += abs(lv[i] * pi - lv[j] * pj)
+            comp += abs(dl) * (pi * s[i] + pj * s[j]) / (pi + pj)
+            stren += (pi + pj) * dl**2
+    res[0] = 1.0 / ps if ps > 0 else 1e6
+    res[1] = con / (kk * (kk - 1)) * ssum / nvc if kk > 1 else 0.0
+    res[2] = ps / busy if busy > 0 else 0.0
+    res[3] = comp / nvc
+    res[4] = stren / ssum if ssum > 0 else 0.0
+
+
+@optional_njit(cache=True, nogil=True, parallel=True)
+def _all_parallel(
+    img: NDArray[np.float64],
+    q: NDArray[np.int32],
+    centres: NDArray[np.int64],
+    koffs: NDArray[np.int64],
+    pidx: NDArray[np.int64],
+    po13: NDArray[np.int64],
+    po26: NDArray[np.int64],
+    w: int,
+    ng: int,
+    want: int,
+    average: bool,
+    out: NDArray[np.float64],
+) -> None:
+    n = centres.shape[0]
+    nblock = min(n, 64)
+    for blk in prange(nblock):
+        lo, hi = blk * n // nblock, (blk + 1) * n // nblock
+        _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, average, lo, hi, out)
+
+
+@optional_njit(cache=True, nogil=True)
+def _all_serial(
+    img: NDArray[np.float64],
+    q: NDArray[np.int32],
+    centres: NDArray[np.int64],
+    koffs: NDArray[np.int64],
+    pidx: NDArray[np.int64],
+    po13: NDArray[np.int64],
+    po26: NDArray[np.int64],
+    w: int,
+    ng: int,
+    want: int,
+    average: bool,
+    out: NDArray[np.float64],
+) -> None:
+    n = centres.shape[0]
+    _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, average, 0, n, out)
+
+
+def expand_map_features(features: Sequence[str]) -> list[str]:
+    """Feature names from names and family names (``first_order``, ``glcm``, ``glrlm``,
+    ``glszm``, ``gldzm``, ``ngtdm``, ``ngldm``) or ``all``; unknown names raise.
+
+    Examples
+    --------
+    >>> expand_map_features(["mean", "ngtdm"])[:3]
+    ['mean', 'ngtdm_coarseness', 'ngtdm_contrast']
+    >>> len(expand_map_features(["all"]))
+    101
+    """
+    out: list[str] = []
+    for f in features:
+        names = (
+            ALL_MAP_FEATURES if f == "all" else MAP_FAMILIES.get(f, (f,) if f in _FAMILY_OF else ())
+        )
+        if not names:
+            raise InputError(
+                f"unknown map feature {f!r}",
+                fix=f"use 'all', a family ({', '.join(MAP_FAMILIES)}) or a name of "
+                "ALL_MAP_FEATURES (e.g. mean, glcm_contrast, glszm_zone_size_entropy)",
+            )
+        out += [n for n in names if n not in out]
+    return out
+
+
+def _local_box(r: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Places of the (2r+1)^3 kernel voxels (raster order) in a zero-padded (2r+3)^3 box and
+    the 13 positive / 26 neighbour offsets there."""
+    w = 2 * r + 1
+    wp = w + 2
+    zz, yy, xx = np.meshgrid(*(np.arange(1, w + 1),) * 3, indexing="ij")
+    pidx = ((zz * wp + yy) * wp + xx).ravel().astype(np.int64)
+    po13 = np.array([(a * wp + b) * wp + c for a, b, c in _DIRS], dtype=np.int64)
+    po26 = np.concatenate([po13, -po13[::-1]])
+    return pidx, po13, po26
+
+
 # below this many ROI voxels the thread start costs more than it saves
 _PARALLEL_MIN = 8192
+#: float64 values per ROI voxel of a chunk's output buffer
+N_MAP_COLUMNS = len(ALL_MAP_FEATURES)
+
+
+def map_memory_bytes(
+    shape: tuple[int, ...], n_features: int, roi_voxels: int, *, chunk: int = 20_000
+) -> float:
+    """Peak memory (bytes) of :func:`feature_maps`: what grows with the image (the float64
+    image and its discretised copy, the padded ROI box, one float32 map per feature) and
+    with the ROI (its voxel indices, 16 bytes each), plus one chunk's float64 output buffer
+    (``chunk`` x 101 columns, twice) and the sliding GLCM's pair codes (26 bytes per box
+    voxel); the per-kernel work arrays are a few hundred kB per thread.
+
+    Examples
+    --------
+    >>> round(map_memory_bytes((100, 100, 100), 10, 500_000) / 1e6)  # MB
+    134
+    """
+    voxels = float(np.prod(shape))
+    return (
+        voxels * (8 + 8 + 12 + 26)
+        + voxels * n_features * 4
+        + roi_voxels * 16.0
+        + 2.0 * min(chunk, roi_voxels) * N_MAP_COLUMNS * 8
+    )
 
 
 def feature_maps(
@@ -246,29 +920,40 @@ def feature_maps(
     config: FeatureConfig | None = None,
     chunk: int = 20_000,
     show_progress: bool = False,
+    directions: str = "merged",
 ) -> dict[str, Volume]:
     """Voxel-wise feature maps inside the ROI (NaN outside), same geometry as the image.
 
     Each ROI voxel gets the features of the ROI voxels in a cube of ``kernel_voxels`` per side
-    centred on it (or the cube whose half-width in mm is ``kernel_mm`` on the finest axis).
-    First-order features use the intensities; entropy/uniformity and the GLCM features (3D,
-    13 directions merged, distance 1, inside the kernel) use the discretised levels of
-    ``config`` (default 32 fixed bins over the ROI).
+    centred on it (or the cube whose half-width in mm is ``kernel_mm`` on the finest axis):
+    the whole-ROI feature of the ROI that is the kernel (voxels outside the ROI or the image
+    excluded). First-order features use the intensities, the others the discretised levels
+    of ``config`` (default 32 fixed bins over the ROI). Texture families (IBSI-1, 3D):
+    GLCM and GLRLM with the 13 directions merged (distance 1), GLSZM and GLDZM (26-connected
+    zones; distances to the kernel ROI's edge), NGTDM and NGLDM (26-neighbourhood, coarseness
+    0). GLCM maps are NaN where the kernel has no voxel pair, NGTDM maps where no kernel
+    voxel has a neighbour.
 
     Parameters
     ----------
     image, mask
         Volumes on the same grid; the mask's non-zero voxels are the ROI.
     features
-        Names from :data:`MAP_FEATURES`.
+        Names from :data:`ALL_MAP_FEATURES`, family names of :data:`MAP_FAMILIES` or
+        ``all`` (default: :data:`MAP_FEATURES`).
     kernel_mm, kernel_voxels
         Kernel size (odd number of voxels per side).
     config
         Discretisation settings.
     chunk
-        ROI voxels per numba call (progress granularity, bounded memory).
+        ROI voxels per compiled call: progress granularity, and the float64 buffer
+        (``chunk`` x 101) that bounds the working memory beyond the float32 maps.
     show_progress
         Rich progress bar.
+    directions
+        GLCM and GLRLM maps: ``merged`` (the 13 directions' matrices summed, IBSI
+        ``3d_merged``) or ``average`` (each direction's features averaged, IBSI
+        ``3d_average``, as PyRadiomics; GLCM directions without a pair are left out).
 
     Returns
     -------
@@ -282,13 +967,13 @@ def feature_maps(
     >>> a = np.zeros((5, 5, 5)); a[:, :, 3:] = 10.0
     >>> geo = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0))
     >>> maps = feature_maps(Volume(a, *geo), Volume(np.ones_like(a), *geo),
-    ...                     features=["mean"], kernel_voxels=3)
+    ...                     features=["mean", "glszm"], kernel_voxels=3)
     >>> float(maps["mean"].array[2, 2, 0]), float(maps["mean"].array[2, 2, 4])
     (0.0, 10.0)
+    >>> round(float(maps["glszm_zone_percentage"].array[2, 2, 2]), 4)  # 2 zones, 27 voxels
+    0.0741
     """
-    bad = [f for f in features if f not in MAP_FEATURES]
-    if bad:
-        raise InputError(f"unknown map feature {bad[0]!r}", fix=f"use one of {MAP_FEATURES}")
+    names = expand_map_features(features)
     roi = np.asarray(mask.array) > 0
     if not roi.any():
         raise InputError("the ROI is empty", source=mask.source or "mask")
@@ -297,33 +982,62 @@ def feature_maps(
         kernel_voxels = 2 * round(kernel_mm / min(image.spacing)) + 1
     if kernel_voxels < 3 or kernel_voxels % 2 == 0:
         raise InputError(f"kernel of {kernel_voxels} voxels", fix="use an odd size >= 3")
+    if chunk < 1:
+        raise InputError(f"chunk of {chunk} voxels", fix="use a positive number of voxels")
+    if directions not in ("merged", "average"):
+        raise InputError(f"directions {directions!r}", fix="use 'merged' or 'average'")
+    average = directions == "average"
     q, ng = discretise(img, roi, config or FeatureConfig())
     r = kernel_voxels // 2
     # crop to the ROI box and pad by the kernel radius: no bounds checks in the kernel loop
     box = tuple(slice(int(i.min()), int(i.max()) + 1) for i in np.nonzero(roi))
     roi_b = roi[box]
-    q_p = np.pad(np.where(roi_b, q[box], 0).astype(np.int64), r)
+    legacy = set(names) <= set(MAP_FEATURES) and not average
+    q_p = np.pad(np.where(roi_b, q[box], 0).astype(np.int64 if legacy else np.int32), r)
+    del q
     img_p = np.pad(img[box], r)
-    offs, pbase, pleave, penter = _kernel_layout(r, q_p.shape)
     centres = np.flatnonzero(np.pad(roi_b, r)).astype(np.int64)
-    want_glcm = any(f.startswith("glcm_") for f in features)
-    codes = _pair_codes(q_p, ng) if want_glcm else np.zeros(1, dtype=np.int16)
-    values = np.empty((centres.shape[0], len(MAP_FEATURES)))
+    flat_roi = np.flatnonzero(roi)  # the same raster order as ``centres``
+    maps = {f: np.full(img.shape, np.nan, dtype=np.float32) for f in names}
+    flat_maps = [(maps[f].reshape(-1), i) for i, f in enumerate(names)]
     starts = range(0, centres.shape[0], chunk)
     from ithkit._progress import progress
 
     qf, imgf = q_p.ravel(), img_p.ravel()
-    big = centres.shape[0] >= _PARALLEL_MIN and numba.get_num_threads() > 1
-    run = _kernel_features_parallel if big else _kernel_features
+    big = centres.shape[0] >= _PARALLEL_MIN and numba is not None and numba.get_num_threads() > 1
+    if legacy:
+        offs, pbase, pleave, penter = _kernel_layout(r, q_p.shape)
+        want_glcm = any(f.startswith("glcm_") for f in names)
+        codes = _pair_codes(q_p, ng) if want_glcm else np.zeros(1, dtype=np.int16)
+        cols = [MAP_FEATURES.index(f) for f in names]
+        run = _kernel_features_parallel if big else _kernel_features
+
+        def compute(cs: NDArray[np.int64]) -> NDArray[np.float64]:
+            res = run(imgf, qf, cs, offs, codes, pbase, pleave, penter, ng, want_glcm)
+            return res[:, cols]
+
+    else:
+        w = 2 * r + 1
+        koffs = _kernel_layout(r, q_p.shape)[0]
+        pidx, po13, po26 = _local_box(r)
+        want = 0
+        for f in names:
+            want |= _FAMILY_BIT[_FAMILY_OF[f]]
+        cols = [ALL_MAP_FEATURES.index(f) for f in names]
+        run_all = _all_parallel if big else _all_serial
+        buf = np.empty((min(chunk, centres.shape[0]), N_MAP_COLUMNS))
+
+        def compute(cs: NDArray[np.int64]) -> NDArray[np.float64]:
+            out = buf[: cs.shape[0]]
+            out.fill(np.nan)
+            run_all(imgf, qf, cs, koffs, pidx, po13, po26, w, ng, want, average, out)
+            return out[:, cols]
+
     with progress(show_progress, "feature maps", len(starts)) as advance:
         for s in starts:
-            values[s : s + chunk] = run(
-                imgf, qf, centres[s : s + chunk], offs, codes, pbase, pleave, penter, ng, want_glcm
-            )
+            vals = compute(centres[s : s + chunk])
+            where = flat_roi[s : s + chunk]
+            for arr, i in flat_maps:
+                arr[where] = vals[:, i]
             advance()
-    out: dict[str, Volume] = {}
-    for f in features:
-        arr = np.full(img.shape, np.nan, dtype=np.float32)
-        arr[roi] = values[:, MAP_FEATURES.index(f)]
-        out[f] = Volume(arr, image.spacing, image.origin, image.direction, f)
-    return out
+    return {f: Volume(maps[f], image.spacing, image.origin, image.direction, f) for f in names}
