@@ -366,3 +366,100 @@ def _stored_bytes(node: Any) -> float:
             # a loaded sparse matrix keeps float32/int32 at least as wide as stored
             total += float(node[part].shape[0]) * node[part].dtype.itemsize
     return total
+
+
+@dataclass(frozen=True)
+class CnvPlan:
+    """How ``ithkit singlecell cnv`` reads a file, and the memory it expects (bytes).
+
+    Attributes
+    ----------
+    backed
+        Read ``.X`` block by block from the file (``anndata`` backed mode) instead of loading it.
+    memory
+        The estimate for the chosen way (see :class:`CnvMemory`).
+    budget_bytes
+        The memory one computation may plan to use (half the available memory).
+    n_cells, n_genes, nnz
+        Shape and stored values of the expression matrix.
+    """
+
+    backed: bool
+    memory: CnvMemory
+    budget_bytes: float
+    n_cells: int
+    n_genes: int
+    nnz: int
+
+    def describe(self) -> str:
+        """One line for the command's output."""
+        how = "read block by block from the file (backed)" if self.backed else "loaded"
+        return (
+            f"{self.memory.describe()}; {self.n_cells:,} cells x {self.n_genes:,} genes, "
+            f"{self.nnz:,} stored values, {how}; budget {self.budget_bytes / 1e9:.1f} GB"
+        )
+
+
+def plan_cnv(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    window: int = 100,
+    step: int = 10,
+    chunk_size: int = 5000,
+    backed: bool | None = None,
+) -> CnvPlan:
+    """Estimate the memory of CNV inference on an ``.h5ad`` file before reading it.
+
+    Reads only the file's metadata. ``backed=None`` loads the file when that fits in half the
+    available memory (faster: one read) and otherwise reads ``.X`` block by block; a layer
+    (``layers['counts']``) is always loaded (anndata keeps layers in memory). Raises
+    :class:`InputError` when the chosen way does not fit.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ithkit.singlecell import simulate_scrna
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.h5ad"
+    >>> simulate_scrna(300, 500, seed=0).write_h5ad(p)
+    >>> plan_cnv(p).backed
+    False
+    """
+    from ithkit._resources import MEMORY_FRACTION, available_memory_bytes, check_memory
+
+    info = h5ad_matrix_info(path, layer=layer)
+    if info is None:  # not inspectable: read it as before, the work is checked once loaded
+        return CnvPlan(False, CnvMemory(0.0, 0.0, 0.0, 0.0), 0.0, 0, 0, 0)
+    n_windows = min(info.n_genes, info.n_genes // max(step, 1) + 25)
+    budget = MEMORY_FRACTION * available_memory_bytes()
+    work = cnv_memory(info.n_cells, info.n_genes, info.nnz, n_windows, chunk_size=chunk_size)
+    loaded = CnvMemory(info.in_memory_bytes, work.chunk_bytes, work.profile_bytes,
+                       work.other_bytes)  # fmt: skip
+    can_back = info.where == "X" and info.sparse
+    # backed: the layers (if any) are still loaded by anndata, .X is not
+    x_bytes = 0.0
+    if can_back:
+        x_bytes = info.in_memory_bytes - _layers_bytes(path)
+    on_disk = CnvMemory(info.in_memory_bytes - x_bytes, work.chunk_bytes, work.profile_bytes,
+                        work.other_bytes)  # fmt: skip
+    use_backed = (
+        backed if backed is not None else (can_back and loaded.total_bytes > budget)
+    ) and can_back
+    chosen = on_disk if use_backed else loaded
+    plan = CnvPlan(use_backed, chosen, budget, info.n_cells, info.n_genes, info.nnz)
+    check_memory(
+        chosen.total_bytes,
+        what=f"CNV inference on {info.n_cells:,} cells x {info.n_genes:,} genes "
+        f"({'backed' if use_backed else 'loaded'})",
+        fix="pass --backed (sparse .X only), a smaller --chunk-size or a larger --step",
+        source=str(path),
+    )
+    return plan
+
+
+def _layers_bytes(path: str | Path) -> float:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        layers = f.get("layers")
+        return sum(_stored_bytes(layers[k]) for k in layers) if layers is not None else 0.0

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,8 +31,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ithkit._errors import InputError
-from ithkit.io._anndata import check_anndata, obs_column
 from ithkit._resources import check_memory
+from ithkit.io._anndata import check_anndata, obs_column
 from ithkit.singlecell._chunked import (
     cnv_memory,
     expression_source,
@@ -48,6 +48,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData
 
 _LOG = logging.getLogger("ithkit.singlecell")
+#: smooth with the numba kernel (when installed): None = from this many cells on, where its
+#: one-off compilation pays; True/False force it (tests compare both paths)
+_USE_NUMBA: bool | None = None
+_NUMBA_MIN_CELLS = 50_000
 
 
 def _chrom_name(value: Any) -> str:
@@ -225,9 +229,19 @@ def smoothing_matrix(
 
 
 def _bounded_lfc(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, clip: float) -> np.ndarray:
-    """Log fold change to the reference range: 0 inside [lo, hi], distance to it outside."""
-    out = np.where(values > hi, values - hi, np.where(values < lo, values - lo, 0.0))
-    return np.clip(out, -clip, clip).astype(np.float32)
+    """Log fold change to the reference range: 0 inside [lo, hi], distance to it outside.
+
+    ``max(v - hi, 0) + min(v - lo, 0)`` (one term is 0 since lo <= hi), in place on float32
+    temporaries.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    out = np.subtract(values, hi, dtype=np.float32)
+    np.maximum(out, 0.0, out=out)
+    below = np.subtract(values, lo, dtype=np.float32)
+    np.minimum(below, 0.0, out=below)
+    out += below
+    np.clip(out, -clip, clip, out=out)
+    return out
 
 
 def _lognorm_chunk(x: sp.csr_matrix, kind: str, target_sum: float = 1e4) -> sp.csr_matrix:
@@ -289,6 +303,54 @@ def _sparse_from_blocks(
     return sp.csr_matrix(
         (data, indices, indptr.astype(index_dtype)), shape=(per_row.size, n_cols), copy=False
     )
+
+
+def _smooth_rows(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    s_indptr: np.ndarray,
+    s_indices: np.ndarray,
+    s_data: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled by numba; the scipy path is tested against it
+    # the sums of scipy's csr_matmat in its order (row by row, a row's entries in order, each
+    # gene's windows in order), written straight into the dense block
+    for i in range(indptr.shape[0] - 1):
+        for jj in range(indptr[i], indptr[i + 1]):
+            g = indices[jj]
+            v = data[jj]
+            for kk in range(s_indptr[g], s_indptr[g + 1]):
+                out[i, s_indices[kk]] += v * s_data[kk]
+
+
+_SMOOTH_KERNEL: list[Callable[..., None] | None] = []
+
+
+def _smooth_kernel() -> Callable[..., None] | None:
+    """The compiled smoothing kernel, or None without numba (scipy path)."""
+    if not _SMOOTH_KERNEL:
+        import importlib.util
+
+        if importlib.util.find_spec("numba") is None:
+            _SMOOTH_KERNEL.append(None)
+        else:
+            from ithkit._optional import optional_njit
+
+            _SMOOTH_KERNEL.append(optional_njit(nogil=True, cache=True)(_smooth_rows))
+    return _SMOOTH_KERNEL[0]
+
+
+def _smooth_block(xc: sp.csr_matrix, smooth: sp.csr_matrix, *, use_numba: bool) -> np.ndarray:
+    """``(xc @ smooth).toarray()`` (float32); with numba without the sparse intermediate."""
+    kernel = _smooth_kernel() if use_numba else None
+    if kernel is None:
+        block = xc @ smooth
+        return block.toarray() if sp.issparse(block) else np.asarray(block)
+    out = np.zeros((xc.shape[0], smooth.shape[1]), dtype=np.float32)
+    kernel(xc.indptr, xc.indices, xc.data.astype(np.float32, copy=False), smooth.indptr,
+           smooth.indices, smooth.data.astype(np.float32, copy=False), out)  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
@@ -491,6 +553,7 @@ def infer_cnv(
         dtype=np.float32,
     )
     arm_values = np.empty((n, len(arms)), dtype=np.float32)
+    use_numba = _USE_NUMBA if _USE_NUMBA is not None else n >= _NUMBA_MIN_CELLS
     blocks: list[np.ndarray | None] = []
     total = 0.0
     with progress(show_progress, "CNV: smoothing chunks", len(chunks)) as advance:
@@ -503,10 +566,8 @@ def infer_cnv(
                 _bounded_lfc(xc.data, lo_bound[genes_of], hi_bound[genes_of], lfc_clip)
                 - zero_lfc[genes_of]
             )
-            block = xc @ smooth
+            dense = _smooth_block(xc, smooth, use_numba=use_numba)
             del xc
-            dense = block.toarray() if sp.issparse(block) else np.asarray(block)
-            del block
             dense += zero_row
             dense -= np.median(dense, axis=1, keepdims=True)
             arm_values[lo:hi] = np.asarray(arm_avg.T @ dense.T).T
