@@ -280,7 +280,7 @@ def cnv_memory(
     --------
     >>> m = cnv_memory(500_000, 20_000, 750_000_000, 1_900, chunk_size=5_000)
     >>> round(m.total_bytes / 1e9, 1)
-    4.6
+    4.8
     """
     chunk = min(chunk_size, n_cells)
     per_cell = nnz / max(n_cells, 1)

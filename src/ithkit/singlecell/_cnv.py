@@ -573,17 +573,18 @@ def infer_cnv(
             arm_values[lo:hi] = np.asarray(arm_avg.T @ dense.T).T
             total += float(np.sum(dense, dtype=np.float64))
             blocks.append(dense)
+            del dense
             advance()
     # noise filter: values within noise_threshold standard deviations of the whole matrix
     # (float64 sums over the blocks) are set to 0, block by block, into one CSR matrix
     mean = total / max(1, n * smooth.shape[1])
     squares = 0.0
-    for dense in blocks:
-        assert dense is not None
-        dev = dense.astype(np.float64).ravel()
+    for kept in blocks:
+        assert kept is not None
+        dev = kept.astype(np.float64).ravel()
         dev -= mean
         squares += float(dev @ dev)
-        del dev
+        del dev, kept
     sd = float(np.sqrt(squares / max(1, n * smooth.shape[1])))
     x_cnv = _sparse_from_blocks(blocks, noise_threshold * sd, smooth.shape[1], source=source)
     score = np.concatenate(
