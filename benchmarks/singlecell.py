@@ -352,8 +352,22 @@ def child_infercnvpy_large(data: Path, result: Path, n_cells: int, n_jobs: int) 
             "workers_peak_mb": _children_mb(), "data_rss_mb": base}  # fmt: skip
 
 
+def _pss(proc: Any) -> float:
+    """Proportional set size of a process, bytes: a forked worker's pages shared with its parent
+    count once over the two (RSS would count them twice)."""
+    import psutil
+
+    try:
+        return float(proc.memory_full_info().pss)
+    except (psutil.Error, AttributeError):
+        return float(proc.memory_info().rss)
+
+
 def _watched_child(python: str, args: list[str], cap_gb: float) -> dict[str, Any]:
-    """Run a child; kill its process tree if its total RSS passes ``cap_gb`` (reported)."""
+    """Run a child; kill its process tree if its total memory (PSS) passes ``cap_gb``.
+
+    ``tree_peak_gb`` is the largest total PSS of the child and its workers seen (every 0.5 s).
+    """
     import psutil
 
     cmd = [python, __file__, *args]
@@ -364,7 +378,7 @@ def _watched_child(python: str, args: list[str], cap_gb: float) -> dict[str, Any
     while proc.poll() is None:
         try:
             tree = [ps, *ps.children(recursive=True)]
-            rss = sum(p.memory_info().rss for p in tree if p.is_running()) / 1e9
+            rss = sum(_pss(p) for p in tree) / 1e9
         except psutil.Error:
             rss = 0.0
         peak_tree = max(peak_tree, rss)
