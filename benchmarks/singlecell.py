@@ -15,11 +15,22 @@ Run (from the repository root, with ithkit's environment)::
 Printed table: tool, task, cells, seconds, peak RSS (MB) and the agreement with the peer
 (Pearson r of the CNV profiles on the common windows; r of the enrichment z-scores; Moran's I
 of both tools on the same graph).
+
+Atlas-scale CNV (``--large 500000 --large-genes 20000``): sparse counts (~1,500 detected genes
+per cell) are simulated block by block straight into an ``.h5ad`` (the generator never holds
+the matrix), ithkit reads it backed (``anndata.read_h5ad(path, backed="r")``), infercnvpy gets
+the first ``--peer-cells`` cells of the same file in memory (its defaults, ``n_jobs=1``).
+Every child is watched: a run whose process tree passes ``--memory-cap-gb`` is killed and
+reported as such. Profiles are compared on the first 5,000 cells (a random sample)::
+
+    python benchmarks/singlecell.py --large 500000 --large-genes 20000 \
+        --peer-python /tmp/bench_infercnv/bin/python --peer-cells 50000 100000 --ithkit-all-sizes
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -27,6 +38,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 PEER_PYTHON = "/tmp/bench_infercnvpy/bin/python"
 REFERENCE = ["T cell", "macrophage"]
@@ -161,6 +173,275 @@ def child_squidpy(data: Path, result: Path, n_jobs: int) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------
+# atlas-scale CNV: a sparse .h5ad written block by block, ithkit backed, infercnvpy in memory
+
+
+def write_large_scrna(
+    path: Path,
+    n_cells: int,
+    n_genes: int,
+    *,
+    seed: int = 0,
+    library_size: float = 2000.0,
+    block: int = 5000,
+) -> float:
+    """Simulate sparse counts (the model of ``simulate_scrna``) block by block into ``path``.
+
+    Returns the mean number of detected genes per cell. Memory: one block of Poisson means.
+    """
+    import anndata as ad
+    import h5py
+    import numpy as np
+    import pandas as pd
+
+    from ithkit.singlecell._simulate import (
+        NORMAL_TYPES,
+        SUBCLONE_EVENTS,
+        TRUNK_EVENTS,
+        genome_annotation,
+    )
+
+    rng = np.random.default_rng(seed)
+    var = genome_annotation(n_genes, seed=seed + 1)
+    g = len(var)
+    base = rng.lognormal(0.0, 1.3, size=g)
+    base /= base.sum()
+    types = ("malignant", *NORMAL_TYPES)
+    programmes = {t: rng.choice(g, size=max(1, g // 20), replace=False) for t in types}
+    programmes["malignant"] = programmes["epithelial"]
+    n_mal = round(n_cells * 0.6)
+    normal = rng.choice(NORMAL_TYPES, size=n_cells - n_mal, p=[0.35, 0.25, 0.2, 0.2])
+    cell_type = np.concatenate([np.repeat("malignant", n_mal), normal])
+    sub_idx = rng.choice(3, size=n_mal)
+    subclone = np.concatenate([np.array([f"S{i + 1}" for i in sub_idx]),
+                               np.repeat("", len(normal))])  # fmt: skip
+    order = rng.permutation(n_cells)
+    cell_type, subclone = cell_type[order], subclone[order]
+    arms = var["arm"].to_numpy()
+    profiles = {}
+    for t in NORMAL_TYPES:
+        f = np.ones(g)
+        f[programmes[t]] = 4.0
+        profiles[(t, "")] = base * f
+    for i in range(3):
+        f = np.ones(g)
+        f[programmes["malignant"]] = 4.0
+        cn = np.full(g, 2.0)
+        for arm, c in (*TRUNK_EVENTS, *SUBCLONE_EVENTS[i]):
+            cn[arms == arm] = c
+        profiles[("malignant", f"S{i + 1}")] = base * f * cn / 2.0
+    probs = {k: (v / v.sum()).astype(np.float32) for k, v in profiles.items()}
+    obs = pd.DataFrame(
+        {"cell_type": pd.Categorical(cell_type, categories=list(types)),
+         "true_malignant": cell_type == "malignant",
+         "true_subclone": pd.Categorical(pd.Series(subclone).replace("", None),
+                                         categories=["S1", "S2", "S3"])},
+        index=pd.Index([f"cell{i:07d}" for i in range(n_cells)], name="cell_id"),
+    )  # fmt: skip
+    ad.AnnData(obs=obs, var=var).write_h5ad(path)
+    detected = 0
+    with h5py.File(path, "a") as f:
+        grp = f.create_group("X")
+        grp.attrs["encoding-type"] = "csr_matrix"
+        grp.attrs["encoding-version"] = "0.1.0"
+        grp.attrs["shape"] = np.array([n_cells, g])
+        data = grp.create_dataset("data", shape=(0,), maxshape=(None,), dtype=np.float32,
+                                  chunks=(1 << 20,))  # fmt: skip
+        indices = grp.create_dataset("indices", shape=(0,), maxshape=(None,), dtype=np.int32,
+                                     chunks=(1 << 20,))  # fmt: skip
+        indptr = np.zeros(n_cells + 1, dtype=np.int64)
+        keys = list(zip(cell_type, subclone, strict=True))
+        # per cell: its UMIs (Poisson around a log-normal library size), then the gene of every
+        # UMI drawn from the cell's expression profile: multinomial = Poisson given the total
+        cdf = {k: np.cumsum(v.astype(np.float64)) for k, v in probs.items()}
+        key_code = {k: i for i, k in enumerate(cdf)}
+        codes_all = np.array([key_code[k] for k in keys])
+        for lo in range(0, n_cells, block):
+            hi = min(n_cells, lo + block)
+            lib = rng.poisson(rng.lognormal(np.log(library_size), 0.3, size=hi - lo))
+            # sorted uniforms per cell (normalised cumulative exponentials), so each cell's genes
+            # come out sorted and equal draws are runs: counts without a sort
+            tot = lib + 1
+            cs = np.cumsum(rng.standard_exponential(int(tot.sum())))
+            ends = np.cumsum(tot) - 1
+            before = np.concatenate([[0.0], cs[ends[:-1]]])
+            u = (cs - np.repeat(before, tot)) / np.repeat(cs[ends] - before, tot)
+            keep = np.ones(u.size, dtype=bool)
+            keep[ends] = False
+            u = u[keep]
+            cell_of = np.repeat(np.arange(hi - lo, dtype=np.int64), lib)
+            code_of = np.repeat(codes_all[lo:hi], lib)
+            gene_of = np.empty(u.size, dtype=np.int64)
+            for k, i in key_code.items():
+                sel = np.flatnonzero(code_of == i)
+                gene_of[sel] = np.searchsorted(cdf[k], u[sel] * cdf[k][-1], side="right")
+            np.minimum(gene_of, g - 1, out=gene_of)
+            flat = cell_of * g + gene_of
+            first = np.flatnonzero(np.concatenate([[True], flat[1:] != flat[:-1]]))
+            counts = np.diff(np.append(first, flat.size))
+            flat = flat[first]
+            r, c = flat // g, flat % g
+            vals = counts.astype(np.float32)
+            n0 = data.shape[0]
+            data.resize((n0 + vals.size,))
+            indices.resize((n0 + vals.size,))
+            data[n0:] = vals
+            indices[n0:] = c.astype(np.int32)
+            indptr[lo + 1 : hi + 1] = n0 + np.cumsum(np.bincount(r, minlength=hi - lo))
+            detected += vals.size
+        grp.create_dataset("indptr", data=indptr)
+    return detected / n_cells
+
+
+def _sampled_rows(n: int) -> Any:
+    import numpy as np
+
+    return np.arange(min(n, 5000))  # cells are in random order: the first 5,000 are a sample
+
+
+def child_ithkit_cnv_backed(data: Path, result: Path, n_cells: int) -> dict[str, float]:
+    import anndata as ad
+    import scipy.sparse as sp
+    import sklearn.mixture  # noqa: F401  (imported before the clock starts, like the peers)
+
+    from ithkit.singlecell import infer_cnv
+
+    adata = ad.read_h5ad(data, backed="r")
+    if n_cells and n_cells < adata.n_obs:
+        adata = adata[:n_cells].to_memory()
+    base = _rss_mb("VmRSS")
+    t, cpu = time.perf_counter(), time.process_time()
+    infer_cnv(adata, reference_key="cell_type", reference=REFERENCE, window=100, step=10,
+              min_cells_fraction=0.0, show_progress=False)  # fmt: skip
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+    x = adata.obsm["X_cnv"]
+    rows = _sampled_rows(adata.n_obs)
+    sp.save_npz(result, sp.csr_matrix(x[rows]))
+    adata.uns["cnv"]["windows"].to_csv(str(result) + ".windows.tsv", sep="\t", index=False)
+    truth = adata.obs["true_malignant"].to_numpy()
+    accuracy = float((adata.obs["malignant"].to_numpy() == truth).mean())
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": _rss_mb(),
+            "data_rss_mb": base, "x_cnv_density": float(x.nnz / max(1, x.shape[0] * x.shape[1])),
+            "malignant_accuracy": accuracy,
+            "n_subclones": float(len(adata.uns["cnv"]["subclones"]))}  # fmt: skip
+
+
+def child_infercnvpy_large(data: Path, result: Path, n_cells: int, n_jobs: int) -> dict[str, float]:
+    import anndata as ad
+    import infercnvpy as cnv
+    import scanpy as sc
+    import scipy.sparse as sp
+
+    adata = ad.read_h5ad(data, backed="r")
+    adata = adata[: n_cells or adata.n_obs].to_memory()
+    base = _rss_mb("VmRSS")
+    t, cpu = time.perf_counter(), time.process_time()
+    sc.pp.normalize_total(adata, target_sum=1e4)
+    sc.pp.log1p(adata)
+    cnv.tl.infercnv(adata, reference_key="cell_type", reference_cat=REFERENCE, window_size=100,
+                    step=10, n_jobs=n_jobs)  # fmt: skip
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+    rows = _sampled_rows(adata.n_obs)
+    sp.save_npz(result, sp.csr_matrix(adata.obsm["X_cnv"][rows]))
+    pos = adata.uns["cnv"]["chr_pos"]
+    Path(str(result) + ".chr_pos.json").write_text(json.dumps({k: int(v) for k, v in pos.items()}))
+    # cpu of the worker processes (process_map) comes from the children's rusage
+    child_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += child_cpu.ru_utime + child_cpu.ru_stime
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": _rss_mb(),
+            "workers_peak_mb": _children_mb(), "data_rss_mb": base}  # fmt: skip
+
+
+def _pss(proc: Any) -> float:
+    """Proportional set size of a process, bytes: a forked worker's pages shared with its parent
+    count once over the two (RSS would count them twice)."""
+    import psutil
+
+    try:
+        return float(proc.memory_full_info().pss)
+    except (psutil.Error, AttributeError):
+        return float(proc.memory_info().rss)
+
+
+def _watched_child(python: str, args: list[str], cap_gb: float) -> dict[str, Any]:
+    """Run a child; kill its process tree if its total memory (PSS) passes ``cap_gb``.
+
+    ``tree_peak_gb`` is the largest total PSS of the child and its workers seen (every 0.5 s).
+    """
+    import psutil
+
+    cmd = [python, __file__, *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak_tree = 0.0
+    killed = False
+    ps = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [ps, *ps.children(recursive=True)]
+            rss = sum(_pss(p) for p in tree) / 1e9
+        except psutil.Error:
+            rss = 0.0
+        peak_tree = max(peak_tree, rss)
+        if rss > cap_gb:
+            for p in reversed(tree):
+                with contextlib.suppress(psutil.Error):
+                    p.kill()
+            killed = True
+            break
+        time.sleep(0.5)
+    out, err = proc.communicate()
+    if killed:
+        return {"error": f"killed: process tree passed {cap_gb:g} GB", "tree_peak_gb": peak_tree}
+    if proc.returncode != 0:
+        tail = (err or out).strip().splitlines()[-3:]
+        return {"error": f"exit {proc.returncode}: {' | '.join(tail)}"[:300]}
+    res: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    res["tree_peak_gb"] = peak_tree
+    return res
+
+
+def run_large(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    n, genes = args.large, args.large_genes
+    data = args.work / f"scrna_large_{n}_{genes}.h5ad"
+    if not data.exists():
+        t = time.perf_counter()
+        per_cell = write_large_scrna(data, n, genes, seed=0)
+        took = time.perf_counter() - t
+        size_gb = data.stat().st_size / 1e9
+        print(f"simulated {data} in {took:.0f} s: {per_cell:.0f} detected genes per cell, "
+              f"{size_gb:.1f} GB on disk", flush=True)  # fmt: skip
+    rows = []
+    # ithkit first (the full size, backed, and the peer's sizes in memory), then the peer
+    ours_sizes = sorted({*args.peer_cells, n}) if args.ithkit_all_sizes else [n]
+    for cells in sorted(ours_sizes, key=lambda c: c != n):
+        ours_npz = args.work / f"ithkit_large_{cells}.npz"
+        ours = _watched_child(sys.executable, ["--child", "ithkit-cnv-backed", "--data",
+                              str(data), "--result", str(ours_npz), "--cells", str(cells)],
+                              args.memory_cap_gb)  # fmt: skip
+        rows.append({"tool": "ithkit (backed)" if cells == n else "ithkit (in memory)",
+                     "cells": cells, "genes": genes, **ours})  # fmt: skip
+        print(pd.DataFrame(rows).to_string(index=False), flush=True)
+    for cells in [] if args.skip_peer else sorted(args.peer_cells):
+        theirs_npz = args.work / f"infercnvpy_large_{cells}.npz"
+        peer = _watched_child(args.peer_python, ["--child", "infercnvpy-large", "--data",
+                              str(data), "--result", str(theirs_npz), "--cells", str(cells),
+                              "--jobs", str(args.peer_jobs)], args.memory_cap_gb)  # fmt: skip
+        ours_npz = args.work / f"ithkit_large_{cells}.npz"
+        if "error" not in peer and ours_npz.exists():
+            peer["cnv_r"] = _cnv_correlation(ours_npz, theirs_npz)
+        rows.append({"tool": f"infercnvpy (n_jobs={args.peer_jobs})", "cells": cells,
+                     "genes": genes, **peer})  # fmt: skip
+        print(pd.DataFrame(rows).to_string(index=False), flush=True)
+    table = pd.DataFrame(rows)
+    print("\nfinal\n" + table.to_string(index=False))
+    load = os.getloadavg()
+    print(f"load average (1, 5, 15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
+          f"{os.cpu_count()} cores")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
 # driver
 
 
@@ -205,7 +486,29 @@ def main() -> None:
     parser.add_argument("--skip-cnv", action="store_true")
     parser.add_argument("--skip-spatial", action="store_true")
     parser.add_argument("--jobs", type=int, default=2, help="n_jobs of the enrichment tests")
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=0,
+        help="atlas-scale CNV case: cells (e.g. 500000); only this case runs",
+    )
+    parser.add_argument("--large-genes", type=int, default=20_000)
+    parser.add_argument(
+        "--peer-cells",
+        type=int,
+        nargs="*",
+        default=[50_000, 100_000],
+        help="cells given to infercnvpy in the large case",
+    )
+    parser.add_argument("--peer-jobs", type=int, default=1)
+    parser.add_argument(
+        "--ithkit-all-sizes",
+        action="store_true",
+        help="large case: run ithkit at the peer sizes too (in memory)",
+    )
+    parser.add_argument("--memory-cap-gb", type=float, default=14.0)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--cells", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -213,8 +516,16 @@ def main() -> None:
         funcs = {"ithkit-cnv": lambda: child_ithkit_cnv(args.data, args.result),
                  "infercnvpy": lambda: child_infercnvpy(args.data, args.result),
                  "ithkit-spatial": lambda: child_ithkit_spatial(args.data, args.result, args.jobs),
-                 "squidpy": lambda: child_squidpy(args.data, args.result, args.jobs)}  # fmt: skip
+                 "squidpy": lambda: child_squidpy(args.data, args.result, args.jobs),
+                 "ithkit-cnv-backed": lambda: child_ithkit_cnv_backed(
+                     args.data, args.result, args.cells),
+                 "infercnvpy-large": lambda: child_infercnvpy_large(
+                     args.data, args.result, args.cells, args.jobs)}  # fmt: skip
         print(json.dumps(funcs[args.child]()))
+        return
+    if args.large:
+        args.work.mkdir(parents=True, exist_ok=True)
+        run_large(args)
         return
 
     import numpy as np

@@ -841,19 +841,38 @@ def singlecell_cnv(
     window: Annotated[int, typer.Option(help="Genes per smoothing window.")] = 100,
     step: Annotated[int, typer.Option(help="Genes between window starts.")] = 10,
     n_subclones: Annotated[int | None, typer.Option(help="Fixed number of CNV clusters.")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Cells processed at a time.")] = 5000,
+    backed: Annotated[
+        bool | None,
+        typer.Option(
+            "--backed/--in-memory",
+            help="Read .X block by block from the file, or load it (default: load when it "
+            "fits in half the available memory).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(callback=_seed, help="Seed of the clustering.")] = 0,
 ) -> None:
     """CNV profiles, malignant calls and CNV subclones (.obsm['X_cnv'], .obs)."""
-    from ithkit.io._anndata import write_h5ad
-    from ithkit.singlecell import infer_cnv, read_h5ad
+    from ithkit.io._anndata import write_backed_h5ad, write_h5ad
+    from ithkit.singlecell import infer_cnv, plan_cnv, read_h5ad
 
-    adata = read_h5ad(h5ad)
+    if not h5ad.exists():
+        raise InputError("file not found", source=h5ad, fix="check the path of the .h5ad file")
+    plan = plan_cnv(h5ad, layer=layer, window=window, step=step, chunk_size=chunk_size,
+                    backed=backed)  # fmt: skip
+    if plan.n_cells:
+        typer.echo(f"memory    {plan.describe()}")
+    adata = read_h5ad(h5ad, backed=plan.backed)
     refs = _csv_list(reference) or []
     infer_cnv(
         adata, reference_key=reference_key, reference=refs, layer=layer, gtf=gtf, window=window,
-        step=step, n_subclones=n_subclones, seed=seed, show_progress=True, source=str(h5ad),
+        step=step, n_subclones=n_subclones, chunk_size=chunk_size, seed=seed,
+        show_progress=True, source=str(h5ad),
     )  # fmt: skip
-    write_h5ad(adata, out)
+    if plan.backed:
+        write_backed_h5ad(adata, out)
+    else:
+        write_h5ad(adata, out)
     info = adata.uns["cnv"]
     typer.echo(f"input     assumed {info['input_assumed']}")
     typer.echo(f"genes     {info['n_genes_used']} positioned and expressed")

@@ -22,14 +22,18 @@ def anndata_module() -> Any:
     return import_optional("anndata", extra="singlecell")
 
 
-def read_h5ad(path: str | Path) -> AnnData:
-    """Read an ``.h5ad`` file, turning a missing or unreadable file into :class:`InputError`."""
+def read_h5ad(path: str | Path, *, backed: bool = False) -> AnnData:
+    """Read an ``.h5ad`` file, turning a missing or unreadable file into :class:`InputError`.
+
+    ``backed=True`` leaves ``.X`` on disk (``anndata.read_h5ad(path, backed="r")``): it is read
+    block by block by the functions that support it.
+    """
     ad = anndata_module()
     p = Path(path)
     if not p.exists():
         raise InputError("file not found", source=p, fix="check the path of the .h5ad file")
     try:
-        return ad.read_h5ad(p)
+        return ad.read_h5ad(p, backed="r") if backed else ad.read_h5ad(p)
     except Exception as exc:  # h5py/anndata raise many kinds
         raise InputError(
             f"not a readable AnnData file ({type(exc).__name__}: {exc})",
@@ -112,4 +116,34 @@ def write_h5ad(adata: AnnData, path: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(p, suffix=".h5ad") as tmp:
         adata.write_h5ad(tmp)
+    return p
+
+
+def write_backed_h5ad(adata: AnnData, path: str | Path) -> Path:
+    """Write a backed AnnData (``.X`` on disk) without loading ``.X``; returns the path.
+
+    The backing file is copied (streamed) to a temporary file, whose ``obs``, ``obsm`` and
+    ``uns`` are replaced by the in-memory ones, then renamed into place. ``.X``, ``var`` and
+    ``layers`` are the file's.
+    """
+    import shutil
+
+    import h5py
+
+    from ithkit._atomic import atomic_path
+
+    ad = anndata_module()
+    io_mod = getattr(ad, "io", None)
+    write_elem = getattr(io_mod, "write_elem", None) or ad.experimental.write_elem
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    src = Path(adata.filename)
+    with atomic_path(p, suffix=".h5ad") as tmp:
+        shutil.copyfile(src, tmp)
+        with h5py.File(tmp, "r+") as f:
+            for key, value in (("obs", adata.obs), ("obsm", dict(adata.obsm)),
+                               ("uns", dict(adata.uns))):  # fmt: skip
+                if key in f:
+                    del f[key]
+                write_elem(f, key, value)
     return p

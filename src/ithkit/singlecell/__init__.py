@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 from ithkit.io._anndata import read_h5ad
+from ithkit.singlecell._chunked import CnvMemory, CnvPlan, cnv_memory, plan_cnv
 from ithkit.singlecell._cnv import (
     CnvResult,
     cnv_result,
@@ -31,9 +32,12 @@ from ithkit.singlecell._scdna import MutationTree, ScdnaSimulation, mutation_tre
 from ithkit.singlecell._simulate import genome_annotation, simulate_scrna
 
 __all__ = [
+    "CnvMemory",
+    "CnvPlan",
     "CnvResult",
     "MutationTree",
     "ScdnaSimulation",
+    "cnv_memory",
     "cnv_result",
     "gene_order",
     "gene_positions_from_gtf",
@@ -41,6 +45,7 @@ __all__ = [
     "infer_cnv",
     "ith_scores",
     "mutation_tree",
+    "plan_cnv",
     "read_h5ad",
     "shannon",
     "simpson",

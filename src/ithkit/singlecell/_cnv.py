@@ -18,8 +18,10 @@ reorganised so that the cells x genes matrix is never densified:
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,11 +31,27 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ithkit._errors import InputError
+from ithkit._resources import check_memory
 from ithkit.io._anndata import check_anndata, obs_column
-from ithkit.singlecell._data import HG38_CHROMOSOMES, expression_matrix
+from ithkit.singlecell._chunked import (
+    cnv_memory,
+    expression_source,
+    matrix_nnz,
+    n_windows_upper,
+    read_rows,
+    row_chunks,
+    scan_expression,
+)
+from ithkit.singlecell._data import HG38_CHROMOSOMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData
+
+_LOG = logging.getLogger("ithkit.singlecell")
+#: smooth with the numba kernel (when installed): None = from this many cells on, where its
+#: one-off compilation pays; True/False force it (tests compare both paths)
+_USE_NUMBA: bool | None = None
+_NUMBA_MIN_CELLS = 50_000
 
 
 def _chrom_name(value: Any) -> str:
@@ -211,9 +229,19 @@ def smoothing_matrix(
 
 
 def _bounded_lfc(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, clip: float) -> np.ndarray:
-    """Log fold change to the reference range: 0 inside [lo, hi], distance to it outside."""
-    out = np.where(values > hi, values - hi, np.where(values < lo, values - lo, 0.0))
-    return np.clip(out, -clip, clip).astype(np.float32)
+    """Log fold change to the reference range: 0 inside [lo, hi], distance to it outside.
+
+    ``max(v - hi, 0) + min(v - lo, 0)`` (one term is 0 since lo <= hi), in place on float32
+    temporaries.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    out = np.subtract(values, hi, dtype=np.float32)
+    np.maximum(out, 0.0, out=out)
+    below = np.subtract(values, lo, dtype=np.float32)
+    np.minimum(below, 0.0, out=below)
+    out += below
+    np.clip(out, -clip, clip, out=out)
+    return out
 
 
 def _lognorm_chunk(x: sp.csr_matrix, kind: str, target_sum: float = 1e4) -> sp.csr_matrix:
@@ -225,6 +253,104 @@ def _lognorm_chunk(x: sp.csr_matrix, kind: str, target_sum: float = 1e4) -> sp.c
     x.data *= np.repeat(scale.astype(np.float32), np.diff(x.indptr))
     np.log1p(x.data, out=x.data)
     return x
+
+
+def _report(line: str, show: bool) -> None:
+    """Log ``line`` (logger ``ithkit.singlecell``) and, when ``show``, write it to stderr."""
+    _LOG.info(line)
+    if show:
+        print(line, file=sys.stderr, flush=True)
+
+
+def _sparse_from_blocks(
+    blocks: list[np.ndarray | None], threshold: float, n_cols: int, *, source: str
+) -> sp.csr_matrix:
+    """One CSR matrix from dense row blocks, zeroing values with ``|v| < threshold``.
+
+    Each block is released once copied, and the CSR arrays are allocated once (their pages are
+    filled as blocks are released), so the peak is about the larger of the dense blocks and
+    the CSR matrix, not their sum. The result equals ``sp.csr_matrix(dense)`` of the stacked,
+    thresholded blocks.
+    """
+    row_nnz = []
+    for dense in blocks:
+        assert dense is not None
+        dense[np.abs(dense) < threshold] = 0.0
+        row_nnz.append(np.count_nonzero(dense, axis=1))
+    per_row = np.concatenate(row_nnz) if row_nnz else np.zeros(0, dtype=np.int64)
+    indptr = np.zeros(per_row.size + 1, dtype=np.int64)
+    np.cumsum(per_row, out=indptr[1:])
+    nnz = int(indptr[-1])
+    index_dtype = np.int32 if max(nnz, n_cols) < np.iinfo(np.int32).max else np.int64
+    check_memory(
+        nnz * (4 + np.dtype(index_dtype).itemsize),
+        what=f"the sparse CNV matrix ({nnz:,} values)",
+        fix="raise noise_threshold or use a larger step (fewer windows)",
+        source=source,
+    )
+    data = np.empty(nnz, dtype=np.float32)
+    indices = np.empty(nnz, dtype=index_dtype)
+    row = 0
+    for i, dense in enumerate(blocks):
+        assert dense is not None
+        r, c = np.nonzero(dense)
+        a, b = int(indptr[row]), int(indptr[row + dense.shape[0]])
+        data[a:b] = dense[r, c]
+        indices[a:b] = c
+        row += dense.shape[0]
+        blocks[i] = None  # release the dense block
+        del dense, r, c
+    return sp.csr_matrix(
+        (data, indices, indptr.astype(index_dtype)), shape=(per_row.size, n_cols), copy=False
+    )
+
+
+def _smooth_rows(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    s_indptr: np.ndarray,
+    s_indices: np.ndarray,
+    s_data: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled by numba; the scipy path is tested against it
+    # the sums of scipy's csr_matmat in its order (row by row, a row's entries in order, each
+    # gene's windows in order), written straight into the dense block
+    for i in range(indptr.shape[0] - 1):
+        for jj in range(indptr[i], indptr[i + 1]):
+            g = indices[jj]
+            v = data[jj]
+            for kk in range(s_indptr[g], s_indptr[g + 1]):
+                out[i, s_indices[kk]] += v * s_data[kk]
+
+
+_SMOOTH_KERNEL: list[Callable[..., None] | None] = []
+
+
+def _smooth_kernel() -> Callable[..., None] | None:
+    """The compiled smoothing kernel, or None without numba (scipy path)."""
+    if not _SMOOTH_KERNEL:
+        import importlib.util
+
+        if importlib.util.find_spec("numba") is None:
+            _SMOOTH_KERNEL.append(None)
+        else:
+            from ithkit._optional import optional_njit
+
+            _SMOOTH_KERNEL.append(optional_njit(nogil=True, cache=True)(_smooth_rows))
+    return _SMOOTH_KERNEL[0]
+
+
+def _smooth_block(xc: sp.csr_matrix, smooth: sp.csr_matrix, *, use_numba: bool) -> np.ndarray:
+    """``(xc @ smooth).toarray()`` (float32); with numba without the sparse intermediate."""
+    kernel = _smooth_kernel() if use_numba else None
+    if kernel is None:
+        block = xc @ smooth
+        return block.toarray() if sp.issparse(block) else np.asarray(block)
+    out = np.zeros((xc.shape[0], smooth.shape[1]), dtype=np.float32)
+    kernel(xc.indptr, xc.indices, xc.data.astype(np.float32, copy=False), smooth.indptr,
+           smooth.indices, smooth.data.astype(np.float32, copy=False), out)  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
@@ -365,10 +491,38 @@ def infer_cnv(
         raise InputError("window and step must be >= 1", source="window/step", fix="e.g. 100, 10")
     if copy:
         adata = adata.copy()
-    x, assumed = expression_matrix(adata, layer=layer, source=source)
-    kind = assumed.split(" from ")[0]
+    matrix, where = expression_source(adata, layer=layer, source=source)
     genes = gene_order(adata, gtf=gtf, source=source)
-    detected = np.bincount(x.indices, minlength=adata.n_vars) / adata.n_obs
+    n, n_vars = adata.n_obs, adata.n_vars
+    chunks = row_chunks(n, chunk_size)
+    is_ref = np.isin(labels, refs)
+    cell_ref_code = np.full(n, -1, dtype=np.int64)
+    cell_ref_code[is_ref] = pd.Categorical(labels[is_ref], categories=refs).codes
+
+    # memory: the estimate before any work (the input is already loaded, or read block-wise)
+    n_win = n_windows_upper(genes.groupby("chromosome", sort=False).size().tolist(), window, step)
+    estimate = cnv_memory(n, n_vars, matrix_nnz(matrix), n_win, chunk_size=chunk_size,
+                          n_reference=len(refs))  # fmt: skip
+    _report(f"CNV: {n:,} cells x {n_vars:,} genes, {len(chunks)} chunk(s) of <= {chunk_size:,} "
+            f"cells; memory {estimate.describe()}", show_progress)  # fmt: skip
+    check_memory(
+        estimate.total_bytes,
+        what=f"CNV inference on {n:,} cells x {n_win:,} windows",
+        fix="use a larger step (fewer windows), a smaller chunk_size, or a machine with more "
+        "memory",
+        source=source,
+    )
+
+    from ithkit._progress import progress
+
+    with progress(show_progress, "CNV: reading input", len(chunks)) as advance:
+        scan = scan_expression(
+            matrix, where, n_vars=n_vars, chunks=chunks, ref_codes=cell_ref_code,
+            n_ref=len(refs), lognorm=_lognorm_chunk, source=source, advance=advance,
+        )  # fmt: skip
+    assumed = scan.kind
+    kind = assumed.split(" from ")[0]
+    detected = scan.detected / n
     genes = genes[detected[genes["gene_index"].to_numpy()] >= min_cells_fraction]
     genes = genes.reset_index(drop=True)
     if len(genes) < 2:
@@ -378,48 +532,18 @@ def infer_cnv(
             source=source,
             fix="lower min_cells_fraction or check gene names and positions",
         )
-    smooth, windows = smoothing_matrix(genes, adata.n_vars, window=window, step=step,
+    smooth, windows = smoothing_matrix(genes, n_vars, window=window, step=step,
                                        kernel=kernel)  # fmt: skip
 
-    is_ref = np.isin(labels, refs)
-    ref_rows = np.flatnonzero(is_ref)
-    ref_codes = pd.Categorical(labels[is_ref], categories=refs).codes
     # per-gene log-expression means of each reference category (reference cells only)
-    ref_x = _lognorm_chunk(x[ref_rows], kind)
-    onehot = sp.csr_matrix(
-        (np.ones(ref_rows.size), (ref_codes, np.arange(ref_rows.size))),
-        shape=(len(refs), ref_rows.size),
-    )
-    counts = np.bincount(ref_codes, minlength=len(refs)).astype(np.float64)[:, None]
-    ref_mean = np.asarray((onehot @ ref_x).todense()) / counts
-    del ref_x
+    counts = np.bincount(cell_ref_code[is_ref], minlength=len(refs)).astype(np.float64)[:, None]
+    ref_mean = scan.ref_sums() / counts
     lo_bound = ref_mean.min(axis=0).astype(np.float32)
     hi_bound = ref_mean.max(axis=0).astype(np.float32)
     # log fold change of a zero entry, per gene, and its smoothed row (shared by all cells)
-    zero_lfc = _bounded_lfc(np.zeros(adata.n_vars, np.float32), lo_bound, hi_bound, lfc_clip)
+    zero_lfc = _bounded_lfc(np.zeros(n_vars, np.float32), lo_bound, hi_bound, lfc_clip)
     zero_row = np.asarray(zero_lfc @ smooth).ravel().astype(np.float32)
-    n = adata.n_obs
-    chunks = [(lo, min(n, lo + chunk_size)) for lo in range(0, n, chunk_size)]
-    profile = np.empty((n, smooth.shape[1]), dtype=np.float32)
 
-    from ithkit._progress import progress
-
-    with progress(show_progress, "CNV: smoothing chunks", len(chunks)) as advance:
-        for lo, hi in chunks:
-            # bounded, clipped log fold changes stay sparse: only non-zero entries differ
-            # from the per-gene value of a zero entry, which is added back after smoothing
-            xc = _lognorm_chunk(x[lo:hi], kind)
-            genes_of = xc.indices
-            xc.data = (
-                _bounded_lfc(xc.data, lo_bound[genes_of], hi_bound[genes_of], lfc_clip)
-                - zero_lfc[genes_of]
-            )
-            block = xc @ smooth
-            dense = block.toarray() if sp.issparse(block) else np.asarray(block)
-            dense += zero_row
-            dense -= np.median(dense, axis=1, keepdims=True)
-            profile[lo:hi] = dense
-            advance()
     # arm means are taken before the noise filter: averaging over an arm removes the noise
     arms = list(dict.fromkeys(windows["arm"]))
     arm_idx = pd.Categorical(windows["arm"], categories=arms).codes
@@ -428,14 +552,46 @@ def infer_cnv(
         shape=(len(arm_idx), len(arms)),
         dtype=np.float32,
     )
-    arm_values = np.asarray(arm_avg.T @ profile.T).T
-    sd = float(profile.std())
-    profile[np.abs(profile) < noise_threshold * sd] = 0.0
-    x_cnv = sp.csr_matrix(profile)
-    del profile
-    score = np.asarray(abs(x_cnv).mean(axis=1)).ravel()
+    arm_values = np.empty((n, len(arms)), dtype=np.float32)
+    use_numba = _USE_NUMBA if _USE_NUMBA is not None else n >= _NUMBA_MIN_CELLS
+    blocks: list[np.ndarray | None] = []
+    total = 0.0
+    with progress(show_progress, "CNV: smoothing chunks", len(chunks)) as advance:
+        for lo, hi in chunks:
+            # bounded, clipped log fold changes stay sparse: only non-zero entries differ
+            # from the per-gene value of a zero entry, which is added back after smoothing
+            xc = _lognorm_chunk(read_rows(matrix, lo, hi), kind)
+            genes_of = xc.indices
+            xc.data = (
+                _bounded_lfc(xc.data, lo_bound[genes_of], hi_bound[genes_of], lfc_clip)
+                - zero_lfc[genes_of]
+            )
+            dense = _smooth_block(xc, smooth, use_numba=use_numba)
+            del xc
+            dense += zero_row
+            dense -= np.median(dense, axis=1, keepdims=True)
+            arm_values[lo:hi] = np.asarray(arm_avg.T @ dense.T).T
+            total += float(np.sum(dense, dtype=np.float64))
+            blocks.append(dense)
+            del dense
+            advance()
+    # noise filter: values within noise_threshold standard deviations of the whole matrix
+    # (float64 sums over the blocks) are set to 0, block by block, into one CSR matrix
+    mean = total / max(1, n * smooth.shape[1])
+    squares = 0.0
+    for kept in blocks:
+        assert kept is not None
+        dev = kept.astype(np.float64).ravel()
+        dev -= mean
+        squares += float(dev @ dev)
+        del dev, kept
+    sd = float(np.sqrt(squares / max(1, n * smooth.shape[1])))
+    x_cnv = _sparse_from_blocks(blocks, noise_threshold * sd, smooth.shape[1], source=source)
+    score = np.concatenate(
+        [np.asarray(abs(x_cnv[lo:hi]).mean(axis=1)).ravel() for lo, hi in chunks]
+    )
 
-    malignant, threshold = _call_malignant(x_cnv, score, is_ref)
+    malignant, threshold = _call_malignant(x_cnv, score, is_ref, chunk_size=chunk_size)
     sub, table, arm_profile = _subclones(
         arm_values, malignant, arms, n_subclones=n_subclones, max_subclones=max_subclones,
         event_threshold=event_threshold, seed=seed,
@@ -498,19 +654,40 @@ def _otsu(values: np.ndarray, bins: int = 64) -> float:
     return float(edges[1:][int(np.argmax(between))])
 
 
-def _row_corr(x_cnv: sp.csr_matrix, profile: np.ndarray) -> np.ndarray:
-    """Pearson correlation of every row of ``x_cnv`` with ``profile`` (no densification)."""
+def _row_corr(x_cnv: sp.csr_matrix, profile: np.ndarray, chunk_size: int = 5000) -> np.ndarray:
+    """Pearson correlation of every row of ``x_cnv`` with ``profile`` (no densification).
+
+    Rows are taken ``chunk_size`` at a time, so the temporaries (float64 values, squares) are
+    the size of one block; every row is computed as in one pass.
+    """
     top = profile - profile.mean()
     norm_top = float(np.linalg.norm(top)) or 1.0
-    dots = np.asarray(x_cnv @ (top / norm_top)).ravel()
-    xm = np.asarray(x_cnv.mean(axis=1)).ravel()
-    sq = np.asarray(x_cnv.multiply(x_cnv).sum(axis=1)).ravel()
-    var = np.maximum(sq - x_cnv.shape[1] * xm**2, 1e-12)
-    return dots / np.sqrt(var)
+    unit = top / norm_top
+    out = np.empty(x_cnv.shape[0], dtype=np.float64)
+    for lo, hi in row_chunks(x_cnv.shape[0], chunk_size):
+        part = x_cnv[lo:hi]
+        dots = np.asarray(part @ unit).ravel()
+        xm = np.asarray(part.mean(axis=1)).ravel()
+        sq = np.asarray(part.multiply(part).sum(axis=1)).ravel()
+        var = np.maximum(sq - x_cnv.shape[1] * xm**2, 1e-12)
+        out[lo:hi] = dots / np.sqrt(var)
+    return out
+
+
+def _mean_of_rows(x_cnv: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """Mean profile of ``rows`` of ``x_cnv`` without copying them.
+
+    The same float32 products and row-ordered sums as ``x_cnv[rows].mean(axis=0)``.
+    """
+    weight = np.full(rows.size, 1.0 / rows.size, dtype=x_cnv.dtype)
+    pick = sp.csr_matrix(
+        (weight, (np.zeros(rows.size, dtype=np.int64), rows)), shape=(1, x_cnv.shape[0])
+    )
+    return np.asarray((pick @ x_cnv).todense()).ravel()
 
 
 def _call_malignant(
-    x_cnv: sp.csr_matrix, score: np.ndarray, is_ref: np.ndarray
+    x_cnv: sp.csr_matrix, score: np.ndarray, is_ref: np.ndarray, *, chunk_size: int = 5000
 ) -> tuple[np.ndarray, float]:
     """Cells whose CNV profile matches the tumour's: returns the call and the score threshold.
 
@@ -527,7 +704,8 @@ def _call_malignant(
         return called, threshold
     floor = float(np.median(ref_scores))
     for _ in range(2):
-        corr = _row_corr(x_cnv, np.asarray(x_cnv[np.flatnonzero(called)].mean(axis=0)).ravel())
+        tumour = _mean_of_rows(x_cnv, np.flatnonzero(called))
+        corr = _row_corr(x_cnv, tumour, chunk_size)
         corr_thr = float(np.quantile(corr[is_ref], 0.99)) if is_ref.any() else 0.2
         others = corr[~is_ref]
         if others.size > 10:
