@@ -20,9 +20,18 @@ def progress(show: bool, description: str, total: int) -> Iterator[Callable[[], 
     if not show:
         yield lambda: None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    console = Console(stderr=True, file=sys.stderr)
+    if not console.is_terminal:
+        # a log file or a pipe: one line at the end instead of a bar redrawn into blank lines
+        start = time.perf_counter()
+        yield lambda: None
+        took = time.perf_counter() - start
+        console.print(f"  {description}: {total} steps in {took:.1f} s", highlight=False)
+        return
+    with Progress(transient=True, console=console) as bar:
         task = bar.add_task(description, total=total)
         yield lambda: bar.advance(task)
 
