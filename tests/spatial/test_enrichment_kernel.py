@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
 from scipy.stats import chisquare
 
 import ithkit.spatial._stats as stats_module
 from ithkit import InputError
-from ithkit.spatial import nhood_enrichment, simulate_tissue, spatial_neighbors
+from ithkit.spatial import neighbour_graph, nhood_enrichment, simulate_tissue, spatial_neighbors
 
 # ithkit before the compiled shuffle (commit ebe787e: numpy ``Generator.permutation`` per
 # permutation; numba and numpy paths gave identical numbers): simulate_tissue(kind, n, seed=4),
@@ -119,3 +120,45 @@ def test_thread_count_must_be_positive() -> None:
     a = spatial_neighbors(simulate_tissue("random", 100, seed=0), n_neighbors=4)
     with pytest.raises(InputError, match="n_jobs"):
         nhood_enrichment(a, "cell_type", n_perms=10, n_jobs=0)
+
+
+def _previous_knn(xy: np.ndarray, k: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    # the k-NN graph as ithkit built it before (commit ebe787e): COO triplets -> CSR
+    n = len(xy)
+    d, idx = cKDTree(xy).query(xy, k=k + 1)
+    d, idx = d[:, 1:], idx[:, 1:]
+    rows = np.repeat(np.arange(n), k)
+    dist = sp.csr_matrix((d.ravel(), (rows, idx.ravel())), shape=(n, n))
+    conn = sp.csr_matrix((np.ones(n * k, np.float32), (rows, idx.ravel())), shape=(n, n))
+    return conn, dist
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_knn_graph_is_the_previous_one(n_jobs: int) -> None:
+    xy = np.asarray(simulate_tissue("clustered", 3000, seed=5).obsm["spatial"], dtype=float)
+    xy[10] = xy[11]  # coincident cells
+    xy[12] = xy[11]
+    for k in (1, 6, 15):
+        conn, dist = neighbour_graph(xy, n_neighbors=k, n_jobs=n_jobs)
+        old_conn, old_dist = _previous_knn(xy, k)
+        for new, old in ((conn, old_conn), (dist, old_dist)):
+            assert new.dtype == old.dtype and new.indices.dtype == old.indices.dtype
+            assert np.array_equal(new.indptr, old.indptr)
+            assert np.array_equal(new.indices, old.indices)
+            assert np.array_equal(new.data, old.data)
+            assert new.has_sorted_indices and new.has_canonical_format
+
+
+def test_labels_of_a_categorical_are_those_of_its_strings() -> None:
+    import anndata as ad
+
+    from ithkit.spatial._graph import labels_of
+
+    cases = [(["b", "a", "c", "a"], ["c", "b", "a", "z"]), ([3, 1, 2, 10], [3, 2, 1, 10])]
+    for values, categories in cases:
+        obs = pd.DataFrame({"l": pd.Categorical(values, categories=categories)},
+                           index=[f"c{i}" for i in range(len(values))])  # fmt: skip
+        fast = labels_of(ad.AnnData(obs=obs), "l")
+        slow = pd.Categorical(obs["l"].astype(str)).remove_unused_categories()
+        assert list(fast.categories) == list(slow.categories)  # "10" < "2": string order
+        assert fast.codes.tolist() == slow.codes.tolist()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from scipy.spatial import cKDTree
 from ithkit._diversity import row_diversity
 from ithkit._errors import InputError
 from ithkit.io._anndata import check_anndata, coordinates
-from ithkit.spatial._graph import composition, graph, labels_of
+from ithkit.spatial._graph import available_cores, composition, graph, labels_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from anndata import AnnData
@@ -150,7 +149,8 @@ def _weights(weights: sp.spmatrix | np.ndarray, n: int, row_standardise: bool) -
             f"weights are {w.shape}, values have {n} entries", source="weights",
             fix="pass an n x n weight matrix",
         )  # fmt: skip
-    w.setdiag(0)
+    if w.diagonal().any() or not w.has_canonical_format:  # (setdiag also sorts the rows)
+        w.setdiag(0)
     w.eliminate_zeros()
     if row_standardise:
         rs = np.asarray(w.sum(axis=1)).ravel()
@@ -332,20 +332,6 @@ def spatial_autocorr(
 # neighbourhood enrichment
 
 _PERM_CHUNK = 50
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity mask, e.g. a batch job's share).
-
-    Examples
-    --------
-    >>> available_cores() >= 1
-    True
-    """
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
 
 
 def _label_dtype(k: int) -> type[np.unsignedinteger]:
