@@ -94,12 +94,12 @@ def neighbour_graph(
     del d
     # CSR rows with sorted column indices, as scipy's COO -> CSR conversion gives them
     sort = np.argsort(nbr, axis=1, kind="stable")
-    nbr = np.take_along_axis(nbr, sort, axis=1).ravel()
-    dist_rows = np.take_along_axis(dist_rows, sort, axis=1).ravel()
-    del sort
+    columns = np.take_along_axis(nbr, sort, axis=1).ravel()
+    values = np.take_along_axis(dist_rows, sort, axis=1).ravel()
+    del sort, nbr, dist_rows
     indptr = np.arange(0, n * k + 1, k, dtype=index_type)
-    dist = sp.csr_matrix((dist_rows, nbr, indptr), shape=(n, n))
-    conn = sp.csr_matrix((np.ones(n * k, np.float32), nbr.copy(), indptr.copy()), shape=(n, n))
+    dist = sp.csr_matrix((values, columns, indptr), shape=(n, n))
+    conn = sp.csr_matrix((np.ones(n * k, np.float32), columns.copy(), indptr.copy()), shape=(n, n))
     dist.has_sorted_indices = conn.has_sorted_indices = True
     return conn, dist
 
