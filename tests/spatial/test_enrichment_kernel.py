@@ -162,3 +162,32 @@ def test_labels_of_a_categorical_are_those_of_its_strings() -> None:
         slow = pd.Categorical(obs["l"].astype(str)).remove_unused_categories()
         assert list(fast.categories) == list(slow.categories)  # "10" < "2": string order
         assert fast.codes.tolist() == slow.codes.tolist()
+
+
+def test_renumbered_cells_give_the_same_counts_and_statistic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = spatial_neighbors(simulate_tissue("segregated", 1500, seed=6), n_neighbors=6)
+    plain = nhood_enrichment(a, "cell_type", n_perms=N_PERMS, seed=1, n_jobs=1)
+    monkeypatch.setattr(stats_module, "_REORDER_CELLS", 100)  # as for big sections
+    order = stats_module._spatial_order(a, a.n_obs)
+    assert order is not None and sorted(order) == list(range(a.n_obs))
+    codes = np.asarray(a.obs["cell_type"].cat.codes)
+    for g in (a.obsp["spatial_connectivities"],
+              spatial_neighbors(a.copy(), radius=30.0).obsp["spatial_connectivities"]):  # fmt: skip
+        graph = stats_module._Graph.of(g.tocsr())
+        moved = graph.permuted(order)
+        assert (moved.rows is None) == (graph.rows is None)
+        rows, cols = graph.coo()
+        new_rows, new_cols = moved.coo()
+        old_edges = set(zip(rows.tolist(), cols.tolist(), strict=True))
+        back = {(int(order[r]), int(order[c])) for r, c in zip(new_rows, new_cols, strict=True)}
+        assert back == old_edges
+        assert np.array_equal(stats_module._observed_counts(moved, codes[order], 3),
+                              stats_module._observed_counts(graph, codes, 3))  # fmt: skip
+    renumbered = nhood_enrichment(a, "cell_type", n_perms=N_PERMS, seed=1, n_jobs=2)
+    assert renumbered["observed"].tolist() == plain["observed"].tolist()
+    sd = ((plain["observed"] - plain["expected"]) / plain["zscore"]).to_numpy()
+    diff = np.abs(renumbered["expected"] - plain["expected"]).to_numpy()
+    assert np.all(diff < 4 * sd * np.sqrt(2 / N_PERMS))
+    assert not np.array_equal(renumbered["expected"], plain["expected"])  # it did renumber

