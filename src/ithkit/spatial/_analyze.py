@@ -129,7 +129,7 @@ def estimate_memory_mb(n_cells: int, neighbours_per_cell: float, n_labels: int) 
     Examples
     --------
     >>> round(estimate_memory_mb(1_000_000, 10, 8))
-    1622
+    1620
     """
     per_cell = 64.0 * neighbours_per_cell + 40.0 * n_labels + 500.0
     return 160.0 + n_cells * per_cell / 1e6
