@@ -126,7 +126,7 @@ def plot(table: pd.DataFrame, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
     labels = {"genomic": "clone inference (mutations x 10 regions)",
-              "spatial": "spatial graph + enrichment + Moran's I (cells)"}  # fmt: skip
+              "spatial": "spatial graph + enrichment + Moran's I + diversity (cells)"}  # fmt: skip
     colours = {"genomic": "tab:blue", "spatial": "tab:orange"}
     for (task, kind), part in table.groupby(["task", "kind"], sort=False):
         style = "-o" if kind == "wall" else "--s"
