@@ -13,8 +13,10 @@ reported separately (``input_mb``), so ``peak_mb - input_mb`` is what the step a
   estimated from the data) on a virtual patient of N mutations x 10 regions at 200x with the
   virtual patients' default beta-binomial reads; ARI of the clone assignment.
 - ``spatial``: :func:`ithkit.spatial.spatial_neighbors` (6 nearest neighbours) +
-  :func:`ithkit.spatial.nhood_enrichment` (1,000 permutations, one thread) +
-  :func:`ithkit.spatial.morans_i` on a simulated immune-excluded section of N cells.
+  :func:`ithkit.spatial.nhood_enrichment` (1,000 permutations) +
+  :func:`ithkit.spatial.morans_i` + :func:`ithkit.spatial.local_diversity` on a simulated
+  immune-excluded section of N cells, one thread (``--jobs 0``: every available core).
+  squidpy beside it: ``benchmarks/singlecell.py``.
 
 CPU time is printed next to wall time because the benchmark machine is shared: on a loaded
 machine the wall time grows, the CPU time much less. The 1-minute load average is printed.
@@ -72,15 +74,23 @@ def child_genomic(n: int) -> dict[str, float]:
 def child_spatial(n: int) -> dict[str, float]:
     import numpy as np
 
-    from ithkit.spatial import morans_i, nhood_enrichment, simulate_tissue, spatial_neighbors
+    from ithkit.spatial import (
+        local_diversity,
+        morans_i,
+        nhood_enrichment,
+        simulate_tissue,
+        spatial_neighbors,
+    )
 
+    jobs = None if JOBS == 0 else JOBS
     adata = simulate_tissue("immune_excluded", n, seed=1)
     base = _peak_mb()
     wall, cpu = time.perf_counter(), time.process_time()
-    spatial_neighbors(adata, n_neighbors=6)
-    nhood_enrichment(adata, "cell_type", n_perms=1000, seed=0, n_jobs=1)
+    spatial_neighbors(adata, n_neighbors=6, n_jobs=jobs)
+    nhood_enrichment(adata, "cell_type", n_perms=1000, seed=0, n_jobs=jobs)
     tumour = (adata.obs["cell_type"] == adata.obs["cell_type"].cat.categories[0]).to_numpy()
     moran = morans_i(tumour.astype(np.float64), adata.obsp["spatial_connectivities"])
+    local_diversity(adata, "cell_type")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {
         "wall_s": wall,
@@ -93,10 +103,11 @@ def child_spatial(n: int) -> dict[str, float]:
 
 
 CHILDREN = {"genomic": child_genomic, "spatial": child_spatial}
+JOBS = 1  # threads of the spatial child (--jobs; 0: ithkit's default, every available core)
 
 
 def run_child(task: str, n: int, timeout: float) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--child", task, "--n", str(n)]
+    cmd = [sys.executable, __file__, "--child", task, "--n", str(n), "--jobs", str(JOBS)]
     try:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -115,7 +126,7 @@ def plot(table: pd.DataFrame, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
     labels = {"genomic": "clone inference (mutations x 10 regions)",
-              "spatial": "spatial graph + enrichment + Moran's I (cells)"}  # fmt: skip
+              "spatial": "spatial graph + enrichment + Moran's I + diversity (cells)"}  # fmt: skip
     colours = {"genomic": "tab:blue", "spatial": "tab:orange"}
     for (task, kind), part in table.groupby(["task", "kind"], sort=False):
         style = "-o" if kind == "wall" else "--s"
@@ -144,9 +155,17 @@ def main() -> None:
     parser.add_argument(
         "--replot", type=Path, nargs="+", help="only draw the plot from saved tables (TSV)"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="threads of the spatial steps (0: ithkit's default, every core)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global JOBS
+    JOBS = args.jobs
     if args.child:
         print(json.dumps(CHILDREN[args.child](args.n)))
         return

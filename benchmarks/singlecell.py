@@ -25,6 +25,19 @@ reported as such. Profiles are compared on the first 5,000 cells (a random sampl
 
     python benchmarks/singlecell.py --large 500000 --large-genes 20000 \
         --peer-python /tmp/bench_infercnv/bin/python --peer-cells 50000 100000 --ithkit-all-sizes
+
+Spatial (issue 16's rows), ithkit vs squidpy 1.8.2 at 100,000 cells and ithkit at 1,000,000::
+
+    python benchmarks/singlecell.py --skip-cnv --sizes 100000 1000000 \
+        --peer-python /tmp/bench_squidpy/bin/python --peer-max-cells 100000
+
+Each tool runs in a fresh process that reads the ``.h5ad`` first; then ``data_rss_mb`` is
+taken, the peak-RSS counter is reset, and the tool is imported (``import_s``) and run
+(``seconds`` / ``cpu_seconds``: wall and CPU of the step, after the import). ``added_mb`` is
+the peak RSS from there on minus ``data_rss_mb``: what the tool adds, its import included
+(squidpy imports numba with itself, ithkit at the first compiled call). ithkit runs with
+``n_jobs=1`` and with its default (every available core), squidpy with ``n_jobs=1``. A child
+is stopped past ``--max-rss-mb`` or (squidpy) ``--peer-timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -116,60 +129,73 @@ def child_infercnvpy(data: Path, result: Path) -> dict[str, float]:
     }
 
 
+def _reset_peak() -> None:
+    """Start a new peak-RSS measurement (``VmHWM`` := current RSS; Linux >= 4.0)."""
+    import gc
+
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _spatial_row(base: float, imported: tuple[float, float], step: tuple[float, float],
+                 moran: float) -> dict[str, float]:  # fmt: skip
+    peak = _rss_mb()
+    return {"import_s": imported[0], "import_cpu_s": imported[1], "seconds": step[0],
+            "cpu_seconds": step[1], "peak_rss_mb": peak, "data_rss_mb": base,
+            "added_mb": peak - base, "moran": moran}  # fmt: skip
+
+
 def child_ithkit_spatial(data: Path, result: Path, n_jobs: int) -> dict[str, float]:
+    """Graph (6 nearest neighbours) + enrichment (1,000 permutations) + Moran's I (KRT8) +
+    local diversity (Shannon, Simpson, Rao); ``n_jobs`` 0: ithkit's default (every core)."""
     import anndata as ad
     import numpy as np
 
-    from ithkit.spatial import morans_i, nhood_enrichment, spatial_neighbors
-
     adata = ad.read_h5ad(data)
-    base = _rss_mb("VmRSS")
+    base = _rss_mb("VmRSS")  # python + numpy + anndata + the data, before the tool's import
+    _reset_peak()
     t, cpu = time.perf_counter(), time.process_time()
-    spatial_neighbors(adata, n_neighbors=6)
-    e = nhood_enrichment(adata, "cell_type", n_perms=1000, seed=0, n_jobs=n_jobs)
+    from ithkit.spatial import local_diversity, morans_i, nhood_enrichment, spatial_neighbors
+
+    imported = (time.perf_counter() - t, time.process_time() - cpu)
+    jobs = None if n_jobs == 0 else n_jobs
+    t, cpu = time.perf_counter(), time.process_time()
+    spatial_neighbors(adata, n_neighbors=6, n_jobs=jobs)
+    e = nhood_enrichment(adata, "cell_type", n_perms=1000, seed=0, n_jobs=jobs)
     krt8 = np.asarray(adata[:, "KRT8"].X.todense()).ravel()
     mi = morans_i(krt8, adata.obsp["spatial_connectivities"]).statistic
-    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+    local_diversity(adata, "cell_type")
+    step = (time.perf_counter() - t, time.process_time() - cpu)
     e.to_csv(result, sep="\t", index=False)
-    return {
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "peak_rss_mb": _rss_mb(),
-        "workers_peak_mb": _children_mb(),
-        "data_rss_mb": base,
-        "moran": mi,
-    }
+    return _spatial_row(base, imported, step, mi)
 
 
 def child_squidpy(data: Path, result: Path, n_jobs: int) -> dict[str, float]:
+    """squidpy's graph + enrichment + Moran's I, the same parameters (no local diversity)."""
     import anndata as ad
     import numpy as np
     import pandas as pd
-    import squidpy as sq
 
     adata = ad.read_h5ad(data)
     base = _rss_mb("VmRSS")
+    _reset_peak()
+    t, cpu = time.perf_counter(), time.process_time()
+    import squidpy as sq
+
+    imported = (time.perf_counter() - t, time.process_time() - cpu)
     t, cpu = time.perf_counter(), time.process_time()
     sq.gr.spatial_neighbors(adata, coord_type="generic", n_neighs=6)
     sq.gr.nhood_enrichment(adata, cluster_key="cell_type", n_perms=1000, seed=0, n_jobs=n_jobs,
                            show_progress_bar=False)  # fmt: skip
     sq.gr.spatial_autocorr(adata, mode="moran", genes=["KRT8"], n_perms=None, n_jobs=1)
-    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+    step = (time.perf_counter() - t, time.process_time() - cpu)
     z = adata.uns["cell_type_nhood_enrichment"]["zscore"]
     cats = list(adata.obs["cell_type"].cat.categories)
     pd.DataFrame(
         {"label_a": np.repeat(cats, len(cats)), "label_b": np.tile(cats, len(cats)),
          "zscore": np.asarray(z).ravel()}
     ).to_csv(result, sep="\t", index=False)  # fmt: skip
-    mi = float(adata.uns["moranI"].loc["KRT8", "I"])
-    return {
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "peak_rss_mb": _rss_mb(),
-        "workers_peak_mb": _children_mb(),
-        "data_rss_mb": base,
-        "moran": mi,
-    }
+    return _spatial_row(base, imported, step, float(adata.uns["moranI"].loc["KRT8", "I"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,14 +471,34 @@ def run_large(args: argparse.Namespace) -> None:
 # driver
 
 
-def _child(python: str, task: str, data: Path, result: Path, jobs: int) -> dict[str, float]:
+def _child(python: str, task: str, data: Path, result: Path, jobs: int, *,
+           timeout_s: float = 3600.0, max_rss_mb: float = 6000.0) -> dict[str, float]:  # fmt: skip
+    """Run one child; stop it past ``timeout_s`` or ``max_rss_mb`` of resident memory."""
     cmd = [python, __file__, "--child", task, "--data", str(data), "--result", str(result),
            "--jobs", str(jobs)]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    start = time.perf_counter()
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        status, stopped, watermark = Path(f"/proc/{proc.pid}/status"), "", 0.0
+        while proc.poll() is None:
+            try:
+                rss = next(int(line.split()[1]) / 1024 for line in status.read_text().splitlines()
+                           if line.startswith("VmRSS:"))  # fmt: skip
+            except (OSError, StopIteration):
+                rss = 0.0
+            watermark = max(watermark, rss)
+            if rss > max_rss_mb or time.perf_counter() - start > timeout_s:
+                stopped = (f"stopped at {rss:.0f} MB > {max_rss_mb:.0f} MB" if rss > max_rss_mb
+                           else f"stopped after {timeout_s:.0f} s")  # fmt: skip
+                proc.kill()
+                break
+            time.sleep(0.25)
+        out, err = proc.communicate()
+    if stopped:
+        return {"error": f"{stopped} (RSS seen up to {watermark:.0f} MB)"}  # type: ignore[dict-item]
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        tail = (err or out).strip().splitlines()[-3:]
         return {"error": f"exit {proc.returncode}: {' | '.join(tail)}"[:300]}  # type: ignore[dict-item]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def _cnv_correlation(ours: Path, theirs: Path) -> float:
@@ -476,6 +522,39 @@ def _cnv_correlation(ours: Path, theirs: Path) -> float:
     return float(np.corrcoef(a[:, cols_a].ravel(), b[:, cols_b].ravel())[0, 1])
 
 
+def _spatial_comparison(work: Path, n: int, jobs: list[int], peer_jobs: int,
+                        rows: list[dict]) -> None:  # fmt: skip
+    """Add the z-score correlation with squidpy and print ithkit / squidpy ratios."""
+    import numpy as np
+    import pandas as pd
+
+    mine = {r["task"]: r for r in rows if r["tool"] == "ithkit" and r["cells"] == n
+            and r["task"].startswith("spatial") and "error" not in r}  # fmt: skip
+    peer = next((r for r in rows if r["tool"] == "squidpy" and r["cells"] == n
+                 and "error" not in r), None)  # fmt: skip
+    if peer is None:
+        return
+    zb = pd.read_csv(work / f"squidpy_z_{n}_{peer_jobs}.tsv", sep="\t")
+    for j in jobs:
+        label = "default" if j == 0 else str(j)
+        ours = mine.get(f"spatial (n_jobs={label})")
+        if ours is None:
+            continue
+        za = pd.read_csv(work / f"ithkit_z_{n}_{j}.tsv", sep="\t")
+        m = za.merge(zb, on=["label_a", "label_b"], suffixes=("", "_sq"))
+        ours["zscore_r"] = float(np.corrcoef(m["zscore"], m["zscore_sq"])[0, 1])
+        both = (peer["seconds"] + peer["import_s"]) / (ours["seconds"] + ours["import_s"])
+        print(f"{n} cells, ithkit n_jobs={label} vs squidpy n_jobs={peer_jobs}: "
+              f"wall {peer['seconds'] / ours['seconds']:.2f}x faster, "
+              f"CPU {peer['cpu_seconds'] / ours['cpu_seconds']:.2f}x less, "
+              f"import + step wall {both:.2f}x, "
+              f"added memory {ours['added_mb']:.0f} / {peer['added_mb']:.0f} MB = "
+              f"{ours['added_mb'] / peer['added_mb']:.2f}, whole-process peak "
+              f"{ours['peak_rss_mb']:.0f} / {peer['peak_rss_mb']:.0f} MB; z-score r = "
+              f"{ours['zscore_r']:.5f}; Moran's I {ours['moran']:.6f} / {peer['moran']:.6f}",
+              flush=True)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -485,7 +564,13 @@ def main() -> None:
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--skip-cnv", action="store_true")
     parser.add_argument("--skip-spatial", action="store_true")
-    parser.add_argument("--jobs", type=int, default=2, help="n_jobs of the enrichment tests")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        nargs="+",
+        default=[1, 0],
+        help="ithkit's n_jobs for the spatial runs (0: its default, every core)",
+    )
     parser.add_argument(
         "--large",
         type=int,
@@ -500,13 +585,23 @@ def main() -> None:
         default=[50_000, 100_000],
         help="cells given to infercnvpy in the large case",
     )
-    parser.add_argument("--peer-jobs", type=int, default=1)
+    parser.add_argument(
+        "--peer-jobs", type=int, default=1,
+        help="the peer's n_jobs (squidpy crashes with 2; infercnvpy in the large case)",
+    )  # fmt: skip
     parser.add_argument(
         "--ithkit-all-sizes",
         action="store_true",
         help="large case: run ithkit at the peer sizes too (in memory)",
     )
     parser.add_argument("--memory-cap-gb", type=float, default=14.0)
+    parser.add_argument(
+        "--peer-max-cells", type=int, default=1_000_000, help="run squidpy up to this many cells"
+    )
+    parser.add_argument("--peer-timeout", type=float, default=600.0, help="seconds")
+    parser.add_argument(
+        "--max-rss-mb", type=float, default=6000.0, help="stop a child past this resident memory"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--cells", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -515,12 +610,13 @@ def main() -> None:
     if args.child:
         funcs = {"ithkit-cnv": lambda: child_ithkit_cnv(args.data, args.result),
                  "infercnvpy": lambda: child_infercnvpy(args.data, args.result),
-                 "ithkit-spatial": lambda: child_ithkit_spatial(args.data, args.result, args.jobs),
-                 "squidpy": lambda: child_squidpy(args.data, args.result, args.jobs),
+                 "ithkit-spatial": lambda: child_ithkit_spatial(args.data, args.result,
+                                                                args.jobs[0]),
+                 "squidpy": lambda: child_squidpy(args.data, args.result, args.jobs[0]),
                  "ithkit-cnv-backed": lambda: child_ithkit_cnv_backed(
                      args.data, args.result, args.cells),
                  "infercnvpy-large": lambda: child_infercnvpy_large(
-                     args.data, args.result, args.cells, args.jobs)}  # fmt: skip
+                     args.data, args.result, args.cells, args.jobs[0])}  # fmt: skip
         print(json.dumps(funcs[args.child]()))
         return
     if args.large:
@@ -535,7 +631,8 @@ def main() -> None:
     from ithkit.spatial import simulate_tissue
 
     args.work.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[dict] = []
+    spatial_rows: list[dict] = []
     for n in args.sizes:
         if not args.skip_cnv:
             data = args.work / f"scrna_{n}_{args.genes}.h5ad"
@@ -556,25 +653,48 @@ def main() -> None:
             data = args.work / f"tissue_{n}.h5ad"
             if not data.exists():
                 simulate_tissue("immune_excluded", n, seed=0).write_h5ad(data)
-            ours = _child(sys.executable, "ithkit-spatial", data, args.work / f"ith_z_{n}.tsv",
-                          args.jobs)  # fmt: skip
-            rows.append({"tool": "ithkit", "task": f"spatial (n_jobs={args.jobs})", "cells": n,
-                         **ours})  # fmt: skip
-            for jobs in dict.fromkeys([args.jobs, 1]) if not args.skip_peer else []:
-                peer = _child(args.peer_python, "squidpy", data, args.work / f"sq_z_{n}.tsv",
-                              jobs)  # fmt: skip
-                if "error" not in peer and "error" not in ours:
-                    za = pd.read_csv(args.work / f"ith_z_{n}.tsv", sep="\t")
-                    zb = pd.read_csv(args.work / f"sq_z_{n}.tsv", sep="\t")
-                    m = za.merge(zb, on=["label_a", "label_b"], suffixes=("", "_sq"))
-                    peer["zscore_r"] = float(np.corrcoef(m["zscore"], m["zscore_sq"])[0, 1])
-                rows.append({"tool": "squidpy", "task": f"spatial (n_jobs={jobs})",
-                             "cells": n, **peer})  # fmt: skip
-                if "error" not in peer:
-                    break  # n_jobs=1 only as a fallback when n_jobs crashed
+            runs = [("ithkit", sys.executable, "ithkit-spatial", j) for j in args.jobs]
+            if not args.skip_peer and n <= args.peer_max_cells:
+                runs.append(("squidpy", args.peer_python, "squidpy", args.peer_jobs))
+            for tool, python, task, jobs in runs:
+                load = os.getloadavg()[0]
+                out = args.work / f"{tool}_z_{n}_{jobs}.tsv"
+                limit = args.peer_timeout if tool == "squidpy" else 3600.0
+                res = _child(python, task, data, out, jobs, max_rss_mb=args.max_rss_mb,
+                             timeout_s=limit)  # fmt: skip
+                label = "default" if jobs == 0 else str(jobs)
+                rows.append({"tool": tool, "task": f"spatial (n_jobs={label})", "cells": n,
+                             "load_1min": round(load, 1), **res})  # fmt: skip
+                print(" | ".join(f"{k}={v}" for k, v in rows[-1].items()), flush=True)
+            spatial_rows.extend(r for r in rows if r["task"].startswith("spatial")
+                                and r["cells"] == n)  # fmt: skip
+            _spatial_comparison(args.work, n, args.jobs, args.peer_jobs, rows)
         print(pd.DataFrame(rows).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     print("\nfinal\n" + table.to_string(index=False))
+    if spatial_rows:
+        print(
+            "\nspatial: graph + enrichment (1,000 permutations) + Moran's I (+ local diversity,"
+            " ithkit only); seconds and CPU seconds of the step after the import; added MB ="
+            " peak RSS of the step (with the import) - RSS with the data read"
+        )
+        cols = [
+            "tool",
+            "task",
+            "cells",
+            "load_1min",
+            "import_s",
+            "seconds",
+            "cpu_seconds",
+            "added_mb",
+            "peak_rss_mb",
+            "data_rss_mb",
+            "moran",
+            "zscore_r",
+            "error",
+        ]
+        sp_table = pd.DataFrame(spatial_rows)
+        print(sp_table[[c for c in cols if c in sp_table]].round(3).to_string(index=False))
     load = os.getloadavg()
     print(f"load average (1, 5, 15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
           f"{os.cpu_count()} cores")  # fmt: skip

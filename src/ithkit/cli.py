@@ -927,6 +927,32 @@ def singlecell_scdna(
     typer.echo(f"written   {len(files)} files in {out}")
 
 
+def _spatial_memory_line(adata: Any, radius: float | None, neighbours: int | None,
+                         label_key: str, estimate: Any) -> str:  # fmt: skip
+    """One line before a big section starts: cells, neighbours and the memory it will take."""
+    import numpy as np
+
+    xy = np.asarray(adata.obsm["spatial"], dtype=float)[:, :2]
+    if radius is not None:  # neighbours per cell from 2,000 cells spread over the section
+        from scipy.spatial import cKDTree
+
+        sample = xy[:: max(1, len(xy) // 2000)]
+        per_cell = float(np.mean(cKDTree(xy).query_ball_point(sample, radius, return_length=True)))
+    else:
+        per_cell = float(neighbours or 10)
+    n_labels = adata.obs[label_key].nunique() if label_key in adata.obs.columns else 1
+    need = estimate(adata.n_obs, per_cell, n_labels)
+    line = (f"{adata.n_obs:,} cells, ~{per_cell:.0f} neighbours each: needs about "
+            f"{need:,.0f} MB beyond the loaded section")  # fmt: skip
+    try:
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        free = next(int(x.split()[1]) / 1024 for x in meminfo if x.startswith("MemAvailable:"))
+        line += f" ({free:,.0f} MB available)"
+    except (OSError, StopIteration):  # pragma: no cover - not Linux
+        pass
+    return line
+
+
 @spatial_app.command("heterogeneity")
 def spatial_heterogeneity(
     h5ad: Annotated[Path, typer.Argument(help="AnnData with .obsm['spatial'] and a label.")],
@@ -938,19 +964,28 @@ def spatial_heterogeneity(
     immune: Annotated[str | None, typer.Option(help="Immune labels (comma-separated).")] = None,
     region_key: Annotated[str | None, typer.Option(help=".obs region column.")] = None,
     perms: Annotated[int, typer.Option(help="Enrichment permutations.")] = 500,
-    jobs: Annotated[int, typer.Option(help="Threads for permutations.")] = 1,
+    jobs: Annotated[
+        int, typer.Option(help="Threads for the neighbour search and permutations (0: all cores).")
+    ] = 0,
     seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
 ) -> None:
     """Local diversity, enrichment, autocorrelation, infiltration and niches of a section."""
     from ithkit.singlecell import read_h5ad
     from ithkit.spatial import heterogeneity
+    from ithkit.spatial._analyze import BIG_SECTION, estimate_memory_mb
 
     if radius is not None and neighbours is not None:
         raise InputError("--radius and --neighbours both given", fix="pass one of them")
+    if jobs < 0:
+        raise InputError(f"--jobs is {jobs}", source="--jobs", fix="use 0 (all cores) or more")
+    adata = read_h5ad(h5ad)
+    if adata.n_obs >= BIG_SECTION and "spatial" in adata.obsm:
+        typer.echo(_spatial_memory_line(adata, radius, neighbours, label_key, estimate_memory_mb),
+                   err=True)  # fmt: skip
     result = heterogeneity(
-        read_h5ad(h5ad), label_key, radius=radius, n_neighbors=neighbours,
+        adata, label_key, radius=radius, n_neighbors=neighbours,
         tumour=_csv_list(tumour), immune=_csv_list(immune), region_key=region_key,
-        n_perms=perms, n_jobs=jobs, seed=seed, show_progress=True, source=str(h5ad),
+        n_perms=perms, n_jobs=jobs or None, seed=seed, show_progress=True, source=str(h5ad),
     )  # fmt: skip
     files = result.write(out, h5ad_name=Path(h5ad).name)
     for _, row in result.summary.iterrows():

@@ -81,3 +81,18 @@ def test_unknown_tumour_label() -> None:
     a = simulate_tissue("random", 100, seed=0)
     with pytest.raises(InputError, match="tumour label"):
         heterogeneity(a, "cell_type", tumour=["cancer"], immune=["immune"], n_perms=10)
+
+
+def test_big_section_prints_memory_estimate_and_steps(
+    section: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    import ithkit.spatial._analyze as analyze
+
+    monkeypatch.setattr(analyze, "BIG_SECTION", 1000)  # the section has 1,200 cells
+    code = _run(["spatial", "heterogeneity", str(section), "--label-key", "cell_type",
+                 "--radius", "40", "--out", str(tmp_path / "o"), "--perms", "20"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "1,200 cells, ~" in err and "MB beyond the loaded section" in err
+    assert "graph" in err and "co-occurrence" in err  # one line per step

