@@ -34,28 +34,10 @@ def expression_matrix(
     Uses ``layer`` if given, else ``layers['counts']`` if present, else ``.X``. The second value is
     ``"raw counts"`` (all integers), ``"normalised (non-log)"`` or ``"log-normalised"``.
     """
-    if layer is not None:
-        if layer not in adata.layers:
-            raise InputError(
-                f"no layer {layer!r} (layers: {', '.join(adata.layers.keys()) or 'none'})",
-                source=source,
-                column=layer,
-                fix="pass an existing layer or leave --layer out to use .X",
-            )
-        matrix, where = adata.layers[layer], f"layers[{layer!r}]"
-    elif "counts" in adata.layers:
-        matrix, where = adata.layers["counts"], "layers['counts']"
-    else:
-        matrix, where = adata.X, ".X"
-    if matrix is None:
-        raise InputError("no expression matrix", source=source, fix="put counts in .X")
-    dtype = getattr(matrix, "dtype", np.dtype(object))
-    if not (np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_)):
-        raise InputError(
-            f"{where} is not numeric (dtype {dtype})",
-            source=source,
-            fix="store counts or normalised expression as numbers",
-        )
+    from ithkit.singlecell._chunked import expression_source
+
+    # one rule for which matrix is the expression (layer, counts, .X) and that it is numeric
+    matrix, where = expression_source(adata, layer=layer, source=source)
     x = sp.csr_matrix(matrix, dtype=np.float32) if not sp.issparse(matrix) else matrix.tocsr()
     if x.dtype != np.float32:
         x = x.astype(np.float32)
