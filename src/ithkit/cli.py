@@ -1045,6 +1045,16 @@ imaging_app = typer.Typer(
 )
 app.add_typer(imaging_app, name="imaging")
 
+#: PET DICOM series: SUV normalisation (ithkit.imaging.read_image's suv=)
+_SuvOption = Annotated[
+    str,
+    typer.Option(
+        "--suv",
+        help="PET DICOM series: bw (body weight), lbm (SUL, Janmahasatian), lbm-james, "
+        "bsa (body surface area) or none (Bq/ml).",
+    ),
+]
+
 
 @imaging_app.command("features")
 def imaging_features(
@@ -1058,6 +1068,7 @@ def imaging_features(
         Path | None,
         typer.Option(help="YAML list of IBSI-2 filters: statistics of each response map."),
     ] = None,
+    suv: _SuvOption = "bw",
 ) -> None:
     """IBSI-1 features of one ROI: feature, ibsi_code, family, aggregation, value.
 
@@ -1067,12 +1078,14 @@ def imaging_features(
     if filters is not None:
         from ithkit.imaging._commands import filtered_features_to_file
 
-        t = filtered_features_to_file(image, mask, out, filters=filters, label=label, config=config)
+        t = filtered_features_to_file(
+            image, mask, out, filters=filters, label=label, config=config, suv=suv
+        )
         typer.echo(f"{len(t)} features of {t['filter'].nunique()} response maps -> {out}")
         return
     from ithkit.imaging._commands import features_to_file
 
-    table, cfg = features_to_file(image, mask, out, label=label, config=config, seed=seed)
+    table, cfg = features_to_file(image, mask, out, label=label, config=config, seed=seed, suv=suv)
     typer.echo(f"{len(table)} features -> {out} (config {cfg})")
 
 
@@ -1085,6 +1098,7 @@ def imaging_map(
     features: Annotated[str | None, typer.Option(help="Comma-separated map features.")] = None,
     kernel: Annotated[int, typer.Option(help="Kernel size in voxels (odd).")] = 5,
     config: Annotated[Path | None, typer.Option(help="YAML preprocessing config.")] = None,
+    suv: _SuvOption = "bw",
 ) -> None:
     """Voxel-wise feature maps (sliding kernel) written as NIfTI on the image grid."""
     from ithkit.imaging import MAP_FEATURES
@@ -1093,7 +1107,7 @@ def imaging_map(
     names = _csv_list(features) or list(MAP_FEATURES)
     paths = maps_to_files(
         image, mask, out, label=label, features=names, kernel_voxels=kernel, config=config,
-        show_progress=True,
+        show_progress=True, suv=suv,
     )  # fmt: skip
     typer.echo(f"{len(paths)} maps -> {out}")
 
@@ -1106,11 +1120,12 @@ def imaging_habitats(
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
     k: Annotated[int | None, typer.Option(help="Habitats (default: best silhouette).")] = None,
     seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
+    suv: _SuvOption = "bw",
 ) -> None:
     """Cluster lesion voxels on their map values into habitats."""
     from ithkit.imaging._commands import habitats_to_files
 
-    res, files = habitats_to_files(maps, mask, out, label=label, k=k, seed=seed)
+    res, files = habitats_to_files(maps, mask, out, label=label, k=k, seed=seed, suv=suv)
     typer.echo(f"habitats  {res.k}; diversity {res.diversity:.3f} (evenness {res.evenness:.3f})")
     typer.echo(f"written   {len(files)} files in {out}")
 
@@ -1175,6 +1190,14 @@ def imaging_filter(
         str | None, typer.Option(help="Riesz order per axis x,y,z, e.g. 1,0,0.")
     ] = None,
     riesz_base: Annotated[str, typer.Option(help="Riesz base filter: log or simoncelli.")] = "log",
+    decimated: Annotated[
+        bool,
+        typer.Option(
+            "--decimated",
+            help="Wavelet: decimated (pywt.dwtn) sub-band, mapped back to the image grid.",
+        ),
+    ] = False,
+    suv: _SuvOption = "bw",
 ) -> None:
     """IBSI-2 convolutional filter: the response map on the image grid (+ its settings YAML)."""
     from ithkit.imaging._commands import filter_to_file
@@ -1188,6 +1211,8 @@ def imaging_filter(
         "theta_step_deg": theta_step_deg, "wavelet": wavelet, "subband": subband,
         "level": level, "riesz_base": riesz_base,
     }  # fmt: skip
+    if decimated:
+        settings["decimated"] = True
     if riesz_order is not None:
         try:
             settings["riesz_order"] = [int(v) for v in riesz_order.split(",")]
@@ -1195,7 +1220,7 @@ def imaging_filter(
             raise InputError(f"riesz order {riesz_order!r}", source="--riesz-order",
                              fix="integers separated by commas, e.g. 1,0,0") from exc  # fmt: skip
     spec = FilterSpec.from_dict(settings, source="ithkit imaging filter")
-    resp, cfg = filter_to_file(image, out, spec=spec)
+    resp, cfg = filter_to_file(image, out, spec=spec, suv=suv)
     arr = resp.array
     typer.echo(f"{spec.tag}: range {float(arr.min()):.4g} .. {float(arr.max()):.4g}")
     typer.echo(f"written   {out} (settings {cfg})")
