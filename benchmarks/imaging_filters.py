@@ -2,7 +2,9 @@
 
 Usage::
 
-    python benchmarks/imaging_filters.py PHANTOM_DIR CRM_DIR [--repeat 3] [--mirp]
+    python benchmarks/imaging_filters.py PHANTOM_DIR CRM_DIR [--repeat 3] \
+        [--mirp-python MIRP_VENV/bin/python --mirp-phantoms DIR] \
+        [--pictologics-python PICTO_VENV/bin/python] [--ct CT_DIR --reference-values CSV]
 
 ``PHANTOM_DIR`` holds the IBSI-2 digital phantoms (``checkerboard.nii.gz``, ``impulse.nii.gz``,
 ``sphere.nii.gz``, ``pattern_1.nii.gz``; CC BY 4.0, github.com/theibsi/data_sets,
@@ -10,7 +12,18 @@ Usage::
 (``<id>-ValidCRM.nii``; CC0, github.com/theibsi/ibsi_2_reference_data,
 ``reference_response_maps``). A case passes when every voxel is within 1% of the reference
 map's intensity range (the IBSI-2 rule). Prints one row per case: pass, max |diff| / range,
-ithkit time, and MIRP's time when ``--mirp`` is given and MIRP is installed.
+ithkit time, and each peer's deviation and time when its environment is given.
+
+Peers run in their own environments (a subprocess each, one BLAS/OpenMP/numba thread, CPU
+seconds of the process, median of ``--repeat`` runs after a warm-up run):
+
+* MIRP 2.x (``--mirp-python``; it needs its own numpy/itk pins);
+* pictologics 0.9 (``--pictologics-python``). pictologics requires Python >= 3.12, so ithkit's
+  3.11 environment cannot install it (``pip download pictologics`` there reports only versions
+  that "require a different python version"); make a 3.12 venv and ``pip install
+  pictologics==0.9.0``. Its filters are volumetric (plus the in-plane Gabor), so the 2D mean,
+  LoG and Laws cases (1.b.1, 2.c, 3.c.*) have no pictologics call and are left out of its
+  columns; arrays are read with nibabel in (x, y, z) order, as pictologics expects.
 """
 
 from __future__ import annotations
@@ -532,8 +545,9 @@ def pictologics_worker(phantoms: Path, crm_dir: Path, repeat: int) -> None:
             ref = np.asarray(nib.load(str(ref_path)).get_fdata(), dtype=np.float64)
             if out.shape == ref.shape:
                 diff = float(np.abs(out - ref).max() / (ref.max() - ref.min()))
-        print(json.dumps({"case": case, "picto_cpu": float(np.median(cpu[1:])),
-                          "picto_wall": float(np.median(wall[1:])), "picto_diff": diff}))  # fmt: skip
+        row = {"case": case, "picto_cpu": float(np.median(cpu[1:])),
+               "picto_wall": float(np.median(wall[1:])), "picto_diff": diff}  # fmt: skip
+        print(json.dumps(row), flush=True)
 
 
 def run_pictologics(python: str, phantoms: Path, crm_dir: Path, repeat: int) -> dict[str, Any]:

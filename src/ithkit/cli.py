@@ -1142,13 +1142,14 @@ def imaging_phenotypes(
     timepoint: Annotated[int, typer.Option(help="Timepoint whose lesions are used.")] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 50,
     seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
+    suv: _SuvOption = "bw",
 ) -> None:
     """Lesion phenotypes, their stability and per-patient interlesional heterogeneity."""
     from ithkit.imaging._commands import phenotypes_to_files
 
     res, files = phenotypes_to_files(
         lesions, out, config=config, k=k, batch=batch, timepoint=timepoint,
-        n_bootstrap=bootstrap, seed=seed, show_progress=True,
+        n_bootstrap=bootstrap, seed=seed, show_progress=True, suv=suv,
     )  # fmt: skip
     typer.echo(f"phenotypes {len(res.stability)} over {len(res.assignments)} lesions")
     typer.echo(f"written   {len(files)} files in {out}")
@@ -1240,6 +1241,7 @@ def imaging_delta(
     lesions: Annotated[
         Path | None, typer.Option(help="Lesion table (diameters) for RECIST beside it.")
     ] = None,
+    suv: _SuvOption = "bw",
 ) -> None:
     """Delta-radiomics: per-lesion feature change, test-retest ICC, response; + figure."""
     from ithkit.imaging._commands import load_config
@@ -1247,7 +1249,7 @@ def imaging_delta(
 
     cfg = load_config(config) if config else None
     res = delta_radiomics(images, config=cfg, icc_threshold=icc_threshold, icc_kind=icc,
-                          lesions=lesions, show_progress=True)  # fmt: skip
+                          lesions=lesions, show_progress=True, suv=suv)  # fmt: skip
     files = res.write(out)
     try:
         from ithkit.report.imaging import feature_trajectories

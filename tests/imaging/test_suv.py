@@ -284,3 +284,20 @@ def test_cli_suv_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     err = capsys.readouterr().err
     assert "unknown SUV normalisation" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_manifest_features_take_the_suv(tmp_path: Path) -> None:
+    from ithkit.imaging import Volume, manifest_features, write_volume
+
+    folder = _pet_series(tmp_path / "pt")
+    ref = read_image(folder, suv=False)
+    mask = Volume(np.ones(ref.array.shape, dtype=np.uint8), ref.spacing, ref.origin, ref.direction)
+    write_volume(mask, tmp_path / "mask.nii.gz")
+    (tmp_path / "images.csv").write_text(
+        "patient_id,lesion_id,timepoint,image,mask,label\nP1,L1,0,pt,mask.nii.gz,1\n"
+    )
+    col = "intensity_statistics:mean:none"
+    sul = manifest_features(tmp_path / "images.csv", suv="lbm")[col].item()
+    raw = manifest_features(tmp_path / "images.csv", suv=False)[col].item()
+    assert raw == pytest.approx(500.0)
+    assert sul == pytest.approx(float(read_image(folder, suv="lbm").array.mean()))

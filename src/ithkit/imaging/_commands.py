@@ -153,6 +153,7 @@ def phenotypes_to_files(
     n_bootstrap: int = 50,
     seed: int = 0,
     show_progress: bool = False,
+    suv: bool | str = True,
 ) -> tuple[PhenotypeResult, list[Path]]:
     """Features of every lesion of an image manifest, then phenotypes; writes TSVs.
 
@@ -166,6 +167,7 @@ def phenotypes_to_files(
         timepoint=timepoint,
         show_progress=show_progress,
         keep=[batch] if batch is not None else [],
+        suv=suv,
     )
     res = lesion_phenotypes(wide, k=k, batch=batch, n_bootstrap=n_bootstrap, seed=seed)
     out = Path(out_dir)
