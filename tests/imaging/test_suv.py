@@ -111,6 +111,8 @@ def test_start_decays_dose_to_series_time() -> None:
 
 def test_admin_does_not_decay() -> None:
     assert suv_scale_factor(_header(DecayCorrection="ADMIN")) == pytest.approx(75000 / 3.7e8)
+    corrected = _header(CorrectedImage=["DECY", "ATTN", "SCAT"])
+    assert suv_scale_factor(corrected) == suv_scale_factor(_header())
 
 
 @pytest.mark.parametrize(
@@ -203,6 +205,8 @@ def test_gml_is_already_suvbw() -> None:
         ("bw", {}, ("SeriesTime",), "SeriesTime"),
         ("bw", {"DecayCorrection": "NONE"}, (), "DecayCorrection"),
         ("bw", {"Units": "CPS"}, (), "Units 'CPS'"),
+        ("bw", {"CorrectedImage": ["ATTN", "SCAT"]}, (), "lacks DECY"),
+        ("bw", {"CorrectedImage": "DECY"}, (), "lacks ATTN"),
         (
             "bw",
             {"RadiopharmaceuticalStartDateTime": "20260101110000"},

@@ -252,7 +252,8 @@ def suv_scale_factor(
     ithkit.InputError
         A missing field (weight, dose, half-life, injection or scan time; height or sex for
         LBM/BSA), implausible units (weight > 500 kg: grams; height > 3 m: cm; height < 0.5 m;
-        dose < 1e5 Bq: MBq), an injection after the scan, other Units.
+        dose < 1e5 Bq: MBq), an injection after the scan, other Units, a ``CorrectedImage``
+        without ATTN and DECY.
 
     Examples
     --------
@@ -271,6 +272,21 @@ def suv_scale_factor(
     """
     kind = normalise_suv_kind(kind, source=source) or "bw"
     units = _text(ds, "Units").upper()
+    corrected = ds.get("CorrectedImage", None) if hasattr(ds, "get") else None
+    if corrected is not None:
+        values = {
+            str(v).strip().upper()
+            for v in ([corrected] if isinstance(corrected, str) else corrected)
+        }
+        lacking = [c for c in ("ATTN", "DECY") if c not in values]
+        if lacking:
+            raise InputError(
+                f"PET CorrectedImage (0028,0051) lacks {' and '.join(lacking)}: "
+                "no SUV of images without attenuation and decay correction",
+                source=source,
+                fix="use the attenuation- and decay-corrected series, "
+                "or read this one with suv=False (--suv none) for its values",
+            )
 
     def missing(what: str, fix: str) -> InputError:
         return InputError(what, source=source, fix=fix)
