@@ -69,7 +69,7 @@ def write_case(folder: Path, case: dict[str, Any]) -> dict[str, Any]:
            **case["hdr"]}  # fmt: skip
     rp = {"RadionuclideTotalDose": 3.7e8, "RadionuclideHalfLife": F18_S,
           "RadiopharmaceuticalStartTime": "090000", **case.get("rp", {})}  # fmt: skip
-    series, study = generate_uid(), generate_uid()
+    series, study, frame = generate_uid(), generate_uid(), generate_uid()
     stored = np.full((2, 3, 3), 1000, dtype=np.int16)
     for z in range(stored.shape[0]):
         meta = FileMetaDataset()
@@ -83,7 +83,7 @@ def write_case(folder: Path, case: dict[str, Any]) -> dict[str, Any]:
         )
         ds.Modality, ds.PatientID, ds.PatientName = "PT", "P1", "Test^Patient"
         ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
-        ds.FrameOfReferenceUID = study + ".1"
+        ds.FrameOfReferenceUID = frame
         ds.StudyDate, ds.StudyTime, ds.SeriesNumber, ds.InstanceNumber = (
             "20260101",
             "090000",
