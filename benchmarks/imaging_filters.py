@@ -2,7 +2,9 @@
 
 Usage::
 
-    python benchmarks/imaging_filters.py PHANTOM_DIR CRM_DIR [--repeat 3] [--mirp]
+    python benchmarks/imaging_filters.py PHANTOM_DIR CRM_DIR [--repeat 3] \
+        [--mirp-python MIRP_VENV/bin/python --mirp-phantoms DIR] \
+        [--pictologics-python PICTO_VENV/bin/python] [--ct CT_DIR --reference-values CSV]
 
 ``PHANTOM_DIR`` holds the IBSI-2 digital phantoms (``checkerboard.nii.gz``, ``impulse.nii.gz``,
 ``sphere.nii.gz``, ``pattern_1.nii.gz``; CC BY 4.0, github.com/theibsi/data_sets,
@@ -10,7 +12,18 @@ Usage::
 (``<id>-ValidCRM.nii``; CC0, github.com/theibsi/ibsi_2_reference_data,
 ``reference_response_maps``). A case passes when every voxel is within 1% of the reference
 map's intensity range (the IBSI-2 rule). Prints one row per case: pass, max |diff| / range,
-ithkit time, and MIRP's time when ``--mirp`` is given and MIRP is installed.
+ithkit time, and each peer's deviation and time when its environment is given.
+
+Peers run in their own environments (a subprocess each, one BLAS/OpenMP/numba thread, CPU
+seconds of the process, median of ``--repeat`` runs after a warm-up run):
+
+* MIRP 2.x (``--mirp-python``; it needs its own numpy/itk pins);
+* pictologics 0.9 (``--pictologics-python``). pictologics requires Python >= 3.12, so ithkit's
+  3.11 environment cannot install it (``pip download pictologics`` there reports only versions
+  that "require a different python version"); make a 3.12 venv and ``pip install
+  pictologics==0.9.0``. Its filters are volumetric (plus the in-plane Gabor), so the 2D mean,
+  LoG and Laws cases (1.b.1, 2.c, 3.c.*) have no pictologics call and are left out of its
+  columns; arrays are read with nibabel in (x, y, z) order, as pictologics expects.
 """
 
 from __future__ import annotations
@@ -447,6 +460,112 @@ def run_mirp(python: str, phantom_dirs: Path, crm_dir: Path, repeat: int) -> dic
     return {r["case"]: r for r in rows}
 
 
+_PICTO_BOUNDARY = {"constant": "ZERO", "nearest": "NEAREST", "periodic": "PERIODIC",
+                   "mirror": "MIRROR"}  # fmt: skip
+
+
+def pictologics_call(s: dict[str, Any], spacing: tuple[float, ...]) -> Any:
+    """The case as a pictologics 0.9 filter call on an (x, y, z) array (None: not available).
+
+    pictologics filters volumes; its Gabor filter works in the (x, y) plane. The 2D mean, LoG
+    and Laws cases (kernels in the axial plane, slice by slice) have no pictologics call.
+    """
+    from pictologics import filters as pf
+
+    f, b = s["filter"], _PICTO_BOUNDARY[s.get("boundary", "mirror")]
+    inv = bool(s.get("rotation_invariant"))
+    pool = {"mean": "average"}.get(s.get("pooling", "max"), s.get("pooling", "max"))
+    if s.get("dims", 3) == 2 and f != "gabor":
+        return None
+    if f == "mean":
+        return lambda a: pf.mean_filter(a, support=s["size"], boundary=b)
+    if f == "log":
+        return lambda a: pf.laplacian_of_gaussian(
+            a, sigma_mm=s["sigma_mm"], spacing_mm=spacing, truncate=4.0, boundary=b
+        )
+    if f == "laws":
+        return lambda a: pf.laws_filter(
+            a, kernels=s["laws_kernel"], boundary=b, rotation_invariant=inv, pooling=pool,
+            compute_energy=s.get("energy_distance") is not None,
+            energy_distance=s.get("energy_distance") or 7,
+        )  # fmt: skip
+    if f == "gabor":
+        step = s.get("theta_step_deg")
+        return lambda a: pf.gabor_filter(
+            a, sigma_mm=s["sigma_mm"], lambda_mm=s["wavelength_mm"], gamma=s["gamma"],
+            theta=np.deg2rad(s.get("theta_deg", 0.0)), spacing_mm=spacing, boundary=b,
+            rotation_invariant=inv, delta_theta=np.deg2rad(step) if step else None,
+            pooling=pool, average_over_planes=bool(s.get("orthogonal_planes")),
+        )  # fmt: skip
+    if f == "wavelet":
+        return lambda a: pf.wavelet_transform(
+            a, wavelet=s["wavelet"], level=s.get("level", 1), decomposition=s["subband"],
+            boundary=b, rotation_invariant=inv, pooling=pool,
+        )  # fmt: skip
+    if f == "simoncelli":
+        return lambda a: pf.simoncelli_wavelet(a, level=s["level"], boundary=b)
+    if f == "riesz" and s["riesz_base"] == "log":
+        return lambda a: pf.riesz_log(
+            a, sigma_mm=s["sigma_mm"], spacing_mm=spacing, order=tuple(s["riesz_order"]),
+            truncate=4.0, boundary=b,
+        )  # fmt: skip
+    if f == "riesz":
+        return lambda a: pf.riesz_simoncelli(
+            a, level=s["level"], order=tuple(s["riesz_order"]), boundary=b
+        )
+    return None
+
+
+def pictologics_worker(phantoms: Path, crm_dir: Path, repeat: int) -> None:
+    """Run in pictologics' environment (Python >= 3.12): time every case; print JSON lines.
+
+    Images are read with nibabel (inside the timing), so arrays are in (x, y, z) order as
+    pictologics expects; the reference maps are read the same way.
+    """
+    import json
+
+    import nibabel as nib
+
+    for case, (phantom, settings) in CASES.items():
+        img = nib.load(str(phantoms / f"{phantom}.nii.gz"))
+        spacing = tuple(float(v) for v in img.header.get_zooms()[:3])
+        call = pictologics_call(settings, spacing)
+        if call is None:
+            continue
+        cpu, wall, out = [], [], None
+        for _ in range(repeat + 1):  # the first call includes numba's compilation
+            # from the NIfTI file to the response map, as ithkit and MIRP are timed
+            t0, c0 = time.perf_counter(), time.process_time()
+            arr = np.asarray(nib.load(str(phantoms / f"{phantom}.nii.gz")).get_fdata())
+            out = np.asarray(call(arr), dtype=np.float64)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        diff = None
+        ref_path = crm_path(crm_dir, case)
+        if ref_path.exists() and out is not None:
+            ref = np.asarray(nib.load(str(ref_path)).get_fdata(), dtype=np.float64)
+            if out.shape == ref.shape:
+                diff = float(np.abs(out - ref).max() / (ref.max() - ref.min()))
+        row = {"case": case, "picto_cpu": float(np.median(cpu[1:])),
+               "picto_wall": float(np.median(wall[1:])), "picto_diff": diff}  # fmt: skip
+        print(json.dumps(row), flush=True)
+
+
+def run_pictologics(python: str, phantoms: Path, crm_dir: Path, repeat: int) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NUMBA_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    proc = subprocess.run(
+        [python, __file__, "--pictologics-worker", str(phantoms), str(crm_dir),
+         "--repeat", str(repeat)],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return {r["case"]: r for r in rows}
+
+
 def compare(phantoms: Path, crm_dir: Path, repeat: int = 1) -> list[dict[str, Any]]:
     """One row per case with a reference map: case, passed, max_rel_diff, seconds."""
     from ithkit.imaging import filter_image, read_image
@@ -481,6 +600,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--mirp-worker":
         mirp_worker(Path(argv[1]), Path(argv[2]), int(argv[4]) if len(argv) > 4 else 1)
         return 0
+    if argv and argv[0] == "--pictologics-worker":
+        pictologics_worker(Path(argv[1]), Path(argv[2]), int(argv[4]) if len(argv) > 4 else 1)
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("phantoms", type=Path)
     ap.add_argument("crm", type=Path)
@@ -488,6 +610,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ct", type=Path, help="folder with the IBSI CT phantom image/mask.nii.gz")
     ap.add_argument("--reference-values", type=Path, help="IBSI-2 reference_values.csv")
     ap.add_argument("--mirp-python", help="python of an environment with MIRP 2.x installed")
+    ap.add_argument(
+        "--pictologics-python",
+        help="python (>= 3.12) of an environment with pictologics installed",
+    )
     ap.add_argument(
         "--mirp-phantoms",
         type=Path,
@@ -505,23 +631,37 @@ def main(argv: list[str] | None = None) -> int:
     mirp = {}
     if args.mirp_python:
         mirp = run_mirp(args.mirp_python, args.mirp_phantoms, args.crm, args.repeat)
+    picto = {}
+    if args.pictologics_python:
+        picto = run_pictologics(args.pictologics_python, args.phantoms, args.crm, args.repeat)
     print(
         f"{'case':<7} {'phantom':<13} {'pass':<5} {'max|diff|/range':>16} {'ithkit cpu s':>12} "
         f"{'wall s':>7} {'MIRP diff':>10} {'MIRP cpu s':>10} {'wall s':>7} {'speed-up':>8}"
-    )
+        + (f" {'picto diff':>10} {'picto cpu s':>11} {'wall s':>7} {'speed-up':>8}"
+           if picto else "")
+    )  # fmt: skip
     for r in rows:
         m = mirp.get(r["case"], {})
         md = "" if m.get("mirp_diff") is None else f"{m['mirp_diff']:.2e}"
         mc = f"{m['mirp_cpu']:.3f}" if m else ""
         mw = f"{m['mirp_wall']:.3f}" if m else ""
         su = f"{m['mirp_cpu'] / r['cpu']:.1f}x" if m and r["cpu"] > 0 else ""
-        print(f"{r['case']:<7} {r['phantom']:<13} {r['passed']!s:<5} "
-              f"{r['max_rel_diff']:>16.2e} {r['cpu']:>12.3f} {r['seconds']:>7.3f} {md:>10} "
-              f"{mc:>10} {mw:>7} {su:>8}")  # fmt: skip
-    if mirp:
-        both = [r for r in rows if r["case"] in mirp]
-        ratio = sum(mirp[r["case"]]["mirp_cpu"] for r in both) / sum(r["cpu"] for r in both)
-        print(f"total CPU over {len(both)} shared cases: MIRP / ithkit = {ratio:.1f}x")
+        line = (f"{r['case']:<7} {r['phantom']:<13} {r['passed']!s:<5} "
+                f"{r['max_rel_diff']:>16.2e} {r['cpu']:>12.3f} {r['seconds']:>7.3f} {md:>10} "
+                f"{mc:>10} {mw:>7} {su:>8}")  # fmt: skip
+        if picto:
+            p = picto.get(r["case"], {})
+            pd_ = "" if p.get("picto_diff") is None else f"{p['picto_diff']:.2e}"
+            pc = f"{p['picto_cpu']:.3f}" if p else ""
+            pw = f"{p['picto_wall']:.3f}" if p else ""
+            ps = f"{p['picto_cpu'] / r['cpu']:.1f}x" if p and r["cpu"] > 0 else ""
+            line += f" {pd_:>10} {pc:>11} {pw:>7} {ps:>8}"
+        print(line)
+    for name, peer, key in (("MIRP", mirp, "mirp_cpu"), ("pictologics", picto, "picto_cpu")):
+        both = [r for r in rows if r["case"] in peer]
+        if both:
+            ratio = sum(peer[r["case"]][key] for r in both) / sum(r["cpu"] for r in both)
+            print(f"total CPU over {len(both)} shared cases: {name} / ithkit = {ratio:.1f}x")
     n_pass = sum(r["passed"] for r in rows)
     print(f"{n_pass}/{len(rows)} cases within 1% of the reference range")
     return 0

@@ -1106,6 +1106,16 @@ imaging_app = typer.Typer(
 )
 app.add_typer(imaging_app, name="imaging")
 
+#: PET DICOM series: SUV normalisation (ithkit.imaging.read_image's suv=)
+_SuvOption = Annotated[
+    str,
+    typer.Option(
+        "--suv",
+        help="PET DICOM series: bw (body weight), lbm (SUL, Janmahasatian), lbm-james, "
+        "bsa (body surface area) or none (Bq/ml).",
+    ),
+]
+
 
 @imaging_app.command("features")
 def imaging_features(
@@ -1119,6 +1129,7 @@ def imaging_features(
         Path | None,
         typer.Option(help="YAML list of IBSI-2 filters: statistics of each response map."),
     ] = None,
+    suv: _SuvOption = "bw",
 ) -> None:
     """IBSI-1 features of one ROI: feature, ibsi_code, family, aggregation, value.
 
@@ -1128,12 +1139,14 @@ def imaging_features(
     if filters is not None:
         from ithkit.imaging._commands import filtered_features_to_file
 
-        t = filtered_features_to_file(image, mask, out, filters=filters, label=label, config=config)
+        t = filtered_features_to_file(
+            image, mask, out, filters=filters, label=label, config=config, suv=suv
+        )
         typer.echo(f"{len(t)} features of {t['filter'].nunique()} response maps -> {out}")
         return
     from ithkit.imaging._commands import features_to_file
 
-    table, cfg = features_to_file(image, mask, out, label=label, config=config, seed=seed)
+    table, cfg = features_to_file(image, mask, out, label=label, config=config, seed=seed, suv=suv)
     typer.echo(f"{len(table)} features -> {out} (config {cfg})")
 
 
@@ -1159,6 +1172,7 @@ def imaging_map(
             "average (features averaged over the directions, 3d_average, as PyRadiomics)."
         ),
     ] = "merged",
+    suv: _SuvOption = "bw",
 ) -> None:
     """Voxel-wise feature maps (sliding kernel) written as NIfTI on the image grid."""
     from ithkit.imaging import MAP_FEATURES
@@ -1167,7 +1181,7 @@ def imaging_map(
     names = _csv_list(features) or list(MAP_FEATURES)
     paths = maps_to_files(
         image, mask, out, label=label, features=names, kernel_voxels=kernel, config=config,
-        show_progress=True, directions=directions,
+        show_progress=True, directions=directions, suv=suv,
     )  # fmt: skip
     typer.echo(f"{len(paths)} maps -> {out}")
 
@@ -1180,11 +1194,12 @@ def imaging_habitats(
     label: Annotated[int | None, typer.Option(help="Mask label of the ROI.")] = None,
     k: Annotated[int | None, typer.Option(help="Habitats (default: best silhouette).")] = None,
     seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
+    suv: _SuvOption = "bw",
 ) -> None:
     """Cluster lesion voxels on their map values into habitats."""
     from ithkit.imaging._commands import habitats_to_files
 
-    res, files = habitats_to_files(maps, mask, out, label=label, k=k, seed=seed)
+    res, files = habitats_to_files(maps, mask, out, label=label, k=k, seed=seed, suv=suv)
     typer.echo(f"habitats  {res.k}; diversity {res.diversity:.3f} (evenness {res.evenness:.3f})")
     typer.echo(f"written   {len(files)} files in {out}")
 
@@ -1230,13 +1245,14 @@ def imaging_phenotypes(
     timepoint: Annotated[int, typer.Option(help="Timepoint whose lesions are used.")] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 50,
     seed: Annotated[int, typer.Option(callback=_seed, help="Seed.")] = 0,
+    suv: _SuvOption = "bw",
 ) -> None:
     """Lesion phenotypes, their stability and per-patient interlesional heterogeneity."""
     from ithkit.imaging._commands import phenotypes_to_files
 
     res, files = phenotypes_to_files(
         lesions, out, config=config, k=k, batch=batch, timepoint=timepoint,
-        n_bootstrap=bootstrap, seed=seed, show_progress=True,
+        n_bootstrap=bootstrap, seed=seed, show_progress=True, suv=suv,
     )  # fmt: skip
     typer.echo(f"phenotypes {len(res.stability)} over {len(res.assignments)} lesions")
     typer.echo(f"written   {len(files)} files in {out}")
@@ -1278,6 +1294,14 @@ def imaging_filter(
         str | None, typer.Option(help="Riesz order per axis x,y,z, e.g. 1,0,0.")
     ] = None,
     riesz_base: Annotated[str, typer.Option(help="Riesz base filter: log or simoncelli.")] = "log",
+    decimated: Annotated[
+        bool,
+        typer.Option(
+            "--decimated",
+            help="Wavelet: decimated (pywt.dwtn) sub-band, mapped back to the image grid.",
+        ),
+    ] = False,
+    suv: _SuvOption = "bw",
 ) -> None:
     """IBSI-2 convolutional filter: the response map on the image grid (+ its settings YAML)."""
     from ithkit.imaging._commands import filter_to_file
@@ -1291,6 +1315,8 @@ def imaging_filter(
         "theta_step_deg": theta_step_deg, "wavelet": wavelet, "subband": subband,
         "level": level, "riesz_base": riesz_base,
     }  # fmt: skip
+    if decimated:
+        settings["decimated"] = True
     if riesz_order is not None:
         try:
             settings["riesz_order"] = [int(v) for v in riesz_order.split(",")]
@@ -1298,7 +1324,7 @@ def imaging_filter(
             raise InputError(f"riesz order {riesz_order!r}", source="--riesz-order",
                              fix="integers separated by commas, e.g. 1,0,0") from exc  # fmt: skip
     spec = FilterSpec.from_dict(settings, source="ithkit imaging filter")
-    resp, cfg = filter_to_file(image, out, spec=spec)
+    resp, cfg = filter_to_file(image, out, spec=spec, suv=suv)
     arr = resp.array
     typer.echo(f"{spec.tag}: range {float(arr.min()):.4g} .. {float(arr.max()):.4g}")
     typer.echo(f"written   {out} (settings {cfg})")
@@ -1318,6 +1344,7 @@ def imaging_delta(
     lesions: Annotated[
         Path | None, typer.Option(help="Lesion table (diameters) for RECIST beside it.")
     ] = None,
+    suv: _SuvOption = "bw",
 ) -> None:
     """Delta-radiomics: per-lesion feature change, test-retest ICC, response; + figure."""
     from ithkit.imaging._commands import load_config
@@ -1325,7 +1352,7 @@ def imaging_delta(
 
     cfg = load_config(config) if config else None
     res = delta_radiomics(images, config=cfg, icc_threshold=icc_threshold, icc_kind=icc,
-                          lesions=lesions, show_progress=True)  # fmt: skip
+                          lesions=lesions, show_progress=True, suv=suv)  # fmt: skip
     files = res.write(out)
     try:
         from ithkit.report.imaging import feature_trajectories

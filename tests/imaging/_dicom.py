@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,8 +47,10 @@ def write_series(
     intercept: float = 0.0,
     spacing: tuple[float, float, float] = (0.8, 0.8, 2.0),
     pet: dict[str, float] | None = None,
+    edit: Callable[[Any, int], None] | None = None,
 ) -> None:
-    """Write ``stored`` (z, y, x) as one DICOM file per slice."""
+    """Write ``stored`` (z, y, x) as one DICOM file per slice; ``edit(ds, z)`` may change the
+    header of slice z before it is saved."""
     from pydicom.dataset import Dataset
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -78,6 +82,8 @@ def write_series(
             info.RadiopharmaceuticalStartTime = "090000"
             ds.RadiopharmaceuticalInformationSequence = [info]
         ds.PixelData = np.ascontiguousarray(stored[z], dtype=np.int16).tobytes()
+        if edit is not None:
+            edit(ds, z)
         ds.save_as(str(folder / f"s{z:03d}.dcm"), enforce_file_format=True)
 
 

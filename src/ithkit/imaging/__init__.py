@@ -16,7 +16,13 @@ from ithkit.imaging._delta import (
 )
 from ithkit.imaging._extract import extract_features, resample
 from ithkit.imaging._features import FAMILIES, FEATURE_COLUMNS, roi_features
-from ithkit.imaging._filters import FILTERS, FilterSpec, filter_image, filtered_features
+from ithkit.imaging._filters import (
+    FILTERS,
+    FilterSpec,
+    filter_image,
+    filtered_features,
+    wavelet_coefficients,
+)
 from ithkit.imaging._habitats import HabitatResult, dice, habitat_dice, habitats
 from ithkit.imaging._io import (
     Volume,
@@ -47,6 +53,12 @@ from ithkit.imaging._mri import (
 from ithkit.imaging._phenotypes import PhenotypeResult, combat, lesion_phenotypes, manifest_features
 from ithkit.imaging._preprocess import AGGREGATIONS, FeatureConfig, discretise
 from ithkit.imaging._radiogenomics import radiogenomics
+from ithkit.imaging._suv import (
+    SUV_KINDS,
+    body_surface_area_m2,
+    lean_body_mass_kg,
+    suv_scale_factor,
+)
 from ithkit.imaging._synthetic import (
     SyntheticLesion,
     clone_lesions,
@@ -63,6 +75,7 @@ __all__ = [
     "IVIM_BOUNDS",
     "MAP_FAMILIES",
     "MAP_FEATURES",
+    "SUV_KINDS",
     "DeltaResult",
     "FeatureConfig",
     "FilterSpec",
@@ -73,6 +86,7 @@ __all__ = [
     "ToftsResult",
     "Volume",
     "adc_map",
+    "body_surface_area_m2",
     "cellularity_map",
     "check_geometry",
     "clone_lesions",
@@ -91,6 +105,7 @@ __all__ = [
     "habitats_over_time",
     "icc",
     "ivim_map",
+    "lean_body_mass_kg",
     "lesion_deltas",
     "lesion_phenotypes",
     "manifest_features",
@@ -103,8 +118,10 @@ __all__ = [
     "roi_features",
     "roi_from_mask",
     "signal_to_concentration",
+    "suv_scale_factor",
     "synthetic_cohort",
     "synthetic_ct",
     "tofts_maps",
+    "wavelet_coefficients",
     "write_volume",
 ]

@@ -37,13 +37,15 @@ def features_to_file(
     label: int | None = None,
     config: str | Path | None = None,
     seed: int = 0,
+    suv: bool | str = True,
 ) -> tuple[Any, Path]:
     """Write the long feature table to ``out`` and the config used beside it.
 
+    ``suv``: PET normalisation of a DICOM series (see :func:`read_image`).
     Returns the table and the config path (``<out stem>.config.yaml``).
     """
     cfg = load_config(config)
-    table = extract_features(image, mask, label=label, config=cfg, seed=seed)
+    table = extract_features(read_image(image, suv=suv), mask, label=label, config=cfg, seed=seed)
     out_p = Path(out)
     _write_tsv(table, out_p)
     cfg_path = out_p.with_name(out_p.name.split(".")[0] + ".config.yaml")
@@ -91,13 +93,14 @@ def maps_to_files(
     config: str | Path | None = None,
     show_progress: bool = False,
     directions: str = "merged",
+    suv: bool | str = True,
 ) -> list[Path]:
     """Compute feature maps and write one NIfTI per feature (``map_<feature>.nii.gz``).
 
     ``features``: feature names, family names or ``all``; ``directions``: GLCM/GLRLM
     ``merged`` or ``average`` (see :func:`feature_maps`)."""
     cfg = load_config(config)
-    img, msk = prepare(read_image(image), read_mask(mask), label=label, config=cfg)
+    img, msk = prepare(read_image(image, suv=suv), read_mask(mask), label=label, config=cfg)
     names = expand_map_features(features)
     n_roi = int((msk.array > 0).sum())
     estimate = check_map_memory(img.array.shape, len(names), n_roi, kernel_voxels)
@@ -132,6 +135,7 @@ def habitats_to_files(
     label: int | None = None,
     k: int | None = None,
     seed: int = 0,
+    suv: bool | str = True,
 ) -> tuple[HabitatResult, list[Path]]:
     """Cluster voxels on map images into habitats; writes ``habitats.nii.gz`` and TSVs."""
     from ithkit.imaging._io import roi_from_mask
@@ -143,7 +147,7 @@ def habitats_to_files(
     vols: dict[str, Volume] = {}
     for m in maps:
         name = Path(m).name.split(".")[0].removeprefix("map_")
-        vols[name] = read_image(m)
+        vols[name] = read_image(m, suv=suv)
     roi = roi_from_mask(msk, label)
     m01 = Volume(roi.astype(np.uint8), msk.spacing, msk.origin, msk.direction, msk.source)
     # maps may come from different sequences: each must be on the mask's grid (checked, named)
@@ -170,6 +174,7 @@ def phenotypes_to_files(
     n_bootstrap: int = 50,
     seed: int = 0,
     show_progress: bool = False,
+    suv: bool | str = True,
 ) -> tuple[PhenotypeResult, list[Path]]:
     """Features of every lesion of an image manifest, then phenotypes; writes TSVs.
 
@@ -183,6 +188,7 @@ def phenotypes_to_files(
         timepoint=timepoint,
         show_progress=show_progress,
         keep=[batch] if batch is not None else [],
+        suv=suv,
     )
     res = lesion_phenotypes(wide, k=k, batch=batch, n_bootstrap=n_bootstrap, seed=seed)
     out = Path(out_dir)
@@ -204,6 +210,7 @@ def filter_to_file(
     out: str | Path,
     *,
     spec: Any,
+    suv: bool | str = True,
 ) -> tuple[Any, Path]:
     """Apply one IBSI-2 filter and write the response map (NIfTI/NRRD) and its settings.
 
@@ -213,7 +220,7 @@ def filter_to_file(
 
     from ithkit.imaging._filters import filter_image
 
-    vol = read_image(image)
+    vol = read_image(image, suv=suv)
     resp = filter_image(vol, spec)
     out_p = Path(out)
     write_volume(resp, out_p)
@@ -231,13 +238,14 @@ def filtered_features_to_file(
     filters: str | Path,
     label: int | None = None,
     config: str | Path | None = None,
+    suv: bool | str = True,
 ) -> Any:
     """Intensity statistics of each filter response (IBSI-2 phase 2) written as a long TSV."""
     from ithkit.imaging._filters import filtered_features, read_filter_specs
 
     specs = read_filter_specs(filters)
     cfg = load_config(config)
-    img, msk = prepare(read_image(image), read_mask(mask), label=label, config=cfg)
+    img, msk = prepare(read_image(image, suv=suv), read_mask(mask), label=label, config=cfg)
     table = filtered_features(img, msk, specs, config=cfg)
     _write_tsv(table, Path(out))
     return table

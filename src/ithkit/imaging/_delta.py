@@ -298,6 +298,7 @@ def delta_radiomics(
     icc_kind: str = "icc3",
     lesions: str | Path | None = None,
     show_progress: bool = False,
+    suv: bool | str = True,
 ) -> DeltaResult:
     """Delta-radiomics of every lesion of an image manifest.
 
@@ -314,6 +315,8 @@ def delta_radiomics(
         Features with ICC below the threshold are flagged ``repeatable = False``.
     lesions
         Optional lesion table (``ithkit.schema.LESIONS``) for RECIST beside the features.
+    suv
+        SUV normalisation of PET DICOM series (:func:`ithkit.imaging.read_image`).
 
     Returns
     -------
@@ -327,6 +330,7 @@ def delta_radiomics(
     import pandas as pd
 
     from ithkit.imaging._extract import extract_features
+    from ithkit.imaging._io import read_image
     from ithkit.imaging._phenotypes import manifest_features
     from ithkit.io import read_image_manifest, read_table
     from ithkit.schema import LESIONS
@@ -337,7 +341,7 @@ def delta_radiomics(
         if c in pd.read_csv(manifest, nrows=0).columns
     ]
     wide = manifest_features(
-        manifest, config=config, timepoint=None, show_progress=show_progress, keep=extra
+        manifest, config=config, timepoint=None, show_progress=show_progress, keep=extra, suv=suv
     )
     dates = None
     if "date" in extra:
@@ -377,7 +381,7 @@ def delta_radiomics(
                         fix="paths are relative to the manifest's folder",
                     )
             label = None if pd.isna(r.label) else int(r.label)
-            t = extract_features(img, msk, label=label, config=cfg)
+            t = extract_features(read_image(img, suv=suv), msk, label=label, config=cfg)
             row = {
                 "patient_id": str(r.patient_id),
                 "lesion_id": str(r.lesion_id),

@@ -77,6 +77,10 @@ class FilterSpec:
     wavelet, subband, level
         Separable wavelet family (PyWavelets name: ``haar, db2, coif1``, ...), sub-band letters
         in x, y(, z) order (``LHL``), decomposition level (undecimated, a trous).
+    decimated
+        Wavelet only: the decimated transform (``pywt.dwtn`` per level, as ``pywt.wavedecn``)
+        instead of the a trous one; each voxel takes the coefficient whose support it is in
+        (a block of 2^level voxels per axis), so the response stays on the image grid.
     riesz_order, riesz_base
         Riesz transform order (one integer per axis in x, y(, z) order) applied to the output
         of ``riesz_base`` (``log`` or ``simoncelli``).
@@ -107,6 +111,7 @@ class FilterSpec:
     level: int = 1
     riesz_order: tuple[int, ...] | None = None
     riesz_base: str = "log"
+    decimated: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -126,6 +131,8 @@ class FilterSpec:
             parts.append(f"s{self.sigma_mm:g}mm_l{self.wavelength_mm:g}mm_g{self.gamma:g}")
         elif f == "wavelet":
             parts.append(f"{self.wavelet}_{self.subband}_level{self.level}")
+            if self.decimated:
+                parts.append("decimated")
         elif f == "simoncelli":
             parts.append(f"level{self.level}")
         elif f == "riesz":
@@ -206,6 +213,8 @@ class FilterSpec:
                     f"wavelet subband {self.subband!r} is not {self.dims} letters L/H",
                     "e.g. LHL (x, y, z order)",
                 )
+        if self.decimated and f != "wavelet":
+            raise bad(f"decimated is a wavelet setting, not {f}'s", "drop decimated")
         if f in ("wavelet", "simoncelli", "riesz") and self.level < 1:
             raise bad(f"level is {self.level}", "a decomposition level >= 1")
         if f == "riesz":
@@ -539,7 +548,145 @@ def _centre(k: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.concatenate([k, [0.0]]) if len(k) % 2 == 0 else k
 
 
+# boundary -> PyWavelets signal extension mode (pywt "constant" repeats the edge value;
+# "symmetric" is the half-sample mirror, as numpy's "symmetric" and ndimage's "reflect")
+_PYWT_MODE = {
+    "constant": "zero",
+    "nearest": "constant",
+    "periodic": "periodic",
+    "mirror": "symmetric",
+}
+
+
+def _pywt_key(spec: FilterSpec) -> str:
+    """pywt.dwtn sub-band key ('a' low, 'd' high) in array-axis order of the filtered axes."""
+    return "".join("a" if c == "L" else "d" for c in (spec.subband or "")[::-1])
+
+
+def _decimated_levels(arr: NDArray[np.float64], spec: FilterSpec) -> NDArray[np.float64]:
+    """The decimated sub-band: ``pywt.dwtn`` approximations for levels < L, then the sub-band."""
+    pywt = import_optional("pywt", extra="imaging")
+    axes = _axes(spec.dims)
+    out = arr
+    for lev in range(1, spec.level + 1):
+        key = _pywt_key(spec) if lev == spec.level else "a" * len(axes)
+        out = pywt.dwtn(out, spec.wavelet, mode=_PYWT_MODE[spec.boundary], axes=axes)[key]
+    return np.asarray(out, dtype=np.float64)
+
+
+def _coefficient_index(n: int, level: int, filter_length: int) -> NDArray[np.intp]:
+    """For each of n voxels, the level-``level`` coefficient whose support it lies in.
+
+    pywt's dwt gives ``c[k] = sum_j f[j] x[2k + 1 - j]``: coefficient k covers input samples
+    2k - s and 2k - s + 1 at the centre of its support, s = F/2 - 1 (F: filter length), so
+    sample i belongs to k = floor((i + s) / 2); applied level by level.
+    """
+    s = filter_length // 2 - 1
+    idx = np.arange(n)
+    for _ in range(level):
+        idx = (idx + s) // 2
+    return idx
+
+
+def _decimated_on_grid(arr: NDArray[np.float64], spec: FilterSpec) -> NDArray[np.float64]:
+    coef = _decimated_levels(arr, spec)
+    length = len(_wavelet_bank(spec.wavelet)[0])
+    index = []
+    for a in range(arr.ndim):
+        shape = [1] * arr.ndim
+        shape[a] = arr.shape[a]
+        idx = (
+            _coefficient_index(arr.shape[a], spec.level, length)
+            if a in _axes(spec.dims)
+            else np.arange(arr.shape[a])
+        )
+        index.append(idx.reshape(shape))
+    return np.asarray(coef[tuple(index)])
+
+
+def _decimated_wavelet(arr: NDArray[np.float64], spec: FilterSpec) -> NDArray[np.float64]:
+    """Decimated sub-band mapped to the grid; rotation invariance rotates the image (every
+    right-angle rotation), filters it and rotates the response back, then pools."""
+    if not spec.rotation_invariant:
+        return _decimated_on_grid(arr, spec)
+    axes = _axes(spec.dims)
+    responses = []
+    for perm, signs in _rotations(spec.dims):
+        order = list(range(arr.ndim))
+        for i, a in enumerate(axes):
+            order[a] = axes[perm[i]]
+        flips = tuple(a for i, a in enumerate(axes) if signs[i] < 0)
+        rotated = (
+            np.flip(np.transpose(arr, order), axis=flips) if flips else np.transpose(arr, order)
+        )
+        resp = _decimated_on_grid(np.ascontiguousarray(rotated), spec)
+        if flips:
+            resp = np.flip(resp, axis=flips)
+        responses.append(np.transpose(resp, np.argsort(order)))
+    return _pool(responses, spec.pooling)
+
+
+def wavelet_coefficients(volume: Volume, spec: FilterSpec | None = None, **settings: Any) -> Volume:
+    """The decimated wavelet sub-band on its own grid (spacing doubled per level).
+
+    The coefficients are ``pywt.dwtn``'s (the approximation of each level < ``level``, then the
+    sub-band), i.e. ``pywt.wavedecn(...)[1][key]`` for ``level`` levels. The origin is the
+    centre of the first coefficient's support (``(F − 2)/2`` samples before each level's first
+    sample, F the filter length), so the grid lies on the image in world coordinates.
+
+    Parameters
+    ----------
+    volume
+        The image.
+    spec
+        A wavelet :class:`FilterSpec` (``decimated`` is implied), or its settings as keywords.
+
+    Returns
+    -------
+    Volume
+        float64 coefficients; spacing ``spacing · 2^level`` on the filtered axes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ithkit.imaging import Volume
+    >>> eye = (1, 0, 0, 0, 1, 0, 0, 0, 1)
+    >>> v = Volume(np.ones((4, 4, 4)), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), eye)
+    >>> c = wavelet_coefficients(v, filter="wavelet", wavelet="haar", subband="LLL", level=1)
+    >>> c.array.shape, round(float(c.array[0, 0, 0]), 6), c.spacing, c.origin
+    ((2, 2, 2), 2.828427, (2.0, 2.0, 2.0), (0.5, 0.5, 0.5))
+    """
+    if spec is None:
+        spec = FilterSpec.from_dict({"filter": "wavelet", **settings}, source="wavelet")
+    spec = replace(spec, decimated=True).check()
+    if spec.filter != "wavelet":
+        raise InputError(f"{spec.filter} has no decimated coefficients", source="filter",
+                         fix="filter: wavelet")  # fmt: skip
+    coef = _decimated_levels(np.asarray(volume.array, dtype=np.float64), spec)
+    s = len(_wavelet_bank(spec.wavelet)[0]) // 2 - 1
+    # centre of coefficient 0 at level L in input samples: c_{l-1} = 2 c_l - s + 0.5
+    centre = 0.0
+    for _ in range(spec.level):
+        centre = 2 * centre - s + 0.5
+    spacing = list(volume.spacing)
+    offset = [0.0, 0.0, 0.0]
+    for a in _axes(spec.dims):
+        xyz = 2 - a  # array axis (z, y, x) -> spacing index (x, y, z)
+        offset[xyz] = centre * spacing[xyz]
+        spacing[xyz] = spacing[xyz] * 2**spec.level
+    origin = np.asarray(volume.origin) + np.asarray(volume.direction).reshape(3, 3) @ offset
+    return Volume(
+        coef,
+        tuple(spacing),  # type: ignore[arg-type]
+        tuple(float(v) for v in origin),  # type: ignore[arg-type]
+        volume.direction,
+        volume.source,
+    )
+
+
 def _wavelet(arr: NDArray[np.float64], spacing: tuple[float, ...], spec: FilterSpec) -> Any:
+    if spec.decimated:
+        return _decimated_wavelet(arr, spec)
     lo, hi = _wavelet_bank(spec.wavelet)
     axes = _axes(spec.dims)
     letters = (spec.subband or "")[::-1]  # to array order
@@ -823,6 +970,8 @@ def _support_half(spec: FilterSpec, spacing: tuple[float, ...]) -> int | None:
     if f == "laws":
         half = max(len(_LAWS[n]) for n in _laws_names(spec.laws_kernel) or []) // 2
         return half + (spec.energy_distance or 0)
+    if f == "wavelet" and spec.decimated:
+        return None  # the decimation phase depends on the position in the whole image
     if f == "wavelet":
         lo, _ = _wavelet_bank(spec.wavelet)
         length = len(lo) + len(lo) % 2

@@ -74,42 +74,66 @@ def write_volume(volume: Volume, path: str | Path) -> None:
         sitk.WriteImage(to_sitk(volume), str(tmp))
 
 
-def _suv_factor(ds: Any, source: str) -> float:
-    """Body-weight SUV factor (g/Bq·ml^-1 scale) from a PET DICOM header."""
-    try:
-        weight_g = float(ds.PatientWeight) * 1000.0
-        info = ds.RadiopharmaceuticalInformationSequence[0]
-        dose = float(info.RadionuclideTotalDose)
-        half_life = float(info.RadionuclideHalfLife)
-        start = str(info.get("RadiopharmaceuticalStartTime", ""))
-        series = str(ds.get("SeriesTime", "") or ds.get("AcquisitionTime", ""))
-    except (AttributeError, IndexError, KeyError, ValueError, TypeError) as exc:
-        raise InputError(
-            "PET header lacks PatientWeight or radiopharmaceutical dose/half-life",
-            source=source,
-            fix="SUV needs them; read the series with suv=False for Bq/ml",
-        ) from exc
+def _suv_factor(ds: Any, source: str, kind: str = "bw") -> float:
+    """SUV factor of a PET DICOM header (kept for callers of the old name)."""
+    from ithkit.imaging._suv import suv_scale_factor
 
-    def secs(t: str) -> float:
-        t = t.split(".")[0].ljust(6, "0")
-        return int(t[:2]) * 3600 + int(t[2:4]) * 60 + float(t[4:6])
-
-    delay = secs(series) - secs(start) if start and series else 0.0
-    decayed = dose * 2.0 ** (-delay / half_life)
-    return weight_g / decayed
+    return suv_scale_factor(ds, kind=kind, source=source)
 
 
-def read_image(path: str | Path, *, suv: bool = True) -> Volume:
+def _acquisition_times(pydicom: Any, files: list[str]) -> list[Any]:
+    from ithkit.imaging._suv import parse_dicom_datetime
+
+    out = []
+    for f in files:
+        d = pydicom.dcmread(
+            f, stop_before_pixels=True, specific_tags=["AcquisitionDate", "AcquisitionTime"]
+        )
+        out.append(
+            parse_dicom_datetime(
+                str(d.get("AcquisitionDate", "") or ""), str(d.get("AcquisitionTime", "") or "")
+            )
+        )
+    return out
+
+
+def read_image(path: str | Path, *, suv: bool | str = True) -> Volume:
     """Read an image: NIfTI/NRRD/MHA file, or a folder holding one DICOM series.
 
-    DICOM intensities get RescaleSlope/RescaleIntercept (CT in HU); a PET series (Modality PT,
-    Units BQML) becomes body-weight SUV when ``suv`` is true.
+    DICOM intensities get RescaleSlope/RescaleIntercept (CT in HU). A PET series (Modality PT)
+    becomes SUV as ``suv`` says (see :func:`ithkit.imaging.suv_scale_factor`).
+
+    Parameters
+    ----------
+    path
+        Image file or DICOM series folder.
+    suv
+        PET normalisation: ``"bw"`` (body weight, g/ml; also ``True``, the default), ``"lbm"``
+        (lean body mass, SUL, Janmahasatian; g/ml), ``"lbm-james"``, ``"bsa"`` (body surface
+        area, Du Bois; cm²/ml), or ``False`` / ``"none"`` (Bq/ml as stored). Ignored for other
+        modalities and for NIfTI/NRRD files.
+
+    Returns
+    -------
+    Volume
+        float64 for DICOM series, the file's type otherwise.
 
     Raises
     ------
     ithkit.InputError
-        Missing file, unreadable image, a folder without a DICOM series.
+        Missing file, unreadable image, a folder without a DICOM series, an unknown ``suv``,
+        a PET header that cannot give the SUV asked for (a missing or implausible field, named).
+
+    Examples
+    --------
+    >>> read_image("missing.nii.gz")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ithkit._errors.InputError: missing.nii.gz: image not found...
     """
+    from ithkit.imaging._suv import normalise_suv_kind, suv_scale_factor
+
+    kind = normalise_suv_kind(suv, source="suv")
     sitk = _sitk()
     p = Path(path)
     if not p.exists():
@@ -128,8 +152,10 @@ def read_image(path: str | Path, *, suv: bool = True) -> Volume:
         vol = _from_sitk(sitk.Cast(img, sitk.sitkFloat64), str(p))
         pydicom = import_optional("pydicom", extra="dicom")
         ds = pydicom.dcmread(files[0], stop_before_pixels=True)
-        if suv and str(ds.get("Modality", "")) == "PT" and str(ds.get("Units", "")) == "BQML":
-            factor = _suv_factor(ds, str(p))
+        if kind is not None and str(ds.get("Modality", "")) == "PT":
+            factor = suv_scale_factor(
+                ds, kind=kind, source=str(p), acquisition_times=_acquisition_times(pydicom, files)
+            )
             vol = Volume(vol.array * factor, vol.spacing, vol.origin, vol.direction, vol.source)
         return vol
     try:

@@ -241,6 +241,7 @@ def manifest_features(
     families: tuple[str, ...] | None = None,
     show_progress: bool = False,
     keep: Sequence[str] = (),
+    suv: bool | str = True,
 ) -> Any:
     """Wide feature table (one row per lesion) for an image manifest (``ithkit.schema.IMAGES``).
 
@@ -248,12 +249,14 @@ def manifest_features(
     ``volume_ml`` (mesh volume) and the manifest columns named in ``keep`` (e.g. a batch
     column). Only rows of ``timepoint`` (None: all). The default config
     (3D aggregations, fixed bin size 25 — CT in HU) keeps absolute intensities comparable
-    between lesions; pass a config for MR or PET.
+    between lesions; pass a config for MR or PET. ``suv``: the SUV of PET DICOM series
+    (:func:`ithkit.imaging.read_image`).
     """
     import pandas as pd
 
     from ithkit._progress import progress
     from ithkit.imaging._extract import extract_features
+    from ithkit.imaging._io import read_image
     from ithkit.io import read_image_manifest
 
     frame = read_image_manifest(manifest, keep=keep)
@@ -269,7 +272,7 @@ def manifest_features(
     with progress(show_progress, "lesion features", len(frame)) as advance:
         for r in frame.itertuples(index=False):
             label = None if pd.isna(r.label) else int(r.label)
-            t = extract_features(r.image, r.mask, label=label, config=cfg)
+            t = extract_features(read_image(r.image, suv=suv), r.mask, label=label, config=cfg)
             if families is not None:
                 t = t[t["family"].isin(families)]
             row = {"patient_id": str(r.patient_id), "lesion_id": str(r.lesion_id),
