@@ -261,7 +261,7 @@ def ivim_map(
     >>> [round(float(v.array.ravel()[0]), 5) for v in (r.d, r.d_star, r.f)]
     [0.001, 0.02, 0.1]
     """
-    from ithkit.imaging._mri import _stack
+    from ithkit.imaging._mri import _mask_selection, _stack
 
     if method not in ("full", "segmented"):
         raise InputError(f"method {method!r}", source="method", fix="'full' or 'segmented'")
@@ -295,12 +295,7 @@ def ivim_map(
             source="series",
             fix="give magnitude images (signal >= 0), not phase or difference images",
         )
-    sel = np.ones(flat.shape[1], dtype=bool)
-    if mask is not None:
-        if mask.array.shape != s.shape[1:]:
-            raise InputError("mask grid differs from the diffusion series",
-                             source=mask.source or "mask", fix="resample the mask")  # fmt: skip
-        sel = np.asarray(mask.array).reshape(-1) > 0
+    sel = _mask_selection(mask, s.shape[1:], "the diffusion series")
     sel &= (flat > 0).all(axis=0) & np.isfinite(flat).all(axis=0)
     y = flat[:, sel]
     s0, f, d_star, d = _segmented(b, y, b_threshold, bnd)

@@ -31,6 +31,17 @@ def _stack(series: Sequence[Volume], what: str) -> tuple[NDArray[np.float64], Vo
     return np.stack([np.asarray(v.array, dtype=float) for v in series]), ref
 
 
+def _mask_selection(mask: Volume | None, grid: tuple[int, ...], what: str) -> NDArray[np.bool_]:
+    """Flat boolean selection of the voxels a series is fitted in (all without a mask)."""
+    n = int(np.prod(grid))
+    if mask is None:
+        return np.ones(n, dtype=bool)
+    if mask.array.shape != tuple(grid):
+        raise InputError(f"mask grid differs from {what}", source=mask.source or "mask",
+                         fix="resample the mask")  # fmt: skip
+    return np.asarray(mask.array).reshape(-1) > 0
+
+
 def adc_map(series: Sequence[Volume], b_values: Sequence[float]) -> Volume:
     """Apparent diffusion coefficient (mm^2/s) by a mono-exponential log-linear fit.
 
@@ -214,12 +225,7 @@ def signal_to_concentration(
                          fix="resample the T1 map to the DCE grid")  # fmt: skip
     t10 = np.broadcast_to(t10, sig.shape[1:]).reshape(-1)
     flat = sig.reshape(n_t, -1)
-    sel = np.ones(flat.shape[1], dtype=bool)
-    if mask is not None:
-        if mask.array.shape != sig.shape[1:]:
-            raise InputError("mask grid differs from the DCE series",
-                             source=mask.source or "mask", fix="resample the mask")  # fmt: skip
-        sel = np.asarray(mask.array).reshape(-1) > 0
+    sel = _mask_selection(mask, sig.shape[1:], "the DCE series")
     t10s = t10[sel]
     fin = t10s[np.isfinite(t10s)]
     if fin.size and (np.median(fin) < 10 or (fin <= 0).any()):
