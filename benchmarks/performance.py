@@ -17,6 +17,12 @@ reported separately (``input_mb``), so ``peak_mb - input_mb`` is what the step a
   :func:`ithkit.spatial.morans_i` + :func:`ithkit.spatial.local_diversity` on a simulated
   immune-excluded section of N cells, one thread (``--jobs 0``: every available core).
   squidpy beside it: ``benchmarks/singlecell.py``.
+- ``maps``: :func:`ithkit.imaging.feature_maps` with every mappable feature (``all``: 101
+  maps, every IBSI-1 texture family), 5x5x5 kernel, on a synthetic CT lesion (sphere of N
+  voxels, three habitats, bin width 25 HU); PyRadiomics beside it: ``benchmarks/imaging.py
+  --maps-large``.
+- ``cnv`` (plot only): expression CNV rows measured by ``benchmarks/singlecell.py --large``
+  and saved beside these (``performance_measured.tsv``).
 
 CPU time is printed next to wall time because the benchmark machine is shared: on a loaded
 machine the wall time grows, the CPU time much less. The 1-minute load average is printed.
@@ -102,7 +108,34 @@ def child_spatial(n: int) -> dict[str, float]:
     }
 
 
-CHILDREN = {"genomic": child_genomic, "spatial": child_spatial}
+def child_maps(n: int) -> dict[str, float]:
+    import numpy as np
+
+    from ithkit.imaging import Volume, feature_maps, synthetic_ct
+    from ithkit.imaging._preprocess import FeatureConfig
+
+    radius = (3.0 * n / (4.0 * np.pi)) ** (1.0 / 3.0)
+    side = int(2 * radius) + 8
+    les = synthetic_ct(shape=(side, side, side), radius_mm=radius, n_habitats=3, seed=3)
+    image = Volume(les.image.array.astype(np.float64), les.image.spacing, les.image.origin,
+                   les.image.direction)  # fmt: skip
+    config = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25})
+    n_roi = int((les.mask.array > 0).sum())
+    base = _peak_mb()
+    wall, cpu = time.perf_counter(), time.process_time()
+    maps = feature_maps(image, les.mask, features=["all"], kernel_voxels=5, config=config)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_mb": _peak_mb(),
+        "input_mb": base,
+        "quality": float(len(maps)),  # maps made
+        "precision": float(n_roi),  # ROI voxels (the x of the plot is the requested N)
+    }
+
+
+CHILDREN = {"genomic": child_genomic, "spatial": child_spatial, "maps": child_maps}
 JOBS = 1  # threads of the spatial child (--jobs; 0: ithkit's default, every available core)
 
 
@@ -126,8 +159,11 @@ def plot(table: pd.DataFrame, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
     labels = {"genomic": "clone inference (mutations x 10 regions)",
-              "spatial": "spatial graph + enrichment + Moran's I + diversity (cells)"}  # fmt: skip
-    colours = {"genomic": "tab:blue", "spatial": "tab:orange"}
+              "spatial": "spatial graph + enrichment + Moran's I + diversity (cells)",
+              "cnv": "expression CNV, 20,000 genes (cells)",
+              "maps": "voxel maps, all 101, 5x5x5 kernel (ROI voxels)"}  # fmt: skip
+    colours = {"genomic": "tab:blue", "spatial": "tab:orange", "cnv": "tab:green",
+               "maps": "tab:red"}  # fmt: skip
     for (task, kind), part in table.groupby(["task", "kind"], sort=False):
         style = "-o" if kind == "wall" else "--s"
         col = "wall_s" if kind == "wall" else "cpu_s"
@@ -135,7 +171,7 @@ def plot(table: pd.DataFrame, path: Path) -> None:
                 label=f"{labels[task]}, {kind}")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("size (mutations or cells)")
+    ax.set_xlabel("size (mutations, cells or voxels)")
     ax.set_ylabel("seconds")
     ax.grid(True, which="both", linewidth=0.3)
     ax.legend(fontsize=6, loc="upper left")
@@ -148,6 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutations", default="1000,10000,100000")
     parser.add_argument("--cells", default="10000,30000,100000")
+    parser.add_argument("--voxels", default="", help="ROI voxels of the maps rows, e.g. 20000")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--plot", type=Path, default=PLOT)
@@ -176,7 +213,11 @@ def main() -> None:
         print(f"plot: {args.plot}")
         return
     rows = []
-    for task, sizes in (("genomic", args.mutations), ("spatial", args.cells)):
+    for task, sizes in (
+        ("genomic", args.mutations),
+        ("spatial", args.cells),
+        ("maps", args.voxels),
+    ):
         for n in [int(x) for x in sizes.split(",") if x]:
             load = os.getloadavg()[0]
             res = run_child(task, n, args.timeout)
