@@ -304,6 +304,10 @@ def _record_done(row: dict[str, Any], checksums: dict[str, str], work: Path) -> 
     return row
 
 
+def _absolute(path: str) -> str:
+    return str(Path(path).resolve())
+
+
 def _safe(pid: str) -> str:
     """A folder name for a patient id."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in pid) or "patient"
@@ -422,7 +426,12 @@ def run_cohort(
                 rows.append(_record_done(process_patient(*a), checksums, work))
                 progress.advance(task)
         else:
-            for row in _run_dask(args, workers=workers, scheduler=scheduler):
+            # workers may run in other folders (or on other machines, on a shared file
+            # system): hand them absolute paths, and report the manifests as given
+            remote = [(_absolute(m), _absolute(o), _absolute(w), s, a) for m, o, w, s, a in args]
+            given = {r[0]: a[0] for r, a in zip(remote, args, strict=True)}
+            for row in _run_dask(remote, workers=workers, scheduler=scheduler):
+                row["manifest"] = given[row["manifest"]]
                 rows.append(_record_done(row, checksums, work))
                 progress.advance(task)
     order = {str(m): i for i, m in enumerate(manifests)}
