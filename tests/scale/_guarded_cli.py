@@ -17,12 +17,12 @@ import socket
 import sys
 from typing import Any
 
-LOG = sys.argv[1]
+LOG: list[str] = []  # the log file, set by install()
 _getaddrinfo = socket.getaddrinfo
 
 
 def _note(entry: dict[str, Any]) -> None:
-    with open(LOG, "a", encoding="utf-8") as fh:
+    with open(LOG[0], "a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry, default=str) + "\n")
 
 
@@ -65,10 +65,15 @@ def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
     return _getaddrinfo(host, *args, **kwargs)
 
 
-socket.socket = GuardedSocket  # type: ignore[misc]
-socket.getaddrinfo = guarded_getaddrinfo
+def install(log: str) -> None:
+    """Guard this process's sockets (importing this module changes nothing)."""
+    LOG[:] = [log]
+    socket.socket = GuardedSocket  # type: ignore[misc]
+    socket.getaddrinfo = guarded_getaddrinfo
+
 
 if __name__ == "__main__":
+    install(sys.argv[1])
     from ithkit.cli import main
 
     code: Any = 0
