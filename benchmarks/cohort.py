@@ -5,6 +5,10 @@ Prints wall time, peak memory of the process tree (driver + Dask workers, sample
 
     python benchmarks/cohort.py                 # 200 patients (the issue's benchmark)
     python benchmarks/cohort.py --patients 12   # a quick check while developing
+    python benchmarks/cohort.py --patients 1000 --workers 2 --no-serial   # size, not speed-up
+
+``driver_peak_mib`` is the peak RSS of this process alone (the driver that loads the store);
+with ``--no-serial`` the stores are not compared (there is no serial reference).
 """
 
 from __future__ import annotations
@@ -26,13 +30,17 @@ VOLATILE = {"runs", "patients"}  # hold timestamps
 
 
 def _watch(stop: threading.Event, peak: list[float], cpu: dict[int, float]) -> None:
-    """Peak RSS (MiB) of this process and its children; last CPU seconds seen per process."""
+    """Peak RSS (MiB) of this process and its children (``peak[0]``) and of this process alone
+    (``peak[1]``); last CPU seconds seen per process."""
     me = psutil.Process()
     while not stop.is_set():
         total = 0
         for p in [me, *me.children(recursive=True)]:
             try:
-                total += p.memory_info().rss
+                rss = p.memory_info().rss
+                total += rss
+                if p.pid == me.pid:
+                    peak[1] = max(peak[1], rss / 2**20)
                 times = p.cpu_times()
                 cpu[p.pid] = times.user + times.system
             except psutil.Error:
@@ -89,18 +97,22 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--workers", default="1,2", help="LocalCluster sizes to compare")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-serial", action="store_true", help="skip the serial run (and the store comparison)"
+    )
     args = parser.parse_args()
+    print(f"load average at start: {psutil.getloadavg()[0]:.1f}, cores: {psutil.cpu_count()}")
     root = Path(tempfile.mkdtemp(prefix="ithkit-bench-cohort-"))
     t0 = time.perf_counter()
     virtual_cohort(args.patients, root / "cohort", seed=args.seed, show_progress=False)
     print(f"virtual cohort of {args.patients} patients written in {time.perf_counter() - t0:.1f} s")
-    runs: list[tuple[str, int, str | None]] = [("serial", 1, None)]
+    runs: list[tuple[str, int, str | None]] = [] if args.no_serial else [("serial", 1, None)]
     runs += [(f"LocalCluster {w} worker(s)", w, "dask") for w in map(int, args.workers.split(","))]
     reference: dict[str, pd.DataFrame] | None = None
     rows = []
     for label, workers, mode in runs:
         out = root / label.replace(" ", "_").replace("(", "").replace(")", "")
-        stop, peak, cpu = threading.Event(), [0.0], {}
+        stop, peak, cpu = threading.Event(), [0.0, 0.0], {}
         me = psutil.Process()
         before = me.cpu_times().user + me.cpu_times().system
         watcher = threading.Thread(target=_watch, args=(stop, peak, cpu), daemon=True)
@@ -117,11 +129,15 @@ def main() -> None:
         stop.set()
         watcher.join()
         cpu[me.pid] = me.cpu_times().user + me.cpu_times().system - before
-        tables = _tables(result.store)
-        if reference is None:
-            reference, same = tables, "reference"
+        stored = len(CohortStore(result.store, read_only=True).patients())
+        if args.no_serial:
+            tables, same = {}, "(not compared)"
         else:
-            same = _compare(tables, reference)
+            tables = _tables(result.store)
+            if reference is None:
+                reference, same = tables, "reference"
+            else:
+                same = _compare(tables, reference)
         cpu_s = sum(cpu.values())
         rows.append(
             {
@@ -130,11 +146,14 @@ def main() -> None:
                 "cpu_s": round(cpu_s, 1),
                 "cpu_s_per_patient": round(cpu_s / args.patients, 2),
                 "peak_rss_mib": round(peak[0]),
+                "driver_peak_mib": round(peak[1]),
+                "stored": stored,
                 "failed": result.n_failed,
                 "tables": len(tables),
                 "identical_to_serial": same,
             }
         )
+        print(f"{label}: {wall:.0f} s wall, load average {psutil.getloadavg()[0]:.1f}", flush=True)
     print(pd.DataFrame(rows).to_string(index=False))
     print(f"(cores: {psutil.cpu_count()}, load average: {psutil.getloadavg()[0]:.1f})")
 

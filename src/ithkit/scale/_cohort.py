@@ -159,6 +159,11 @@ WORKER_DIED = (
     "the worker process died while running this patient (killed, out of memory or a crash), "
     "on the first try and on its one retry"
 )
+WORKER_DIED_CLUSTER = (  # --scheduler: the scheduler's own configuration counts the tries
+    "the worker process died while running this patient (killed, out of memory or a crash), "
+    "on every try the scheduler allows (its distributed.scheduler.allowed-failures: 3 retries "
+    "by default)"
+)
 
 
 def _crash_if_named(manifest: str) -> None:
@@ -304,6 +309,10 @@ def _record_done(row: dict[str, Any], checksums: dict[str, str], work: Path) -> 
     return row
 
 
+def _absolute(path: str) -> str:
+    return str(Path(path).resolve())
+
+
 def _safe(pid: str) -> str:
     """A folder name for a patient id."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in pid) or "patient"
@@ -422,7 +431,12 @@ def run_cohort(
                 rows.append(_record_done(process_patient(*a), checksums, work))
                 progress.advance(task)
         else:
-            for row in _run_dask(args, workers=workers, scheduler=scheduler):
+            # workers may run in other folders (or on other machines, on a shared file
+            # system): hand them absolute paths, and report the manifests as given
+            remote = [(_absolute(m), _absolute(o), _absolute(w), s, a) for m, o, w, s, a in args]
+            given = {r[0]: a[0] for r, a in zip(remote, args, strict=True)}
+            for row in _run_dask(remote, workers=workers, scheduler=scheduler):
+                row["manifest"] = given[row["manifest"]]
                 rows.append(_record_done(row, checksums, work))
                 progress.advance(task)
     order = {str(m): i for i, m in enumerate(manifests)}
@@ -468,7 +482,9 @@ def _run_dask(
     env = {var: "1" for var in _THREAD_VARS}
     # a patient whose worker dies is tried once more (allowed-failures 1: Dask's retries do
     # not cover a dead worker), then errs with KilledWorker and is reported as failed;
-    # ``retries=1`` does the same for an exception that escapes process_patient
+    # ``retries=1`` does the same for an exception that escapes process_patient. The
+    # allowed-failures setting reaches only a LocalCluster's scheduler: a running scheduler
+    # (``scheduler=``) keeps its own (3 by default: four tries)
     config = {
         "distributed.nanny.pre-spawn-environ": env,
         "distributed.scheduler.allowed-failures": 1,
@@ -492,8 +508,9 @@ def _run_dask(
                 try:
                     yield future.result()
                 except distributed.KilledWorker:
+                    died = WORKER_DIED if cluster is not None else WORKER_DIED_CLUSTER
                     yield {"manifest": futures[future][0], "patient_id": None,
-                           "status": "failed", "report": None, "error": WORKER_DIED}  # fmt: skip
+                           "status": "failed", "report": None, "error": died}  # fmt: skip
         finally:
             client.close()
             if cluster is not None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,19 @@ _CORE_DDL = {
         "finished_at TIMESTAMP)"
     ),
 }
+
+
+@dataclass
+class _KnownTable:
+    """What a transaction knows of one table: its columns (``None``: not created yet), whether
+    it was created in this transaction, and the patients inserted into it since."""
+
+    columns: set[str] | None
+    created: bool
+    pids: set[str] = field(default_factory=set)
+
+
+_Known = dict[str, _KnownTable]
 
 
 def _check_table_name(name: str) -> str:
@@ -263,34 +277,56 @@ class CohortStore:
             con.executemany("INSERT INTO samples VALUES (?, ?, ?, ?)", rows)
 
     @staticmethod
-    def _replace_rows(con: Any, name: str, pid: str, frame: pd.DataFrame) -> None:
+    def _replace_rows(
+        con: Any, name: str, pid: str, frame: pd.DataFrame, known: _Known | None = None
+    ) -> None:
+        """Replace ``pid``'s rows of table ``name`` by ``frame`` (created or widened as needed).
+
+        ``known`` (one per transaction, for loads of many patients) remembers each table's
+        columns and the patients inserted into a table created in this transaction, so that the
+        catalogue is asked once per table and a new table is not scanned for rows to delete.
+        """
         con.register("_ithkit_incoming", frame)
         try:
-            exists = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-            ).fetchone()[0]
-            # an all-missing column has DuckDB type NULL: store it as text so that later
-            # patients' values fit
-            types = {
-                r[0]: ("VARCHAR" if r[1].strip('"') == "NULL" else r[1])
-                for r in con.execute("DESCRIBE SELECT * FROM _ithkit_incoming").fetchall()
-            }
-            if not exists:
-                columns = ", ".join(f'"{c}" {t}' for c, t in types.items())
-                con.execute(f'CREATE TABLE "{name}" ({columns})')
-            else:
-                have = {
-                    r[0]
-                    for r in con.execute(
-                        "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                        [name],
-                    ).fetchall()
+            entry = known.get(name) if known is not None else None
+            if entry is None:
+                exists = con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+                ).fetchone()[0]
+                columns = None
+                if exists:
+                    columns = {
+                        r[0]
+                        for r in con.execute(
+                            "SELECT column_name FROM information_schema.columns "
+                            "WHERE table_name = ?",
+                            [name],
+                        ).fetchall()
+                    }
+                entry = _KnownTable(columns=columns, created=not exists)
+            new = [c for c in frame.columns if entry.columns is None or c not in entry.columns]
+            if new:
+                # an all-missing column has DuckDB type NULL: store it as text so that later
+                # patients' values fit
+                types = {
+                    r[0]: ("VARCHAR" if r[1].strip('"') == "NULL" else r[1])
+                    for r in con.execute("DESCRIBE SELECT * FROM _ithkit_incoming").fetchall()
                 }
-                for col in frame.columns:
-                    if col not in have:
+                if entry.columns is None:
+                    columns_sql = ", ".join(f'"{c}" {t}' for c, t in types.items())
+                    con.execute(f'CREATE TABLE "{name}" ({columns_sql})')
+                    entry.columns = set()
+                else:
+                    for col in new:
                         con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {types[col]}')
-            con.execute(f'DELETE FROM "{name}" WHERE patient_id = ?', [pid])
+                entry.columns.update(frame.columns)
+            # a table created in this transaction holds only the patients inserted since
+            if not entry.created or pid in entry.pids:
+                con.execute(f'DELETE FROM "{name}" WHERE patient_id = ?', [pid])
             con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _ithkit_incoming')
+            entry.pids.add(pid)
+            if known is not None:
+                known[name] = entry
         finally:
             with contextlib.suppress(Exception):  # the transaction may already be aborted
                 con.unregister("_ithkit_incoming")
@@ -311,20 +347,15 @@ class CohortStore:
         if not root.is_dir():
             raise InputError("not a folder", source=root, fix="give the folder workers wrote to")
         loaded = []
+        batches: Iterable[tuple[str, dict[str, pd.DataFrame], dict[str, Any]]]
         if (root / f"{_names.PATIENTS}.parquet").is_file():
             # what export_parquet wrote: one file per table, all patients in each
             batches = _export_batches(root)
         else:
-            batches = []
-            for patient_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-                files = sorted(patient_dir.glob("*.parquet"))
-                if not files:
-                    continue  # not a patient's results (e.g. data/, a module's folder)
-                tables = {f.stem: _read_parquet(f) for f in files}
-                meta_file = patient_dir / "patient.json"
-                attrs = _read_json(meta_file) if meta_file.exists() else {}
-                pid = str(attrs.pop("patient_id", patient_dir.name))
-                batches.append((pid, tables, attrs))
+            # not a patient's results when it has no Parquet file (e.g. data/, a module's folder)
+            folders = [p for p in sorted(root.iterdir()) if p.is_dir() and any(p.glob("*.parquet"))]
+            # read one patient at a time: memory does not grow with the cohort
+            batches = (_patient_batch(p) for p in folders) if folders else []
         if not batches:
             raise InputError(
                 "holds no ithkit results (no <patient>/<table>.parquet files and no "
@@ -334,6 +365,7 @@ class CohortStore:
                 "an 'ithkit run' output folder is already in its store (OUT/ithkit.duckdb)",
             )
         with self._transaction() as con:
+            known: _Known = {}
             for pid, tables, attrs in batches:
                 self._upsert_patient(con, pid, attrs)
                 samples = tables.pop(_names.SAMPLES, None)
@@ -351,7 +383,11 @@ class CohortStore:
                         con.unregister("_ithkit_runs")
                 for name, frame in tables.items():
                     self._replace_rows(
-                        con, _check_table_name(name), pid, self._with_patient(frame, pid, name)
+                        con,
+                        _check_table_name(name),
+                        pid,
+                        self._with_patient(frame, pid, name),
+                        known,
                     )
                 loaded.append(pid)
         return loaded
@@ -443,6 +479,14 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             source=path,
             fix="re-export the file; a partial copy?",
         ) from None
+
+
+def _patient_batch(folder: Path) -> tuple[str, dict[str, pd.DataFrame], dict[str, Any]]:
+    """One worker-written patient folder: its tables, its id and attributes."""
+    tables = {f.stem: _read_parquet(f) for f in sorted(folder.glob("*.parquet"))}
+    meta_file = folder / "patient.json"
+    attrs = _read_json(meta_file) if meta_file.exists() else {}
+    return str(attrs.pop("patient_id", folder.name)), tables, attrs
 
 
 def _read_json(path: Path) -> dict[str, Any]:
