@@ -1,5 +1,5 @@
 """Run the ithkit CLI with the network blocked except for loopback addresses (a Dask scheduler
-on this machine); used by ``test_cluster.py`` as a subprocess.
+on this machine); used by ``test_dask_cluster.py`` as a subprocess.
 
     python _guarded_cli.py LOG.jsonl run manifests.csv --out DIR --scheduler tcp://127.0.0.1:PORT
 
