@@ -120,18 +120,16 @@ def _pair_codes(q: NDArray[np.int64], ng: int) -> NDArray[np.signedinteger]:
 def _first_order(
     vals: NDArray[np.float64],
     n: int,
+    s1: float,
     hist: NDArray[np.float64],
     lo: int,
     hi: int,
     out: NDArray[np.float64],
     k: int,
 ) -> None:
-    """Mean, variance, skewness, (excess) kurtosis of ``vals[:n]`` and entropy and
-    uniformity of the grey-level counts ``hist[lo:hi]`` into ``out[k, :6]``; clears
-    ``hist[lo:hi]``."""
-    s1 = 0.0
-    for t in range(n):
-        s1 += vals[t]
+    """Mean, variance, skewness, (excess) kurtosis of ``vals[:n]`` (``s1``: their sum) and
+    entropy and uniformity of the grey-level counts ``hist[lo:hi]`` into ``out[k, :6]``;
+    clears ``hist[lo:hi]``."""
     mu = s1 / n
     s2 = s3 = s4 = 0.0
     for t in range(n):
@@ -194,16 +192,19 @@ def _block(
     for k in range(lo, hi):
         c = centres[k]
         cnt = 0
+        s1 = 0.0
         gmin, gmax = st, 0
         for t in range(nk):
             g = q[c + offs[t]]
             if g > 0:
-                vals[cnt] = img[c + offs[t]]
+                v = img[c + offs[t]]
+                vals[cnt] = v
                 cnt += 1
+                s1 += v
                 hist[g] += 1.0
                 gmin = min(gmin, g)
                 gmax = max(gmax, g)
-        _first_order(vals, cnt, hist, gmin, gmax + 1, out, k)
+        _first_order(vals, cnt, s1, hist, gmin, gmax + 1, out, k)
         if not want_glcm:
             continue
         # pairs with a voxel outside the ROI have code 0: count them in cell 0, no branch
@@ -266,6 +267,14 @@ def _kernel_features_parallel(
 
 # ---------------------------------------------------------------------------------------------
 # every texture family: the kernel's matrices counted afresh in a small zero-padded box
+
+
+@optional_njit(cache=True, nogil=True)
+def _clear(m: NDArray[np.float64], nr: int, nc: int) -> None:
+    """Zero ``m[:nr, :nc]`` (a matrix of the kernel, after its features)."""
+    for i in range(nr):
+        for j in range(nc):
+            m[i, j] = 0.0
 
 
 @optional_njit(cache=True, nogil=True, error_model="numpy")
@@ -340,14 +349,17 @@ def _block_all(
         c = centres[k]
         n = 0
         nl = 0
+        s1 = 0.0
         for t in range(nk):
             g = q[c + koffs[t]]
             p = pidx[t]
             kp[p] = g
             if g > 0:
+                v = img[c + koffs[t]]
                 pos[n] = p
-                vals[n] = img[c + koffs[t]]
+                vals[n] = v
                 n += 1
+                s1 += v
                 a = loc[g]
                 if a < 0:
                     a = nl
@@ -358,13 +370,12 @@ def _block_all(
                 kl[p] = a
                 hist[a] += 1.0
         if want & 1:
-            _first_order(vals, n, hist, 0, nl, out, k)
+            _first_order(vals, n, s1, hist, 0, nl, out, k)
         if want & 2:  # GLCM: the 13 directions merged, or each direction with pairs averaged
             acc[:] = 0.0
             nd = 0
             for d in range(13 if average else 1):
                 d0, d1 = (d, d + 1) if average else (0, 13)
-                npair = 0
                 for t in range(n):
                     p = pos[t]
                     a = kl[p]
@@ -372,11 +383,9 @@ def _block_all(
                         o = p + po13[dd]
                         if kp[o] > 0:
                             cm[a, kl[o]] += 1.0
-                            npair += 1
-                if npair == 0:
-                    continue
-                _glcm_of(cm, nl, lv, ng, pm, pi, pd, ps, res)
-                cm[:nl, :nl] = 0.0
+                if _glcm_of(cm, nl, lv, ng, pm, pi, pd, ps, res) == 0:
+                    continue  # no pair
+                _clear(cm, nl, nl)
                 nd += 1
                 for f in range(25):
                     acc[f] += res[f]
@@ -397,8 +406,7 @@ def _block_all(
                         ln = 1 + (kp[p - o] == g) * run[dd, p - o]
                         run[dd, p] = ln
                         rl[a, ln - 1] += kp[p + o] != g
-                _size_of(rl, nl, w, lv, jrun, (1.0 if average else 13.0) * n, mi, mj, res)
-                rl[:nl, :] = 0.0
+                _size_of(rl, nl, w, lv, jrun, (1.0 if average else 13.0) * n, mi, mj, res, True)
                 if average:
                     for f in range(16):
                         acc[f] += res[f]
@@ -475,15 +483,17 @@ def _block_all(
             for i in range(ncd):
                 didx[int(jd[i])] = -1
             if want & 8:
-                _size_of(zs, nl, ncs, lv, js, float(n), mi, mj, res)
+                _size_of(zs, nl, ncs, lv, js, float(n), mi, mj, res, True)
                 for f in range(16):
                     out[k, 47 + f] = res[f]
-            zs[:nl, :ncs] = 0.0
+            else:
+                _clear(zs, nl, ncs)
             if want & 16:
-                _size_of(zd, nl, ncd, lv, jd, float(n), mi, mj, res)
+                _size_of(zd, nl, ncd, lv, jd, float(n), mi, mj, res, True)
                 for f in range(16):
                     out[k, 63 + f] = res[f]
-            zd[:nl, :ncd] = 0.0
+            else:
+                _clear(zd, nl, ncd)
         if want & 96:  # NGTDM and NGLDM: the 26 neighbours inside the kernel
             for a in range(nl):
                 st[a] = 0.0
@@ -511,10 +521,11 @@ def _block_all(
                 for f in range(5):
                     out[k, 79 + f] = res[f]
             if want & 64:
-                _size_of(dep, nl, top + 1, lv, jdep, float(n), mi, mj, res)
+                _size_of(dep, nl, top + 1, lv, jdep, float(n), mi, mj, res, True)
                 for f in range(17):
                     out[k, 84 + f] = res[f]
-            dep[:nl, : top + 1] = 0.0
+            else:
+                _clear(dep, nl, top + 1)
         for a in range(nl):
             loc[int(lv[a])] = -1
 

@@ -211,21 +211,22 @@ def _glcm_of(
     pd: Array,
     ps: Array,
     res: Array,
-) -> None:
+) -> float:
     """The 25 GLCM features (:data:`GLCM_FEATURES` order) of one matrix into ``res``: the
     counts ``c[:nl, :nl]``, symmetrised as ``c + c.T``, with rows and columns at the grey
     levels ``lv[:nl]`` (1..Ng for a whole ROI; the levels present for a map kernel: absent
     levels add nothing), ``ng`` the number of levels of the discretisation (normalised
     inverse differences). ``p`` (>= nl x nl), ``pi`` (>= nl), ``pd`` (>= Ng) and ``ps``
     (>= 2 Ng + 1) are work arrays; ``c`` is only read. NaN when there is no pair.
-    The one implementation of :func:`_glcm_features_numpy` (IBSI 3.6)."""
+    The one implementation of :func:`_glcm_features_numpy` (IBSI 3.6). Returns the sum of
+    ``c[:nl, :nl]`` (0: no pair)."""
     tot = 0.0
     for i in range(nl):
         for j in range(nl):
             tot += c[i, j]
     if tot == 0:
         res[:25] = np.nan
-        return
+        return tot
     tot2 = 2.0 * tot
     lmin = lmax = int(lv[0])
     for i in range(nl):
@@ -325,6 +326,7 @@ def _glcm_of(
     res[19], res[20], res[21], res[22] = acor, ctend, cshade, cprom
     res[23] = (hxy - hxy1) / hx if hx > 0 else np.nan
     res[24] = np.sqrt(max(0.0, 1 - np.exp(-2 * (hxy2 - hxy))))
+    return tot
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -532,11 +534,13 @@ def _size_of(
     mi: Array,
     mj: Array,
     res: Array,
+    clear: bool = False,
 ) -> None:
     """The 17 :data:`SIZE_KEYS` features of one matrix ``m[:nl, :nj]`` into ``res``: rows at
     grey levels ``lv`` (1..Ng for a whole ROI; the levels present for a map kernel), columns
     at sizes (lengths, distances, dependence counts + 1) ``jv``; absent levels and sizes add
-    nothing. ``mi`` (>= nl) and ``mj`` (>= nj) are work arrays; ``m`` is only read.
+    nothing. ``mi`` (>= nl) and ``mj`` (>= nj) are work arrays; ``m[:nl, :nj]`` is zeroed
+    when ``clear`` (a map kernel's matrix, ready for the next kernel), else only read.
     The one implementation of :func:`_size_features_numpy` (IBSI 3.7-3.9, 3.11)."""
     for i in range(nl):
         mi[i] = 0.0
@@ -587,6 +591,8 @@ def _size_of(
                 pv = v / ns
                 ent += pv * np.log2(pv)
                 energy += pv * pv
+                if clear:
+                    m[i, k] = 0.0
     res[0], res[1], res[2], res[3] = se / ns, le / ns, lge / ns, hge / ns
     res[4], res[5], res[6], res[7] = slge / ns, shge / ns, llge / ns, lhge / ns
     res[8], res[9], res[10], res[11] = glnu / ns, glnu / ns**2, snu / ns, snu / ns**2
