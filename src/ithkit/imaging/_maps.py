@@ -244,25 +244,21 @@ def _block(
 
 
 @optional_njit(cache=True, nogil=True, parallel=True)
-def _kernel_features_parallel(
+def _in_blocks(
+    block: Any,
     img: NDArray[np.float64],
-    q: NDArray[np.int64],
+    q: NDArray[np.signedinteger],
     centres: NDArray[np.int64],
-    offs: NDArray[np.int64],
-    codes: NDArray[np.signedinteger],
-    pbase: NDArray[np.int64],
-    pleave: NDArray[np.int64],
-    penter: NDArray[np.int64],
-    ng: int,
-    want_glcm: bool,
+    extra: tuple[Any, ...],
     out: NDArray[np.float64],
 ) -> None:
-    """:func:`_block` over ``centres`` in 64 blocks on numba's threads."""
+    """``block(img, q, centres, *extra, lo, hi, out)`` (:func:`_block` or :func:`_block_all`)
+    over ``centres`` in 64 blocks on numba's threads."""
     n = centres.shape[0]
     nblock = min(n, 64)
     for blk in prange(nblock):
         lo, hi = blk * n // nblock, (blk + 1) * n // nblock
-        _block(img, q, centres, offs, codes, pbase, pleave, penter, ng, want_glcm, lo, hi, out)
+        block(img, q, centres, *extra, lo, hi, out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -530,29 +526,6 @@ def _block_all(
             loc[int(lv[a])] = -1
 
 
-@optional_njit(cache=True, nogil=True, parallel=True)
-def _all_parallel(
-    img: NDArray[np.float64],
-    q: NDArray[np.int32],
-    centres: NDArray[np.int64],
-    koffs: NDArray[np.int64],
-    pidx: NDArray[np.int64],
-    po13: NDArray[np.int64],
-    po26: NDArray[np.int64],
-    w: int,
-    ng: int,
-    want: int,
-    average: bool,
-    out: NDArray[np.float64],
-) -> None:
-    """:func:`_block_all` over ``centres`` in 64 blocks on numba's threads."""
-    n = centres.shape[0]
-    nblock = min(n, 64)
-    for blk in prange(nblock):
-        lo, hi = blk * n // nblock, (blk + 1) * n // nblock
-        _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, average, lo, hi, out)
-
-
 def expand_map_features(features: Sequence[str]) -> list[str]:
     """Feature names from names and family names (``first_order``, ``glcm``, ``glrlm``,
     ``glszm``, ``gldzm``, ``ngtdm``, ``ngldm``) or ``all``; unknown names raise.
@@ -715,16 +688,14 @@ def feature_maps(
 
     qf, imgf = q_p.ravel(), img_p.ravel()
     big = centres.shape[0] >= _PARALLEL_MIN and numba is not None and numba.get_num_threads() > 1
-    # the kernel of one block of centres, the same over numba's threads, and its arguments
-    # after (img, q, centres)
+    # the kernel of one block of centres and its arguments after (img, q, centres)
     block: Any
-    in_blocks: Any
     if legacy:
         offs, pbase, pleave, penter = _kernel_layout(r, q_p.shape)
         want_glcm = any(f.startswith("glcm_") for f in names)
         codes = _pair_codes(q_p, ng) if want_glcm else np.zeros(1, dtype=np.int16)
         cols = [MAP_FEATURES.index(f) for f in names]
-        block, in_blocks = _block, _kernel_features_parallel
+        block = _block
         extra: tuple[Any, ...] = (offs, codes, pbase, pleave, penter, ng, want_glcm)
         ncol = len(MAP_FEATURES)
     else:
@@ -734,7 +705,7 @@ def feature_maps(
         for f in names:
             want |= _FAMILY_BIT[_FAMILY_OF[f]]
         cols = [ALL_MAP_FEATURES.index(f) for f in names]
-        block, in_blocks = _block_all, _all_parallel
+        block = _block_all
         extra = (koffs, pidx, po13, po26, 2 * r + 1, ng, want, average)
         ncol = N_MAP_COLUMNS
     buf = np.empty((min(chunk, centres.shape[0]), ncol))
@@ -743,7 +714,7 @@ def feature_maps(
         out = buf[: cs.shape[0]]
         out.fill(np.nan)
         if big:
-            in_blocks(imgf, qf, cs, *extra, out)
+            _in_blocks(block, imgf, qf, cs, extra, out)
         else:
             block(imgf, qf, cs, *extra, 0, cs.shape[0], out)
         return out[:, cols]
