@@ -22,6 +22,7 @@ from ithkit.imaging._features._texture import (
     _glcm_of,
     _ngtdm_of,
     _size_of,
+    _union,
 )
 from ithkit.imaging._io import Volume
 from ithkit.imaging._preprocess import FeatureConfig, discretise
@@ -266,6 +267,20 @@ def _in_blocks(
 
 
 @optional_njit(cache=True, nogil=True)
+def _column(
+    idx: NDArray[np.int64], jv: NDArray[np.float64], nc: int, value: int
+) -> tuple[int, int]:
+    """Column of ``value`` in a matrix whose ``nc`` columns are the values seen so far
+    (``idx``: value to column, -1 for none; ``jv``: the columns' values), added if new;
+    returns it and the new ``nc``."""
+    if idx[value] < 0:
+        idx[value] = nc
+        jv[nc] = value
+        nc += 1
+    return idx[value], nc
+
+
+@optional_njit(cache=True, nogil=True)
 def _clear(m: NDArray[np.float64], nr: int, nc: int) -> None:
     """Zero ``m[:nr, :nc]`` (a matrix of the kernel, after its features)."""
     for i in range(nr):
@@ -416,14 +431,7 @@ def _block_all(
                 for d in range(13):
                     o = p - po13[d]
                     if kp[o] == g:
-                        r = _find(parent, lab[o])
-                        if cur < 0:
-                            cur = r
-                        elif r < cur:
-                            parent[cur] = r
-                            cur = r
-                        elif r > cur:
-                            parent[r] = cur
+                        cur = _union(parent, cur, _find(parent, lab[o]), -1)
                 if cur < 0:
                     cur = t
                     parent[t] = t
@@ -460,18 +468,10 @@ def _block_all(
                     continue
                 nzone += 1
                 a = kl[pos[t]]
-                s = zsize[t]
-                if sidx[s] < 0:
-                    sidx[s] = ncs
-                    js[ncs] = s
-                    ncs += 1
-                zs[a, sidx[s]] += 1.0
-                s = zdmin[t]
-                if didx[s] < 0:
-                    didx[s] = ncd
-                    jd[ncd] = s
-                    ncd += 1
-                zd[a, didx[s]] += 1.0
+                col, ncs = _column(sidx, js, ncs, zsize[t])
+                zs[a, col] += 1.0
+                col, ncd = _column(didx, jd, ncd, zdmin[t])
+                zd[a, col] += 1.0
             for t in range(n):
                 parent[t] = -1
             for i in range(ncs):

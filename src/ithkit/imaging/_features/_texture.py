@@ -712,6 +712,21 @@ def _find(parent: NDArray[np.signedinteger], x: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _union(parent: NDArray[np.signedinteger], cur: int, other: int, none: int) -> int:
+    """Join the zone of root ``other`` (an equal neighbour's) to the voxel's zone ``cur``
+    (``none``: not yet in a zone): the larger root points to the smaller, which is returned
+    (the voxel's zone from now on)."""
+    if cur == none:
+        return other
+    if other < cur:
+        parent[cur] = other
+        return other
+    if other > cur:
+        parent[other] = cur
+    return cur
+
+
+@numba.njit(cache=True, nogil=True)
 def _zones(
     qp: NDArray[np.int32], dp: NDArray[np.int64], offs: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
@@ -747,14 +762,7 @@ def _zones(
             while eq:
                 low = eq & -eq
                 eq ^= low
-                other = _find(parent, lab[v - offs[_BIT[low % 37]]])
-                if cur == 0:
-                    cur = other
-                elif other < cur:
-                    parent[cur] = other
-                    cur = other
-                elif other > cur:
-                    parent[other] = cur
+                cur = _union(parent, cur, _find(parent, lab[v - offs[_BIT[low % 37]]]), 0)
             if cur == 0:
                 n += 1
                 cur = n
@@ -830,25 +838,11 @@ def _zones_2d3d(
             while m3:
                 low = m3 & -m3
                 m3 ^= low
-                other = _find(par3, lab3[v - offs[_BIT[low % 37]]])
-                if c3 == 0:
-                    c3 = other
-                elif other < c3:
-                    par3[c3] = other
-                    c3 = other
-                elif other > c3:
-                    par3[other] = c3
+                c3 = _union(par3, c3, _find(par3, lab3[v - offs[_BIT[low % 37]]]), 0)
             while m2:
                 low = m2 & -m2
                 m2 ^= low
-                other = _find(par2, lab2[v - offs[_BIT[low % 37]]])
-                if c2 == 0:
-                    c2 = other
-                elif other < c2:
-                    par2[c2] = other
-                    c2 = other
-                elif other > c2:
-                    par2[other] = c2
+                c2 = _union(par2, c2, _find(par2, lab2[v - offs[_BIT[low % 37]]]), 0)
             if c3 == 0:
                 n3 += 1
                 c3 = n3
