@@ -478,18 +478,14 @@ def _block_all(
                 sidx[int(js[i])] = -1
             for i in range(ncd):
                 didx[int(jd[i])] = -1
-            if want & 8:
-                _size_of(zs, nl, ncs, lv, js, float(n), mi, mj, res, True)
-                for f in range(16):
-                    out[k, 47 + f] = res[f]
-            else:
-                _clear(zs, nl, ncs)
-            if want & 16:
-                _size_of(zd, nl, ncd, lv, jd, float(n), mi, mj, res, True)
-                for f in range(16):
-                    out[k, 63 + f] = res[f]
-            else:
-                _clear(zd, nl, ncd)
+            for fam in range(2):  # size zones (GLSZM), then distance zones (GLDZM)
+                zm, jz, nc = (zs, js, ncs) if fam == 0 else (zd, jd, ncd)
+                if want & (8 << fam):
+                    _size_of(zm, nl, nc, lv, jz, float(n), mi, mj, res, True)
+                    for f in range(16):
+                        out[k, 47 + 16 * fam + f] = res[f]
+                else:
+                    _clear(zm, nl, nc)
         if want & 96:  # NGTDM and NGLDM: the 26 neighbours inside the kernel
             for a in range(nl):
                 st[a] = 0.0
