@@ -72,7 +72,7 @@ def test_compiled_values_equal_reference_to_1e_9(r: int, average: bool) -> None:
     from ithkit.imaging._maps import (
         _FAMILY_BIT,
         N_MAP_COLUMNS,
-        _all_serial,
+        _block_all,
         _kernel_layout,
         _local_box,
     )
@@ -87,7 +87,7 @@ def test_compiled_values_equal_reference_to_1e_9(r: int, average: bool) -> None:
     out = np.full((centres.size, N_MAP_COLUMNS), np.nan)
     want = sum(_FAMILY_BIT.values())
     args = (img_p.ravel(), q_p.ravel(), centres, koffs, pidx, po13, po26, 2 * r + 1, ng, want)
-    _all_serial(*args, average, out)
+    _block_all(*args, average, 0, centres.size, out)
     coords = np.argwhere(roi)
     worst = 0.0
     for row in range(0, coords.shape[0], 5 if r < 3 else 11):

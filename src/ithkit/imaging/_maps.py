@@ -18,6 +18,11 @@ from ithkit.imaging._features._texture import (
     NGLDM_NAMES,
     NGTDM_CODES,
     SIZE_KEYS,
+    _find,
+    _glcm_of,
+    _ngtdm_of,
+    _size_of,
+    _union,
 )
 from ithkit.imaging._io import Volume
 from ithkit.imaging._preprocess import FeatureConfig, discretise
@@ -113,6 +118,47 @@ def _pair_codes(q: NDArray[np.int64], ng: int) -> NDArray[np.signedinteger]:
 
 
 @optional_njit(cache=True, nogil=True)
+def _first_order(
+    vals: NDArray[np.float64],
+    n: int,
+    s1: float,
+    hist: NDArray[np.float64],
+    lo: int,
+    hi: int,
+    out: NDArray[np.float64],
+    k: int,
+) -> None:
+    """Mean, variance, skewness, (excess) kurtosis of ``vals[:n]`` (``s1``: their sum) and
+    entropy and uniformity of the grey-level counts ``hist[lo:hi]`` into ``out[k, :6]``;
+    clears ``hist[lo:hi]``."""
+    mu = s1 / n
+    s2 = s3 = s4 = 0.0
+    for t in range(n):
+        d = vals[t] - mu
+        s2 += d * d
+        s3 += d * d * d
+        s4 += d * d * d * d
+    var = s2 / n
+    out[k, 0] = mu
+    out[k, 1] = var
+    if var > 0:
+        out[k, 2] = (s3 / n) / var**1.5
+        out[k, 3] = (s4 / n) / (var * var) - 3.0
+    else:
+        out[k, 2] = 0.0
+        out[k, 3] = 0.0
+    ent = uni = 0.0
+    for g in range(lo, hi):
+        p = hist[g] / n
+        hist[g] = 0.0
+        if p > 0:
+            ent -= p * np.log2(p)
+            uni += p * p
+    out[k, 4] = ent
+    out[k, 5] = uni
+
+
+@optional_njit(cache=True, nogil=True)
 def _block(
     img: NDArray[np.float64],
     q: NDArray[np.int64],
@@ -159,34 +205,7 @@ def _block(
                 hist[g] += 1.0
                 gmin = min(gmin, g)
                 gmax = max(gmax, g)
-        mu = s1 / cnt
-        s2 = 0.0
-        s3 = 0.0
-        s4 = 0.0
-        for t in range(cnt):
-            d = vals[t] - mu
-            s2 += d * d
-            s3 += d * d * d
-            s4 += d * d * d * d
-        var = s2 / cnt
-        out[k, 0] = mu
-        out[k, 1] = var
-        if var > 0:
-            out[k, 2] = (s3 / cnt) / var**1.5
-            out[k, 3] = (s4 / cnt) / (var * var) - 3.0
-        else:
-            out[k, 2] = 0.0
-            out[k, 3] = 0.0
-        ent = 0.0
-        uni = 0.0
-        for g in range(gmin, gmax + 1):
-            p = hist[g] / cnt
-            hist[g] = 0.0
-            if p > 0:
-                ent -= p * np.log2(p)
-                uni += p * p
-        out[k, 4] = ent
-        out[k, 5] = uni
+        _first_order(vals, cnt, s1, hist, gmin, gmax + 1, out, k)
         if not want_glcm:
             continue
         # pairs with a voxel outside the ROI have code 0: count them in cell 0, no branch
@@ -226,254 +245,47 @@ def _block(
 
 
 @optional_njit(cache=True, nogil=True, parallel=True)
-def _kernel_features_parallel(
+def _in_blocks(
+    block: Any,
     img: NDArray[np.float64],
-    q: NDArray[np.int64],
+    q: NDArray[np.signedinteger],
     centres: NDArray[np.int64],
-    offs: NDArray[np.int64],
-    codes: NDArray[np.signedinteger],
-    pbase: NDArray[np.int64],
-    pleave: NDArray[np.int64],
-    penter: NDArray[np.int64],
-    ng: int,
-    want_glcm: bool,
-) -> NDArray[np.float64]:
+    extra: tuple[Any, ...],
+    out: NDArray[np.float64],
+) -> None:
+    """``block(img, q, centres, *extra, lo, hi, out)`` (:func:`_block` or :func:`_block_all`)
+    over ``centres`` in 64 blocks on numba's threads."""
     n = centres.shape[0]
-    out = np.full((n, 10), np.nan)
     nblock = min(n, 64)
     for blk in prange(nblock):
         lo, hi = blk * n // nblock, (blk + 1) * n // nblock
-        _block(img, q, centres, offs, codes, pbase, pleave, penter, ng, want_glcm, lo, hi, out)
-    return out
-
-
-@optional_njit(cache=True, nogil=True)
-def _kernel_features(
-    img: NDArray[np.float64],
-    q: NDArray[np.int64],
-    centres: NDArray[np.int64],
-    offs: NDArray[np.int64],
-    codes: NDArray[np.signedinteger],
-    pbase: NDArray[np.int64],
-    pleave: NDArray[np.int64],
-    penter: NDArray[np.int64],
-    ng: int,
-    want_glcm: bool,
-) -> NDArray[np.float64]:
-    out = np.full((centres.shape[0], 10), np.nan)
-    _block(
-        img, q, centres, offs, codes, pbase, pleave, penter, ng, want_glcm, 0, centres.shape[0], out
-    )
-    return out
+        block(img, q, centres, *extra, lo, hi, out)
 
 
 # ---------------------------------------------------------------------------------------------
 # every texture family: the kernel's matrices counted afresh in a small zero-padded box
 
 
-@optional_njit(cache=True, nogil=True, error_model="numpy")
-def _size_compact(
-    m: NDArray[np.float64],
-    nl: int,
-    nj: int,
-    lv: NDArray[np.float64],
-    jv: NDArray[np.float64],
-    n_voxels: float,
-    mi: NDArray[np.float64],
-    mj: NDArray[np.float64],
-    res: NDArray[np.float64],
-) -> None:
-    """The 17 size-type features (``SIZE_KEYS`` of the texture module) of ``m[:nl, :nj]``,
-    rows at grey levels ``lv``, columns at sizes ``jv``: the whole-ROI ``_size_kernel`` on the
-    occurring levels and sizes only (absent ones add nothing). Clears ``m[:nl, :nj]``."""
-    for i in range(nl):
-        mi[i] = 0.0
-    for k in range(nj):
-        mj[k] = 0.0
-    slge = shge = llge = lhge = 0.0
-    ent = energy = 0.0
-    ns = 0.0
-    for i in range(nl):
-        fi2 = lv[i] * lv[i]
-        rs = rl = 0.0
-        for k in range(nj):
-            v = m[i, k]
-            if v != 0:
-                mi[i] += v
-                mj[k] += v
-                rs += v * (1.0 / jv[k] ** 2)
-                rl += v * jv[k] ** 2
-        slge += rs * (1.0 / fi2)
-        shge += rs * fi2
-        llge += rl * (1.0 / fi2)
-        lhge += rl * fi2
-        ns += mi[i]
-    se = le = snu = mu_j = 0.0
-    for k in range(nj):
-        se += mj[k] * (1.0 / jv[k] ** 2)
-        le += mj[k] * jv[k] ** 2
-        snu += mj[k] ** 2
-        mu_j += mj[k] * jv[k]
-    lge = hge = glnu = mu_i = 0.0
-    for i in range(nl):
-        fi = lv[i]
-        lge += mi[i] * (1.0 / fi**2)
-        hge += mi[i] * fi**2
-        glnu += mi[i] ** 2
-        mu_i += mi[i] * fi
-    mu_i /= ns
-    mu_j /= ns
-    gl_var = s_var = 0.0
-    for i in range(nl):
-        gl_var += (lv[i] - mu_i) ** 2 * mi[i]
-    for k in range(nj):
-        s_var += (jv[k] - mu_j) ** 2 * mj[k]
-    for i in range(nl):
-        for k in range(nj):
-            v = m[i, k]
-            if v != 0:
-                pv = v / ns
-                ent += pv * np.log2(pv)
-                energy += pv * pv
-                m[i, k] = 0.0
-    res[0], res[1], res[2], res[3] = se / ns, le / ns, lge / ns, hge / ns
-    res[4], res[5], res[6], res[7] = slge / ns, shge / ns, llge / ns, lhge / ns
-    res[8], res[9], res[10], res[11] = glnu / ns, glnu / ns**2, snu / ns, snu / ns**2
-    res[12], res[13], res[14] = ns / n_voxels, gl_var / ns, s_var / ns
-    res[15], res[16] = -ent, energy
-
-
-@optional_njit(cache=True, nogil=True, error_model="numpy")
-def _glcm_compact(
-    c: NDArray[np.float64],
-    nl: int,
-    lv: NDArray[np.float64],
-    ng: int,
-    pi: NDArray[np.float64],
-    pd: NDArray[np.float64],
-    ps: NDArray[np.float64],
-    res: NDArray[np.float64],
-) -> None:
-    """The 25 GLCM features (``GLCM_FEATURES`` order) of the symmetrised counts
-    ``c[:nl, :nl] + c.T`` at grey levels ``lv``: the whole-ROI ``_glcm_kernel`` over the
-    occurring levels only. Clears ``c[:nl, :nl]``; NaN when there is no pair."""
-    tot = 0.0
-    for i in range(nl):
-        for j in range(nl):
-            tot += c[i, j]
-    if tot == 0:
-        res[:25] = np.nan
-        return
-    tot2 = 2.0 * tot
-    lmin = lmax = int(lv[0])
-    for i in range(nl):
-        pi[i] = 0.0
-        g = int(lv[i])
-        lmin = min(lmin, g)
-        lmax = max(lmax, g)
-    for k in range(lmax - lmin + 1):
-        pd[k] = 0.0
-    for k in range(2 * lmin, 2 * lmax + 1):
-        ps[k] = 0.0
-    pmax = 0.0
-    for i in range(nl):
-        gi = int(lv[i])
-        for j in range(i, nl):
-            v = (c[i, j] + c[j, i]) / tot2
-            c[i, j] = v  # p, upper triangle (symmetric)
-            if v == 0:
-                continue
-            gj = int(lv[j])
-            w = v if i == j else 2.0 * v
-            pi[i] += v
-            if i != j:
-                pi[j] += v
-            pd[abs(gi - gj)] += w
-            ps[gi + gj] += w
-            if v > pmax:
-                pmax = v
-    mui = 0.0
-    for i in range(nl):
-        mui += lv[i] * pi[i]
-    muj = mui
-    vi = hx = 0.0
-    for i in range(nl):
-        vi += (lv[i] - mui) ** 2 * pi[i]
-        if pi[i] > 0:
-            hx -= pi[i] * np.log2(pi[i])
-    vj = vi
-    d_avg = d_ent = 0.0
-    for k in range(lmax - lmin + 1):
-        if pd[k] > 0:
-            d_avg += k * pd[k]
-            d_ent -= pd[k] * np.log2(pd[k])
-    d_var = 0.0
-    for k in range(lmax - lmin + 1):
-        d_var += (k - d_avg) ** 2 * pd[k]
-    s_avg = s_ent = 0.0
-    for k in range(2 * lmin, 2 * lmax + 1):
-        if ps[k] > 0:
-            s_avg += k * ps[k]
-            s_ent -= ps[k] * np.log2(ps[k])
-    s_var = 0.0
-    for k in range(2 * lmin, 2 * lmax + 1):
-        s_var += (k - s_avg) ** 2 * ps[k]
-    mu = mui
-    mm = mui + muj
-    jvar = hxy = hxy1 = hxy2 = asm = con = dis = idf = nid = idm = nidm = ivar = 0.0
-    acor = ctend = cshade = cprom = 0.0
-    for i in range(nl):
-        fi = lv[i]
-        for j in range(nl):
-            fj = lv[j]
-            v = c[i, j] if j >= i else c[j, i]
-            pp = pi[i] * pi[j]
-            if pp > 0:
-                lg = np.log2(pp)
-                hxy2 -= pp * lg
-                hxy1 -= v * lg
-            if v == 0:
-                continue
-            dd = fi - fj
-            ad = abs(dd)
-            d2 = dd * dd
-            cm = fi + fj - mm
-            jvar += (fi - mu) ** 2 * v
-            hxy -= v * np.log2(v)
-            asm += v * v
-            con += d2 * v
-            dis += ad * v
-            idf += v / (1 + ad)
-            nid += v / (1 + ad / ng)
-            idm += v / (1 + d2)
-            nidm += v / (1 + d2 / ng**2)
-            if i != j:
-                ivar += v * (1.0 / d2)
-            acor += fi * fj * v
-            ctend += cm**2 * v
-            cshade += cm**3 * v
-            cprom += cm**4 * v
-    for i in range(nl):
-        for j in range(nl):
-            c[i, j] = 0.0
-    sd = np.sqrt(vi) * np.sqrt(vj)
-    res[0], res[1], res[2], res[3] = pmax, mu, jvar, hxy
-    res[4], res[5], res[6] = d_avg, d_var, d_ent
-    res[7], res[8], res[9] = s_avg, s_var, s_ent
-    res[10], res[11], res[12], res[13] = asm, con, dis, idf
-    res[14], res[15], res[16], res[17] = nid, idm, nidm, ivar
-    res[18] = (acor - mui * muj) / sd if sd > 0 else np.nan
-    res[19], res[20], res[21], res[22] = acor, ctend, cshade, cprom
-    res[23] = (hxy - hxy1) / hx if hx > 0 else np.nan
-    res[24] = np.sqrt(max(0.0, 1 - np.exp(-2 * (hxy2 - hxy))))
+@optional_njit(cache=True, nogil=True)
+def _column(
+    idx: NDArray[np.int64], jv: NDArray[np.float64], nc: int, value: int
+) -> tuple[int, int]:
+    """Column of ``value`` in a matrix whose ``nc`` columns are the values seen so far
+    (``idx``: value to column, -1 for none; ``jv``: the columns' values), added if new;
+    returns it and the new ``nc``."""
+    if idx[value] < 0:
+        idx[value] = nc
+        jv[nc] = value
+        nc += 1
+    return idx[value], nc
 
 
 @optional_njit(cache=True, nogil=True)
-def _find(parent: NDArray[np.int64], x: int) -> int:
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
+def _clear(m: NDArray[np.float64], nr: int, nc: int) -> None:
+    """Zero ``m[:nr, :nc]`` (a matrix of the kernel, after its features)."""
+    for i in range(nr):
+        for j in range(nc):
+            m[i, j] = 0.0
 
 
 @optional_njit(cache=True, nogil=True, error_model="numpy")
@@ -519,6 +331,7 @@ def _block_all(
     pos = np.zeros(nk, dtype=np.int64)
     vals = np.zeros(nk)
     cm = np.zeros((nlmax, nlmax))
+    pm = np.zeros((nlmax, nlmax))
     rl = np.zeros((nlmax, w))
     run = np.zeros((13, nb), dtype=np.int64)
     zs = np.zeros((nlmax, nk))
@@ -568,54 +381,22 @@ def _block_all(
                 kl[p] = a
                 hist[a] += 1.0
         if want & 1:
-            mu = s1 / n
-            s2 = s3 = s4 = 0.0
-            for t in range(n):
-                d = vals[t] - mu
-                s2 += d * d
-                s3 += d * d * d
-                s4 += d * d * d * d
-            var = s2 / n
-            out[k, 0] = mu
-            out[k, 1] = var
-            if var > 0:
-                out[k, 2] = (s3 / n) / var**1.5
-                out[k, 3] = (s4 / n) / (var * var) - 3.0
-            else:
-                out[k, 2] = 0.0
-                out[k, 3] = 0.0
-            ent = uni = 0.0
-            for a in range(nl):
-                pr = hist[a] / n
-                ent -= pr * np.log2(pr)
-                uni += pr * pr
-            out[k, 4] = ent
-            out[k, 5] = uni
-        if want & 2 and not average:  # GLCM, 13 directions merged
-            for t in range(n):
-                p = pos[t]
-                a = kl[p]
-                for d in range(13):
-                    o = p + po13[d]
-                    if kp[o] > 0:
-                        cm[a, kl[o]] += 1.0
-            _glcm_compact(cm, nl, lv, ng, pi, pd, ps, res)
-            for f in range(25):
-                out[k, 6 + f] = res[f]
-        elif want & 2:  # GLCM features of each direction with pairs, averaged
+            _first_order(vals, n, s1, hist, 0, nl, out, k)
+        if want & 2:  # GLCM: the 13 directions merged, or each direction with pairs averaged
             acc[:] = 0.0
             nd = 0
-            for d in range(13):
-                npair = 0
+            for d in range(13 if average else 1):
+                d0, d1 = (d, d + 1) if average else (0, 13)
                 for t in range(n):
                     p = pos[t]
-                    o = p + po13[d]
-                    if kp[o] > 0:
-                        cm[kl[p], kl[o]] += 1.0
-                        npair += 1
-                if npair == 0:
-                    continue
-                _glcm_compact(cm, nl, lv, ng, pi, pd, ps, res)
+                    a = kl[p]
+                    for dd in range(d0, d1):
+                        o = p + po13[dd]
+                        if kp[o] > 0:
+                            cm[a, kl[o]] += 1.0
+                if _glcm_of(cm, nl, lv, ng, pm, pi, pd, ps, res) == 0:
+                    continue  # no pair
+                _clear(cm, nl, nl)
                 nd += 1
                 for f in range(25):
                     acc[f] += res[f]
@@ -636,7 +417,7 @@ def _block_all(
                         ln = 1 + (kp[p - o] == g) * run[dd, p - o]
                         run[dd, p] = ln
                         rl[a, ln - 1] += kp[p + o] != g
-                _size_compact(rl, nl, w, lv, jrun, (1.0 if average else 13.0) * n, mi, mj, res)
+                _size_of(rl, nl, w, lv, jrun, (1.0 if average else 13.0) * n, mi, mj, res, True)
                 if average:
                     for f in range(16):
                         acc[f] += res[f]
@@ -650,14 +431,7 @@ def _block_all(
                 for d in range(13):
                     o = p - po13[d]
                     if kp[o] == g:
-                        r = _find(parent, lab[o])
-                        if cur < 0:
-                            cur = r
-                        elif r < cur:
-                            parent[cur] = r
-                            cur = r
-                        elif r > cur:
-                            parent[r] = cur
+                        cur = _union(parent, cur, _find(parent, lab[o]), -1)
                 if cur < 0:
                     cur = t
                     parent[t] = t
@@ -694,41 +468,30 @@ def _block_all(
                     continue
                 nzone += 1
                 a = kl[pos[t]]
-                s = zsize[t]
-                if sidx[s] < 0:
-                    sidx[s] = ncs
-                    js[ncs] = s
-                    ncs += 1
-                zs[a, sidx[s]] += 1.0
-                s = zdmin[t]
-                if didx[s] < 0:
-                    didx[s] = ncd
-                    jd[ncd] = s
-                    ncd += 1
-                zd[a, didx[s]] += 1.0
+                col, ncs = _column(sidx, js, ncs, zsize[t])
+                zs[a, col] += 1.0
+                col, ncd = _column(didx, jd, ncd, zdmin[t])
+                zd[a, col] += 1.0
             for t in range(n):
                 parent[t] = -1
             for i in range(ncs):
                 sidx[int(js[i])] = -1
             for i in range(ncd):
                 didx[int(jd[i])] = -1
-            if want & 8:
-                _size_compact(zs, nl, ncs, lv, js, float(n), mi, mj, res)
-                for f in range(16):
-                    out[k, 47 + f] = res[f]
-            else:
-                zs[:nl, :ncs] = 0.0
-            if want & 16:
-                _size_compact(zd, nl, ncd, lv, jd, float(n), mi, mj, res)
-                for f in range(16):
-                    out[k, 63 + f] = res[f]
-            else:
-                zd[:nl, :ncd] = 0.0
+            for fam in range(2):  # size zones (GLSZM), then distance zones (GLDZM)
+                zm, jz, nc = (zs, js, ncs) if fam == 0 else (zd, jd, ncd)
+                if want & (8 << fam):
+                    _size_of(zm, nl, nc, lv, jz, float(n), mi, mj, res, True)
+                    for f in range(16):
+                        out[k, 47 + 16 * fam + f] = res[f]
+                else:
+                    _clear(zm, nl, nc)
         if want & 96:  # NGTDM and NGLDM: the 26 neighbours inside the kernel
             for a in range(nl):
                 st[a] = 0.0
                 nt[a] = 0.0
             top = 0  # the largest dependence count: columns beyond it are empty
+            nvc = 0  # voxels with a neighbour
             for t in range(n):
                 p = pos[t]
                 g = kp[p]
@@ -744,103 +507,19 @@ def _block_all(
                 if cnt > 0:
                     st[a] += abs(g - total / cnt)
                     nt[a] += 1.0
-            if want & 32:
-                _ngtdm_compact(st, nt, nl, lv, res)
+                    nvc += 1
+            if want & 32 and nvc > 0:  # else NaN (no kernel voxel has a neighbour)
+                _ngtdm_of(st, nt, nl, lv, res)
                 for f in range(5):
                     out[k, 79 + f] = res[f]
             if want & 64:
-                _size_compact(dep, nl, top + 1, lv, jdep, float(n), mi, mj, res)
+                _size_of(dep, nl, top + 1, lv, jdep, float(n), mi, mj, res, True)
                 for f in range(17):
                     out[k, 84 + f] = res[f]
             else:
-                dep[:nl, : top + 1] = 0.0
+                _clear(dep, nl, top + 1)
         for a in range(nl):
             loc[int(lv[a])] = -1
-
-
-@optional_njit(cache=True, nogil=True, error_model="numpy")
-def _ngtdm_compact(
-    s: NDArray[np.float64],
-    n: NDArray[np.float64],
-    nl: int,
-    lv: NDArray[np.float64],
-    res: NDArray[np.float64],
-) -> None:
-    """NGTDM features (coarseness, contrast, busyness, complexity, strength) of ``s[:nl]``,
-    ``n[:nl]`` at grey levels ``lv``: the whole-ROI ``_ngtdm_kernel`` over the occurring
-    levels; NaN when no voxel has a neighbour."""
-    nvc = ssum = 0.0
-    for i in range(nl):
-        nvc += n[i]
-        ssum += s[i]
-    if nvc == 0:
-        res[:5] = np.nan
-        return
-    ps = 0.0
-    for i in range(nl):
-        ps += n[i] / nvc * s[i]
-    con = busy = comp = stren = 0.0
-    kk = 0
-    for i in range(nl):
-        if n[i] == 0:
-            continue
-        kk += 1
-        pi = n[i] / nvc
-        for j in range(nl):
-            if n[j] == 0:
-                continue
-            pj = n[j] / nvc
-            dl = lv[i] - lv[j]
-            con += pi * pj * dl**2
-            busy += abs(lv[i] * pi - lv[j] * pj)
-            comp += abs(dl) * (pi * s[i] + pj * s[j]) / (pi + pj)
-            stren += (pi + pj) * dl**2
-    res[0] = 1.0 / ps if ps > 0 else 1e6
-    res[1] = con / (kk * (kk - 1)) * ssum / nvc if kk > 1 else 0.0
-    res[2] = ps / busy if busy > 0 else 0.0
-    res[3] = comp / nvc
-    res[4] = stren / ssum if ssum > 0 else 0.0
-
-
-@optional_njit(cache=True, nogil=True, parallel=True)
-def _all_parallel(
-    img: NDArray[np.float64],
-    q: NDArray[np.int32],
-    centres: NDArray[np.int64],
-    koffs: NDArray[np.int64],
-    pidx: NDArray[np.int64],
-    po13: NDArray[np.int64],
-    po26: NDArray[np.int64],
-    w: int,
-    ng: int,
-    want: int,
-    average: bool,
-    out: NDArray[np.float64],
-) -> None:
-    n = centres.shape[0]
-    nblock = min(n, 64)
-    for blk in prange(nblock):
-        lo, hi = blk * n // nblock, (blk + 1) * n // nblock
-        _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, average, lo, hi, out)
-
-
-@optional_njit(cache=True, nogil=True)
-def _all_serial(
-    img: NDArray[np.float64],
-    q: NDArray[np.int32],
-    centres: NDArray[np.int64],
-    koffs: NDArray[np.int64],
-    pidx: NDArray[np.int64],
-    po13: NDArray[np.int64],
-    po26: NDArray[np.int64],
-    w: int,
-    ng: int,
-    want: int,
-    average: bool,
-    out: NDArray[np.float64],
-) -> None:
-    n = centres.shape[0]
-    _block_all(img, q, centres, koffs, pidx, po13, po26, w, ng, want, average, 0, n, out)
 
 
 def expand_map_features(features: Sequence[str]) -> list[str]:
@@ -1005,33 +684,36 @@ def feature_maps(
 
     qf, imgf = q_p.ravel(), img_p.ravel()
     big = centres.shape[0] >= _PARALLEL_MIN and numba is not None and numba.get_num_threads() > 1
+    # the kernel of one block of centres and its arguments after (img, q, centres)
+    block: Any
     if legacy:
         offs, pbase, pleave, penter = _kernel_layout(r, q_p.shape)
         want_glcm = any(f.startswith("glcm_") for f in names)
         codes = _pair_codes(q_p, ng) if want_glcm else np.zeros(1, dtype=np.int16)
         cols = [MAP_FEATURES.index(f) for f in names]
-        run = _kernel_features_parallel if big else _kernel_features
-
-        def compute(cs: NDArray[np.int64]) -> NDArray[np.float64]:
-            res = run(imgf, qf, cs, offs, codes, pbase, pleave, penter, ng, want_glcm)
-            return res[:, cols]
-
+        block = _block
+        extra: tuple[Any, ...] = (offs, codes, pbase, pleave, penter, ng, want_glcm)
+        ncol = len(MAP_FEATURES)
     else:
-        w = 2 * r + 1
         koffs = _kernel_layout(r, q_p.shape)[0]
         pidx, po13, po26 = _local_box(r)
         want = 0
         for f in names:
             want |= _FAMILY_BIT[_FAMILY_OF[f]]
         cols = [ALL_MAP_FEATURES.index(f) for f in names]
-        run_all = _all_parallel if big else _all_serial
-        buf = np.empty((min(chunk, centres.shape[0]), N_MAP_COLUMNS))
+        block = _block_all
+        extra = (koffs, pidx, po13, po26, 2 * r + 1, ng, want, average)
+        ncol = N_MAP_COLUMNS
+    buf = np.empty((min(chunk, centres.shape[0]), ncol))
 
-        def compute(cs: NDArray[np.int64]) -> NDArray[np.float64]:
-            out = buf[: cs.shape[0]]
-            out.fill(np.nan)
-            run_all(imgf, qf, cs, koffs, pidx, po13, po26, w, ng, want, average, out)
-            return out[:, cols]
+    def compute(cs: NDArray[np.int64]) -> NDArray[np.float64]:
+        out = buf[: cs.shape[0]]
+        out.fill(np.nan)
+        if big:
+            _in_blocks(block, imgf, qf, cs, extra, out)
+        else:
+            block(imgf, qf, cs, *extra, 0, cs.shape[0], out)
+        return out[:, cols]
 
     with progress(show_progress, "feature maps", len(starts)) as advance:
         for s in starts:

@@ -201,108 +201,147 @@ GLCM_FEATURES = (
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _glcm_of(
+    c: Array,
+    nl: int,
+    lv: Array,
+    ng: int,
+    p: Array,
+    pi: Array,
+    pd: Array,
+    ps: Array,
+    res: Array,
+) -> float:
+    """The 25 GLCM features (:data:`GLCM_FEATURES` order) of one matrix into ``res``: the
+    counts ``c[:nl, :nl]``, symmetrised as ``c + c.T``, with rows and columns at the grey
+    levels ``lv[:nl]`` (1..Ng for a whole ROI; the levels present for a map kernel: absent
+    levels add nothing), ``ng`` the number of levels of the discretisation (normalised
+    inverse differences). ``p`` (>= nl x nl), ``pi`` (>= nl), ``pd`` (>= Ng) and ``ps``
+    (>= 2 Ng + 1) are work arrays; ``c`` is only read. NaN when there is no pair.
+    The one implementation of :func:`_glcm_features_numpy` (IBSI 3.6). Returns the sum of
+    ``c[:nl, :nl]`` (0: no pair)."""
+    tot = 0.0
+    for i in range(nl):
+        for j in range(nl):
+            tot += c[i, j]
+    if tot == 0:
+        res[:25] = np.nan
+        return tot
+    tot2 = 2.0 * tot
+    lmin = lmax = int(lv[0])
+    for i in range(nl):
+        pi[i] = 0.0
+        g = int(lv[i])
+        lmin = min(lmin, g)
+        lmax = max(lmax, g)
+    for k in range(lmax - lmin + 1):
+        pd[k] = 0.0
+    for k in range(2 * lmin, 2 * lmax + 1):
+        ps[k] = 0.0
+    pmax = 0.0
+    for i in range(nl):
+        gi = int(lv[i])
+        for j in range(i, nl):
+            v = (c[i, j] + c[j, i]) / tot2
+            p[i, j] = v  # upper triangle only (symmetric)
+            if v == 0:
+                continue
+            gj = int(lv[j])
+            w = v if i == j else 2.0 * v
+            pi[i] += v
+            if i != j:
+                pi[j] += v
+            pd[abs(gi - gj)] += w
+            ps[gi + gj] += w
+            if v > pmax:
+                pmax = v
+    mui = 0.0
+    for i in range(nl):
+        mui += lv[i] * pi[i]
+    muj = mui
+    vi = hx = 0.0
+    for i in range(nl):
+        vi += (lv[i] - mui) ** 2 * pi[i]
+        if pi[i] > 0:
+            hx -= pi[i] * np.log2(pi[i])
+    vj = vi
+    d_avg = d_ent = 0.0
+    for k in range(lmax - lmin + 1):
+        if pd[k] > 0:
+            d_avg += k * pd[k]
+            d_ent -= pd[k] * np.log2(pd[k])
+    d_var = 0.0
+    for k in range(lmax - lmin + 1):
+        d_var += (k - d_avg) ** 2 * pd[k]
+    s_avg = s_ent = 0.0
+    for k in range(2 * lmin, 2 * lmax + 1):
+        if ps[k] > 0:
+            s_avg += k * ps[k]
+            s_ent -= ps[k] * np.log2(ps[k])
+    s_var = 0.0
+    for k in range(2 * lmin, 2 * lmax + 1):
+        s_var += (k - s_avg) ** 2 * ps[k]
+    mu = mui
+    mm = mui + muj
+    jvar = hxy = hxy1 = hxy2 = asm = con = dis = idf = nid = idm = nidm = ivar = 0.0
+    acor = ctend = cshade = cprom = 0.0
+    for i in range(nl):
+        fi = lv[i]
+        for j in range(nl):
+            fj = lv[j]
+            v = p[i, j] if j >= i else p[j, i]
+            pp = pi[i] * pi[j]
+            if pp > 0:
+                lg = np.log2(pp)
+                hxy2 -= pp * lg
+                hxy1 -= v * lg
+            if v == 0:
+                continue
+            dd = fi - fj
+            ad = abs(dd)
+            d2 = dd * dd
+            cm = fi + fj - mm
+            jvar += (fi - mu) ** 2 * v
+            hxy -= v * np.log2(v)
+            asm += v * v
+            con += d2 * v
+            dis += ad * v
+            idf += v / (1 + ad)
+            nid += v / (1 + ad / ng)
+            idm += v / (1 + d2)
+            nidm += v / (1 + d2 / ng**2)
+            if i != j:
+                ivar += v * (1.0 / d2)
+            acor += fi * fj * v
+            ctend += cm**2 * v
+            cshade += cm**3 * v
+            cprom += cm**4 * v
+    sd = np.sqrt(vi) * np.sqrt(vj)
+    res[0], res[1], res[2], res[3] = pmax, mu, jvar, hxy
+    res[4], res[5], res[6] = d_avg, d_var, d_ent
+    res[7], res[8], res[9] = s_avg, s_var, s_ent
+    res[10], res[11], res[12], res[13] = asm, con, dis, idf
+    res[14], res[15], res[16], res[17] = nid, idm, nidm, ivar
+    res[18] = (acor - mui * muj) / sd if sd > 0 else np.nan
+    res[19], res[20], res[21], res[22] = acor, ctend, cshade, cprom
+    res[23] = (hxy - hxy1) / hx if hx > 0 else np.nan
+    res[24] = np.sqrt(max(0.0, 1 - np.exp(-2 * (hxy2 - hxy))))
+    return tot
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _glcm_kernel(m: Array, ng: int) -> Array:
-    """The 25 GLCM features (:data:`GLCM_FEATURES` order) of each matrix of a batch (B, Ng, Ng):
-    :func:`_glcm_features_numpy` in one pass per matrix, without (B, Ng, Ng) temporaries."""
+    """The 25 GLCM features (:data:`GLCM_FEATURES` order) of each symmetric count matrix of a
+    batch (B, Ng, Ng): :func:`_glcm_of` at grey levels 1..Ng."""
     nb = m.shape[0]
     out = np.empty((nb, 25))
+    lv = np.arange(1.0, ng + 1.0)
     p = np.empty((ng, ng))
     pi = np.empty(ng)
-    pj = np.empty(ng)
     pd = np.empty(ng)
     ps = np.empty(2 * ng + 1)
     for b in range(nb):
-        tot = 0.0
-        for i in range(ng):
-            for j in range(ng):
-                tot += m[b, i, j]
-        pi[:] = 0.0
-        pj[:] = 0.0
-        pd[:] = 0.0
-        ps[:] = 0.0
-        pmax = 0.0
-        for i in range(ng):
-            for j in range(ng):
-                v = m[b, i, j] / tot
-                p[i, j] = v
-                pi[i] += v
-                pj[j] += v
-                pd[abs(i - j)] += v
-                ps[i + j + 2] += v
-                if v > pmax:
-                    pmax = v
-        mui = muj = 0.0
-        for i in range(ng):
-            mui += (i + 1.0) * pi[i]
-            muj += (i + 1.0) * pj[i]
-        vi = vj = hx = 0.0
-        for i in range(ng):
-            vi += (i + 1.0 - mui) ** 2 * pi[i]
-            vj += (i + 1.0 - muj) ** 2 * pj[i]
-            if pi[i] > 0:
-                hx -= pi[i] * np.log2(pi[i])
-        d_avg = d_ent = 0.0
-        for k in range(ng):
-            d_avg += k * pd[k]
-            if pd[k] > 0:
-                d_ent -= pd[k] * np.log2(pd[k])
-        d_var = 0.0
-        for k in range(ng):
-            d_var += (k - d_avg) ** 2 * pd[k]
-        s_avg = s_ent = 0.0
-        for k in range(2 * ng + 1):
-            s_avg += k * ps[k]
-            if ps[k] > 0:
-                s_ent -= ps[k] * np.log2(ps[k])
-        s_var = 0.0
-        for k in range(2 * ng + 1):
-            s_var += (k - s_avg) ** 2 * ps[k]
-        mu = mui
-        mm = mui + muj
-        jvar = hxy = hxy1 = hxy2 = asm = con = dis = idf = nid = idm = nidm = ivar = 0.0
-        acor = ctend = cshade = cprom = 0.0
-        for i in range(ng):
-            fi = i + 1.0
-            for j in range(ng):
-                fj = j + 1.0
-                v = p[i, j]
-                pp = pi[i] * pj[j]
-                if pp > 0:
-                    lg = np.log2(pp)
-                    hxy2 -= pp * lg
-                    hxy1 -= v * lg
-                if v == 0:
-                    continue
-                dd = fi - fj
-                ad = abs(dd)
-                d2 = dd * dd
-                cm = fi + fj - mm
-                jvar += (fi - mu) ** 2 * v
-                hxy -= v * np.log2(v)
-                asm += v * v
-                con += d2 * v
-                dis += ad * v
-                idf += v / (1 + ad)
-                nid += v / (1 + ad / ng)
-                idm += v / (1 + d2)
-                nidm += v / (1 + d2 / ng**2)
-                if i != j:
-                    ivar += v * (1.0 / d2)
-                acor += fi * fj * v
-                ctend += cm**2 * v
-                cshade += cm**3 * v
-                cprom += cm**4 * v
-        sd = np.sqrt(vi) * np.sqrt(vj)
-        o = out[b]
-        o[0], o[1], o[2], o[3] = pmax, mu, jvar, hxy
-        o[4], o[5], o[6] = d_avg, d_var, d_ent
-        o[7], o[8], o[9] = s_avg, s_var, s_ent
-        o[10], o[11], o[12], o[13] = asm, con, dis, idf
-        o[14], o[15], o[16], o[17] = nid, idm, nidm, ivar
-        o[18] = (acor - mui * muj) / sd if sd > 0 else np.nan
-        o[19], o[20], o[21], o[22] = acor, ctend, cshade, cprom
-        o[23] = (hxy - hxy1) / hx if hx > 0 else np.nan
-        o[24] = np.sqrt(max(0.0, 1 - np.exp(-2 * (hxy2 - hxy))))
+        _glcm_of(m[b], ng, lv, ng, p, pi, pd, ps, out[b])
     return out
 
 
@@ -485,68 +524,93 @@ SIZE_KEYS = (
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _size_of(
+    m: Array,
+    nl: int,
+    nj: int,
+    lv: Array,
+    jv: Array,
+    n_voxels: float,
+    mi: Array,
+    mj: Array,
+    res: Array,
+    clear: bool = False,
+) -> None:
+    """The 17 :data:`SIZE_KEYS` features of one matrix ``m[:nl, :nj]`` into ``res``: rows at
+    grey levels ``lv`` (1..Ng for a whole ROI; the levels present for a map kernel), columns
+    at sizes (lengths, distances, dependence counts + 1) ``jv``; absent levels and sizes add
+    nothing. ``mi`` (>= nl) and ``mj`` (>= nj) are work arrays; ``m[:nl, :nj]`` is zeroed
+    when ``clear`` (a map kernel's matrix, ready for the next kernel), else only read.
+    The one implementation of :func:`_size_features_numpy` (IBSI 3.7-3.9, 3.11)."""
+    for i in range(nl):
+        mi[i] = 0.0
+    for k in range(nj):
+        mj[k] = 0.0
+    slge = shge = llge = lhge = 0.0
+    ns = 0.0
+    for i in range(nl):
+        fi2 = lv[i] * lv[i]
+        rs = rl = 0.0
+        for k in range(nj):
+            v = m[i, k]
+            if v != 0:
+                mi[i] += v
+                mj[k] += v
+                rs += v * (1.0 / jv[k] ** 2)
+                rl += v * jv[k] ** 2
+        slge += rs * (1.0 / fi2)
+        shge += rs * fi2
+        llge += rl * (1.0 / fi2)
+        lhge += rl * fi2
+        ns += mi[i]
+    se = le = snu = mu_j = 0.0
+    for k in range(nj):
+        se += mj[k] * (1.0 / jv[k] ** 2)
+        le += mj[k] * jv[k] ** 2
+        snu += mj[k] ** 2
+        mu_j += mj[k] * jv[k]
+    lge = hge = glnu = mu_i = 0.0
+    for i in range(nl):
+        fi = lv[i]
+        lge += mi[i] * (1.0 / fi**2)
+        hge += mi[i] * fi**2
+        glnu += mi[i] ** 2
+        mu_i += mi[i] * fi
+    mu_i /= ns
+    mu_j /= ns
+    gl_var = s_var = 0.0
+    for i in range(nl):
+        gl_var += (lv[i] - mu_i) ** 2 * mi[i]
+    for k in range(nj):
+        s_var += (jv[k] - mu_j) ** 2 * mj[k]
+    ent = energy = 0.0
+    for i in range(nl):
+        for k in range(nj):
+            v = m[i, k]
+            if v != 0:
+                pv = v / ns
+                ent += pv * np.log2(pv)
+                energy += pv * pv
+                if clear:
+                    m[i, k] = 0.0
+    res[0], res[1], res[2], res[3] = se / ns, le / ns, lge / ns, hge / ns
+    res[4], res[5], res[6], res[7] = slge / ns, shge / ns, llge / ns, lhge / ns
+    res[8], res[9], res[10], res[11] = glnu / ns, glnu / ns**2, snu / ns, snu / ns**2
+    res[12], res[13], res[14] = ns / n_voxels, gl_var / ns, s_var / ns
+    res[15], res[16] = -ent, energy
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _size_kernel(m: Array, jv: Array, n_voxels: Array) -> Array:
     """The 17 :data:`SIZE_KEYS` features of each matrix of a batch (B, Ng, J):
-    :func:`_size_features_numpy` in one pass per matrix over its non-zero cells."""
+    :func:`_size_of` at grey levels 1..Ng."""
     nb, ng, nj = m.shape
     out = np.empty((nb, 17))
+    lv = np.arange(1.0, ng + 1.0)
     mi = np.empty(ng)
     mj = np.empty(nj)
-    msj = np.empty(ng)
-    mlj = np.empty(ng)
     for b in range(nb):
-        mi[:] = 0.0
-        mj[:] = 0.0
-        msj[:] = 0.0
-        mlj[:] = 0.0
-        for i in range(ng):
-            for k in range(nj):
-                v = m[b, i, k]
-                if v != 0:
-                    mi[i] += v
-                    mj[k] += v
-                    msj[i] += v * (1.0 / jv[k] ** 2)
-                    mlj[i] += v * jv[k] ** 2
-        ns = 0.0
-        for i in range(ng):
-            ns += mi[i]
-        se = le = snu = mu_j = 0.0
-        for k in range(nj):
-            se += mj[k] * (1.0 / jv[k] ** 2)
-            le += mj[k] * jv[k] ** 2
-            snu += mj[k] ** 2
-            mu_j += mj[k] * jv[k]
-        lge = hge = slge = shge = llge = lhge = glnu = mu_i = 0.0
-        for i in range(ng):
-            fi = i + 1.0
-            lge += mi[i] * (1.0 / fi**2)
-            hge += mi[i] * fi**2
-            slge += msj[i] * (1.0 / fi**2)
-            shge += msj[i] * fi**2
-            llge += mlj[i] * (1.0 / fi**2)
-            lhge += mlj[i] * fi**2
-            glnu += mi[i] ** 2
-            mu_i += mi[i] * fi
-        mu_i /= ns
-        mu_j /= ns
-        gl_var = s_var = 0.0
-        for i in range(ng):
-            gl_var += (i + 1.0 - mu_i) ** 2 * mi[i]
-        for k in range(nj):
-            s_var += (jv[k] - mu_j) ** 2 * mj[k]
-        ent = energy = 0.0
-        for i in range(ng):
-            for k in range(nj):
-                v = m[b, i, k]
-                if v != 0:
-                    pv = v / ns
-                    ent += pv * np.log2(pv)
-                    energy += pv * pv
-        o = out[b]
-        o[0], o[1], o[2], o[3] = se / ns, le / ns, lge / ns, hge / ns
-        o[4], o[5], o[6], o[7] = slge / ns, shge / ns, llge / ns, lhge / ns
-        o[8], o[9], o[10], o[11] = glnu / ns, glnu / ns**2, snu / ns, snu / ns**2
-        o[12], o[13], o[14], o[15], o[16] = ns / n_voxels[b], gl_var / ns, s_var / ns, -ent, energy
+        _size_of(m[b], ng, nj, lv, jv, n_voxels[b], mi, mj, out[b])
     return out
 
 
@@ -640,11 +704,26 @@ _BIT[[(1 << k) % 37 for k in range(36)]] = np.arange(36)
 
 
 @numba.njit(cache=True, nogil=True)
-def _find(parent: NDArray[np.int32], x: int) -> int:
+def _find(parent: NDArray[np.signedinteger], x: int) -> int:
     while parent[x] != x:
         parent[x] = parent[parent[x]]
         x = parent[x]
     return x
+
+
+@numba.njit(cache=True, nogil=True)
+def _union(parent: NDArray[np.signedinteger], cur: int, other: int, none: int) -> int:
+    """Join the zone of root ``other`` (an equal neighbour's) to the voxel's zone ``cur``
+    (``none``: not yet in a zone): the larger root points to the smaller, which is returned
+    (the voxel's zone from now on)."""
+    if cur == none:
+        return other
+    if other < cur:
+        parent[cur] = other
+        return other
+    if other > cur:
+        parent[other] = cur
+    return cur
 
 
 @numba.njit(cache=True, nogil=True)
@@ -683,14 +762,7 @@ def _zones(
             while eq:
                 low = eq & -eq
                 eq ^= low
-                other = _find(parent, lab[v - offs[_BIT[low % 37]]])
-                if cur == 0:
-                    cur = other
-                elif other < cur:
-                    parent[cur] = other
-                    cur = other
-                elif other > cur:
-                    parent[other] = cur
+                cur = _union(parent, cur, _find(parent, lab[v - offs[_BIT[low % 37]]]), 0)
             if cur == 0:
                 n += 1
                 cur = n
@@ -766,25 +838,11 @@ def _zones_2d3d(
             while m3:
                 low = m3 & -m3
                 m3 ^= low
-                other = _find(par3, lab3[v - offs[_BIT[low % 37]]])
-                if c3 == 0:
-                    c3 = other
-                elif other < c3:
-                    par3[c3] = other
-                    c3 = other
-                elif other > c3:
-                    par3[other] = c3
+                c3 = _union(par3, c3, _find(par3, lab3[v - offs[_BIT[low % 37]]]), 0)
             while m2:
                 low = m2 & -m2
                 m2 ^= low
-                other = _find(par2, lab2[v - offs[_BIT[low % 37]]])
-                if c2 == 0:
-                    c2 = other
-                elif other < c2:
-                    par2[c2] = other
-                    c2 = other
-                elif other > c2:
-                    par2[other] = c2
+                c2 = _union(par2, c2, _find(par2, lab2[v - offs[_BIT[low % 37]]]), 0)
             if c3 == 0:
                 n3 += 1
                 c3 = n3
@@ -1050,42 +1108,50 @@ def ngtdm_features(s: Array, n: Array) -> dict[str, float]:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _ngtdm_of(s: Array, n: Array, nl: int, lv: Array, res: Array) -> None:
+    """NGTDM features (coarseness, contrast, busyness, complexity, strength) of one ``s[:nl]``,
+    ``n[:nl]`` at grey levels ``lv`` (1..Ng for a whole ROI; the levels present for a map
+    kernel) into ``res``, over the pairs of occurring levels. The one implementation of
+    :func:`ngtdm_features` (IBSI 3.10); with no neighbour at all (n = 0) coarseness is 1e6
+    and complexity NaN."""
+    nvc = ssum = 0.0
+    for i in range(nl):
+        nvc += n[i]
+        ssum += s[i]
+    ps = 0.0
+    for i in range(nl):
+        ps += n[i] / nvc * s[i]
+    con = busy = comp = stren = 0.0
+    kk = 0
+    for i in range(nl):
+        if n[i] == 0:
+            continue
+        kk += 1
+        pi = n[i] / nvc
+        for j in range(nl):
+            if n[j] == 0:
+                continue
+            pj = n[j] / nvc
+            dl = lv[i] - lv[j]
+            con += pi * pj * dl**2
+            busy += abs(lv[i] * pi - lv[j] * pj)
+            comp += abs(dl) * (pi * s[i] + pj * s[j]) / (pi + pj)
+            stren += (pi + pj) * dl**2
+    res[0] = 1.0 / ps if ps > 0 else 1e6
+    res[1] = con / (kk * (kk - 1)) * ssum / nvc if kk > 1 else 0.0
+    res[2] = ps / busy if busy > 0 else 0.0
+    res[3] = comp / nvc
+    res[4] = stren / ssum if ssum > 0 else 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _ngtdm_kernel(s: Array, n: Array) -> Array:
-    """:func:`ngtdm_features` (coarseness, contrast, busyness, complexity, strength) of each
-    row of a batch of s_i and n_i (B, Ng), over the pairs of occurring grey levels."""
+    """:func:`_ngtdm_of` of each row of a batch of s_i and n_i (B, Ng), grey levels 1..Ng."""
     nb, ng = s.shape
     out = np.empty((nb, 5))
-    p = np.empty(ng)
-    lv = np.empty(ng)
-    sv = np.empty(ng)
+    lv = np.arange(1.0, ng + 1.0)
     for b in range(nb):
-        nvc = 0.0
-        ssum = 0.0
-        for i in range(ng):
-            nvc += n[b, i]
-            ssum += s[b, i]
-        k = 0
-        ps = 0.0
-        for i in range(ng):
-            pi = n[b, i] / nvc
-            ps += pi * s[b, i]
-            if pi > 0:
-                p[k], lv[k], sv[k] = pi, i + 1.0, s[b, i]
-                k += 1
-        con = busy = comp = stren = 0.0
-        for i in range(k):
-            for j in range(k):
-                dl = lv[i] - lv[j]
-                con += p[i] * p[j] * dl**2
-                busy += abs(lv[i] * p[i] - lv[j] * p[j])
-                comp += abs(dl) * (p[i] * sv[i] + p[j] * sv[j]) / (p[i] + p[j])
-                stren += (p[i] + p[j]) * dl**2
-        o = out[b]
-        o[0] = 1.0 / ps if ps > 0 else 1e6
-        o[1] = con / (k * (k - 1)) * ssum / nvc if k > 1 else 0.0
-        o[2] = ps / busy if busy > 0 else 0.0
-        o[3] = comp / nvc
-        o[4] = stren / ssum if ssum > 0 else 0.0
+        _ngtdm_of(s[b], n[b], ng, lv, out[b])
     return out
 
 
