@@ -928,8 +928,10 @@ def singlecell_scdna(
 
 
 def _spatial_memory_line(adata: Any, radius: float | None, neighbours: int | None,
-                         label_key: str, estimate: Any) -> str:  # fmt: skip
-    """One line before a big section starts: cells, neighbours and the memory it will take."""
+                         label_key: str, estimate: Any, source: str) -> str:  # fmt: skip
+    """One line before a big section starts: cells, neighbours and the memory it will take.
+
+    Refuses (InputError) a section that would need more than half the available memory."""
     import numpy as np
 
     xy = np.asarray(adata.obsm["spatial"], dtype=float)[:, :2]
@@ -942,15 +944,13 @@ def _spatial_memory_line(adata: Any, radius: float | None, neighbours: int | Non
         per_cell = float(neighbours or 10)
     n_labels = adata.obs[label_key].nunique() if label_key in adata.obs.columns else 1
     need = estimate(adata.n_obs, per_cell, n_labels)
-    line = (f"{adata.n_obs:,} cells, ~{per_cell:.0f} neighbours each: needs about "
-            f"{need:,.0f} MB beyond the loaded section")  # fmt: skip
-    try:
-        meminfo = Path("/proc/meminfo").read_text().splitlines()
-        free = next(int(x.split()[1]) / 1024 for x in meminfo if x.startswith("MemAvailable:"))
-        line += f" ({free:,.0f} MB available)"
-    except (OSError, StopIteration):  # pragma: no cover - not Linux
-        pass
-    return line
+    from ithkit._resources import available_memory_bytes, check_memory
+
+    check_memory(need * 1e6, what=f"a section of {adata.n_obs:,} cells", source=source,
+                 fix="fewer --neighbours, a smaller --radius, or one region at a time")  # fmt: skip
+    return (f"{adata.n_obs:,} cells, ~{per_cell:.0f} neighbours each: needs about "
+            f"{need:,.0f} MB beyond the loaded section "
+            f"({available_memory_bytes() / 1e6:,.0f} MB available)")  # fmt: skip
 
 
 @spatial_app.command("heterogeneity")
@@ -980,8 +980,8 @@ def spatial_heterogeneity(
         raise InputError(f"--jobs is {jobs}", source="--jobs", fix="use 0 (all cores) or more")
     adata = read_h5ad(h5ad)
     if adata.n_obs >= BIG_SECTION and "spatial" in adata.obsm:
-        typer.echo(_spatial_memory_line(adata, radius, neighbours, label_key, estimate_memory_mb),
-                   err=True)  # fmt: skip
+        typer.echo(_spatial_memory_line(adata, radius, neighbours, label_key, estimate_memory_mb,
+                                        str(h5ad)), err=True)  # fmt: skip
     result = heterogeneity(
         adata, label_key, radius=radius, n_neighbors=neighbours,
         tumour=_csv_list(tumour), immune=_csv_list(immune), region_key=region_key,

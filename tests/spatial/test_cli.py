@@ -96,3 +96,10 @@ def test_big_section_prints_memory_estimate_and_steps(
     assert code == 0
     assert "1,200 cells, ~" in err and "MB beyond the loaded section" in err
     assert "graph" in err and "co-occurrence" in err  # one line per step
+    # a section that would not fit in half the available memory is refused before any work
+    monkeypatch.setenv("ITHKIT_MEMORY_LIMIT_BYTES", str(10**6))
+    code = _run(["spatial", "heterogeneity", str(section), "--label-key", "cell_type",
+                 "--radius", "40", "--out", str(tmp_path / "o2"), "--perms", "20"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "GB of memory" in err
+    assert not (tmp_path / "o2").exists()
