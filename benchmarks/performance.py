@@ -19,8 +19,9 @@ reported separately (``input_mb``), so ``peak_mb - input_mb`` is what the step a
   squidpy beside it: ``benchmarks/singlecell.py``.
 - ``maps``: :func:`ithkit.imaging.feature_maps` with every mappable feature (``all``: 101
   maps, every IBSI-1 texture family), 5x5x5 kernel, on a synthetic CT lesion (sphere of N
-  voxels, three habitats, bin width 25 HU); PyRadiomics beside it: ``benchmarks/imaging.py
-  --maps-large``.
+  voxels, three habitats, bin width 25 HU), timed after a warm-up call that compiles (or
+  loads) the serial and threaded numba kernels (~5 s in a fresh process); PyRadiomics beside
+  it: ``benchmarks/imaging.py --maps-large``.
 - ``cnv`` (plot only): expression CNV rows measured by ``benchmarks/singlecell.py --large``
   and saved beside these (``performance_measured.tsv``).
 
@@ -121,6 +122,12 @@ def child_maps(n: int) -> dict[str, float]:
                    les.image.direction)  # fmt: skip
     config = FeatureConfig(discretisation={"method": "fixed_bin_size", "value": 25})
     n_roi = int((les.mask.array > 0).sum())
+    # compile (or load from numba's cache) the kernels first: the rows show the per-voxel cost
+    # a ROI above 8,192 voxels, so that the threaded kernel is compiled too
+    warm = synthetic_ct(shape=(30, 30, 30), radius_mm=13.0, n_habitats=1, seed=0)
+    warm_image = Volume(warm.image.array.astype(np.float64), warm.image.spacing,
+                        warm.image.origin, warm.image.direction)  # fmt: skip
+    feature_maps(warm_image, warm.mask, features=["all"], kernel_voxels=5, config=config)
     base = _peak_mb()
     wall, cpu = time.perf_counter(), time.process_time()
     maps = feature_maps(image, les.mask, features=["all"], kernel_voxels=5, config=config)
