@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -53,10 +54,13 @@ def test_serial_and_dask_runs_agree(cohort_dir: Path, tmp_path: Path) -> None:
         assert (tmp_path / "serial" / pid / "report.html").exists()
     # the Dask path is about scheduling and the one-writer hand-off: inputs only, to stay quick
     serial_inputs = run_cohort(cohort_dir, tmp_path / "s0", analyses=[], show_progress=False)
+    environ = dict(os.environ)
     parallel = run_cohort(
         cohort_dir, tmp_path / "dask", workers=2, analyses=[], show_progress=False
     )
     assert parallel.n_failed == 0
+    # the workers' thread limits (NUMBA_NUM_THREADS=1, ...) must not stay in the driver
+    assert dict(os.environ) == environ
     for table in ("genomic_variants", "liquid_ctdna", "samples"):
         pd.testing.assert_frame_equal(
             store_rows(serial_inputs.store, table), store_rows(parallel.store, table)

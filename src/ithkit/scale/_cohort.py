@@ -480,6 +480,10 @@ def _run_dask(
     import dask
 
     env = {var: "1" for var in _THREAD_VARS}
+    # distributed's Nanny writes pre-spawn-environ into *this* process's os.environ and never
+    # takes it back: restored when the run ends, or numba here would later refuse to compile
+    # ("cannot set NUMBA_NUM_THREADS ... once the threads have been launched")
+    environ_before = dict(os.environ)
     # a patient whose worker dies is tried once more (allowed-failures 1: Dask's retries do
     # not cover a dead worker), then errs with KilledWorker and is reported as failed;
     # ``retries=1`` does the same for an exception that escapes process_patient. The
@@ -515,3 +519,5 @@ def _run_dask(
             client.close()
             if cluster is not None:
                 cluster.close()
+            os.environ.clear()
+            os.environ.update(environ_before)
