@@ -150,17 +150,22 @@ def _to_number(value: str) -> float:
     return float(v)
 
 
-def numeric_column(
-    table: Table, column: str, *, allow_missing: bool = True, what: str = "a number"
-) -> pd.Series:
-    """A column as floats (NaN = missing); a non-number is an error naming its line."""
+def _require_column(table: Table, column: str, *, fix: str) -> None:
+    """A one-line error on the header line when ``column`` is not in the table."""
     if column not in table.frame.columns:
         raise InputError(
             f"no column {column!r} (columns: {', '.join(table.frame.columns)})",
             source=table.source,
             row=1,
-            fix="check the column name",
+            fix=fix,
         )
+
+
+def numeric_column(
+    table: Table, column: str, *, allow_missing: bool = True, what: str = "a number"
+) -> pd.Series:
+    """A column as floats (NaN = missing); a non-number is an error naming its line."""
+    _require_column(table, column, fix="check the column name")
     out = np.empty(len(table.frame))
     for i, value in enumerate(table.frame[column]):
         try:
@@ -210,13 +215,7 @@ def time_column(table: Table, column: str) -> pd.Series:
 
 def event_column(table: Table, column: str) -> pd.Series:
     """Event indicators: 1/0, true/false (also dead/alive); anything else is an error."""
-    if column not in table.frame.columns:
-        raise InputError(
-            f"no column {column!r} (columns: {', '.join(table.frame.columns)})",
-            source=table.source,
-            row=1,
-            fix="check the event column name",
-        )
+    _require_column(table, column, fix="check the event column name")
     out = np.empty(len(table.frame))
     for i, value in enumerate(table.frame[column]):
         v = value.strip().lower()
